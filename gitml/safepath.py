@@ -1,0 +1,102 @@
+"""Validation of paths that come from untrusted input.
+
+Pointers, manifests, remotes and tags arrive with a cloned repository and are
+attacker-controlled. Every relative path read from them passes through
+:func:`check_relpath` before anything is written, and every write into the
+workspace goes through :func:`safe_parent`, which never follows a symlinked
+parent directory (git-lfs CVE-2025-26625, DVC #11101).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from gitml.errors import UnsafePathError
+
+_FORBIDDEN_CHARS = ("\x00", "\n", "\r", "\\")
+_RESERVED = (".git", ".gitml")
+MAX_COMPONENT_BYTES = 255
+
+
+def _is_reserved(part: str) -> bool:
+    # Windows and macOS clients fold case and strip trailing dots/spaces, and
+    # NTFS knows "git~1" and alternate streams: refuse every spelling of .git.
+    folded = part.rstrip(". ").lower()
+    if folded in _RESERVED or folded == "git~1":
+        return True
+    return folded.startswith(".git:") or folded.startswith(".git::")
+
+
+def check_relpath(path: str, *, what: str = "path") -> str:
+    """Return ``path`` if it is a safe POSIX relative path, else raise.
+
+    Safe means: non-empty, relative, '/'-separated, no empty, '.' or '..'
+    parts, no backslash, NUL, CR or LF, valid UTF-8, parts of at most 255
+    bytes, and no part naming .git or .gitml in any spelling.
+    """
+    if not isinstance(path, str) or not path:
+        raise UnsafePathError(f"{what} is empty")
+    for ch in _FORBIDDEN_CHARS:
+        if ch in path:
+            raise UnsafePathError(
+                f"{what} {path!r} contains a forbidden character {ch!r}",
+                "gitml refuses backslashes, NUL, CR and LF in tracked names",
+            )
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafePathError(
+            f"{what} {path!r} is not valid UTF-8", "rename the file to a UTF-8 name"
+        ) from None
+    if path.startswith("/"):
+        raise UnsafePathError(f"{what} {path!r} is absolute")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise UnsafePathError(f"{what} {path!r} has an empty, '.' or '..' part")
+        if _is_reserved(part):
+            raise UnsafePathError(f"{what} {path!r} points into .git or .gitml")
+        if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            raise UnsafePathError(f"{what} {path!r} has a part longer than 255 bytes")
+    return path
+
+
+def safe_parent(root: Path, relpath: str, *, create: bool = True) -> Path:
+    """Return the absolute parent directory of ``root/relpath``.
+
+    Each existing ancestor below ``root`` must be a real directory (not a
+    symlink, not a file); missing ones are created when ``create`` is true.
+    Raises :class:`UnsafePathError` otherwise. ``relpath`` must already have
+    passed :func:`check_relpath`.
+    """
+    current = root
+    for part in relpath.split("/")[:-1]:
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            if not create:
+                return root / relpath.rsplit("/", 1)[0] if "/" in relpath else root
+            try:
+                os.mkdir(current)
+            except FileExistsError:
+                st = os.lstat(current)
+            else:
+                continue
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePathError(
+                f"refusing to write through symlinked directory {current}",
+                "replace the symlink with a real directory",
+            )
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafePathError(
+                f"{current} is a file where a directory is needed",
+                "move it away or use --force",
+            )
+    return current
+
+
+def relpath_key(path: str) -> bytes:
+    """Sort key used by every canonical listing: the path's UTF-8 bytes."""
+    return path.encode("utf-8")
