@@ -16,8 +16,12 @@ from gitml.faults import fault_point
 
 
 def tmp_name(path: Path) -> Path:
-    """A unique temp name beside ``path`` (same folder, so rename is atomic)."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    """A unique temp name beside ``path`` (same folder, so rename is atomic).
+
+    Long names get a short stem: the temp name must fit in 255 bytes too.
+    """
+    stem = path.name if len(path.name.encode("utf-8")) <= 200 else "gitml"
+    return path.with_name(f".{stem}.{secrets.token_hex(6)}.tmp")
 
 
 def fsync_dir(path: Path) -> None:

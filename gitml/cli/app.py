@@ -1,0 +1,100 @@
+"""The ``gitml`` command: a Typer app and the one error funnel.
+
+Commands live in one module per group; each is a thin layer that parses
+arguments, calls :mod:`gitml.api` and renders the result.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback as tb
+
+import typer
+
+from gitml import __version__
+from gitml.cli.output import err_console, settings
+from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError
+
+app = typer.Typer(
+    name="gitml",
+    help="Git-native data and model versioning: snapshots, guards, registry, pipelines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gitml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail."),
+    traceback: bool = typer.Option(False, "--traceback", help="Show tracebacks of errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version."),
+) -> None:
+    settings.quiet = quiet
+    settings.verbose = verbose
+    settings.traceback = traceback or settings.traceback
+
+
+def _register() -> None:
+    from gitml.cli import data
+
+    data.register(app)
+    for name in ("guards", "meta", "registry", "remotes", "pipelines", "interop", "hooks"):
+        try:
+            module = __import__(f"gitml.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gitml.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; turn every error into one line and an exit code."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    settings.traceback = "--traceback" in args
+    _register()
+    try:
+        rc = app(args=args, prog_name="gitml", standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except GitmlError as exc:
+        if settings.traceback:
+            tb.print_exc()
+        sys.stderr.write(f"error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # the funnel: never a raw traceback unless asked
+        if settings.traceback:
+            tb.print_exc()
+        else:
+            sys.stderr.write(
+                f"error: internal error: {type(exc).__name__}: {exc}\n"
+                "hint: run again with --traceback and report it\n"
+            )
+        sys.exit(EXIT_REPO)

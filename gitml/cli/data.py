@@ -1,0 +1,149 @@
+"""Snapshot commands: init, add, status, diff, checkout, rm."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from gitml import api
+from gitml.cli.output import console, human_size, print_json, progress, say
+from gitml.errors import EXIT_CHECK_FAILED, UsageError
+
+_STATE_STYLE = {
+    "clean": "green",
+    "modified": "yellow",
+    "stale": "cyan",
+    "missing": "red",
+    "not-in-cache": "red",
+}
+
+
+def init(
+    no_hooks: bool = typer.Option(False, "--no-hooks", help="Do not install git hooks."),
+) -> None:
+    """Set up gitml in this git repository (config, cache, hooks, notes)."""
+    result = api.init(hooks=not no_hooks)
+    say(("Initialised" if result.created else "Reinitialised") + f" gitml in {result.root}")
+    for message in result.messages:
+        say(message)
+
+
+def add(
+    targets: list[str] = typer.Argument(..., help="Files or folders to snapshot."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Snapshot files or folders into the cache and stage their pointers."""
+    with progress() as cb:
+        result = api.add(targets, callback=cb)
+    if json_out:
+        print_json(result)
+        return
+    for item in result.added:
+        what = f"{item.nfiles} files, " if item.kind == "dir" else ""
+        verb = "added" if item.changed else "unchanged"
+        say(f"{verb} {item.path} ({what}{human_size(item.size)}) → {item.path}.gitml")
+    if result.added:
+        say("Next: git commit -m '...' (the pointers are staged)")
+
+
+def status(
+    targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 if anything differs."),
+) -> None:
+    """Show what changed in tracked data, file by file."""
+    with progress() as cb:
+        result = api.status(targets or [], callback=cb)
+    dirty = [s for s in result if s.state != "clean"]
+    if json_out:
+        print_json(result)
+    elif not result:
+        say("No tracked data. Track some with: gitml add PATH")
+    else:
+        for item in result:
+            style = _STATE_STYLE[item.state]
+            hint = f"  ({item.message})" if item.message and item.state != "clean" else ""
+            console.print(f"[{style}]{item.state:>12}[/]  {item.path}{hint}")
+            for change in item.changes[:50]:
+                console.print(f"{'':>14}  {change.change}: {change.path}", markup=False)
+            if len(item.changes) > 50:
+                console.print(f"{'':>14}  ... and {len(item.changes) - 50} more")
+    if dirty and exit_code:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def diff(
+    revs: list[str] = typer.Argument(None, help="[OLD [NEW]]: revisions (default HEAD vs workspace)."),
+    path: list[str] = typer.Option(None, "--path", "-p", help="Limit to these tracked paths."),
+    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+    md: bool = typer.Option(False, "--md", help="Markdown table."),
+) -> None:
+    """Per tracked path: files added, deleted and modified between two revisions."""
+    revs = revs or []
+    if len(revs) > 2:
+        raise UsageError("give at most two revisions", "gitml diff HEAD~1 HEAD")
+    old = revs[0] if revs else "HEAD"
+    new = revs[1] if len(revs) == 2 else None
+    with progress() as cb:
+        result = api.diff(old, new, path or None, callback=cb)
+    if json_out:
+        print_json(result)
+        return
+    rows = [(c.path, c.change, human_size(c.old_size), human_size(c.new_size))
+            for p in result.paths for c in p.changes]
+    notes = [f"{p.path}: {p.note}" for p in result.paths if p.note]
+    if md:
+        print(f"| path | change | {result.old} | {result.new} |\n|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(r.replace("|", "\\|") for r in row) + " |")
+        for note in notes:
+            print(f"\n> {note}")
+        return
+    if not rows and not notes:
+        say(f"No changes in tracked data between {result.old} and {result.new}.")
+        return
+    table = Table("path", "change", f"size at {result.old}", f"size at {result.new}")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for p in result.paths:
+        added = sum(c.change == "added" for c in p.changes)
+        deleted = sum(c.change == "deleted" for c in p.changes)
+        modified = sum(c.change == "modified" for c in p.changes)
+        say(f"{p.path}: {added} added, {deleted} deleted, {modified} modified")
+    for note in notes:
+        say(f"[yellow]{note}[/]")
+
+
+def checkout(
+    targets: list[str] = typer.Argument(None, help="Tracked paths, PATH@REV, or NAME@VERSION / NAME#STAGE."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Make workspace data match its pointers, an older revision, or a model version."""
+    with progress() as cb:
+        result = api.checkout(targets or [], force=force, dry_run=dry_run, callback=cb)
+    if json_out:
+        print_json(result)
+        return
+    verb = "would write" if dry_run else "wrote"
+    say(f"{verb} {len(result.written)} files, removed {len(result.deleted)}, "
+        f"{result.unchanged} already up to date")
+
+
+def rm(
+    targets: list[str] = typer.Argument(..., help="Tracked paths to stop tracking."),
+) -> None:
+    """Stop tracking paths; their data stays on disk."""
+    for pointer in api.remove(targets):
+        say(f"removed {pointer} (data kept)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(add)
+    app.command()(status)
+    app.command()(diff)
+    app.command()(checkout)
+    app.command()(rm)

@@ -1,0 +1,77 @@
+"""The open repository: git, config, object store and stat index together.
+
+api.py opens one :class:`RepoContext` per operation; domain code receives it
+instead of re-discovering things.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitml.config import GITML_DIR, Config, load_config
+from gitml.errors import NotARepoError, UsageError
+from gitml.git.repo import GitRepo
+from gitml.progress import Reporter
+from gitml.safepath import check_relpath
+from gitml.store.objects import ObjectStore
+from gitml.store.stat_index import StatIndex
+
+
+@dataclass
+class RepoContext:
+    git: GitRepo
+    config: Config
+    reporter: Reporter
+    _store: ObjectStore | None = field(default=None, repr=False)
+    _index: StatIndex | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.git.root
+
+    @property
+    def gitml_dir(self) -> Path:
+        return self.root / GITML_DIR
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            self._store = ObjectStore(self.config.cache_dir)
+        return self._store
+
+    @property
+    def index(self) -> StatIndex:
+        if self._index is None:
+            self._index = StatIndex(self.gitml_dir / "index")
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def relpath(self, user_path: str | os.PathLike[str], *, cwd: Path | None = None) -> str:
+        """A user-given path (relative to ``cwd``) as a safe repo-relative POSIX path."""
+        base = cwd or Path.cwd()
+        absolute = Path(os.path.normpath(base / Path(user_path)))
+        try:
+            rel = absolute.relative_to(self.root)
+        except ValueError:
+            raise UsageError(f"{user_path} is outside the repository {self.root}") from None
+        text = rel.as_posix()
+        if text in ("", "."):
+            raise UsageError("name a file or folder inside the repository, not its root")
+        return check_relpath(text, what="path")
+
+
+def open_repo(start: Path | None = None, *, reporter: Reporter | None = None,
+              require_init: bool = True) -> RepoContext:
+    """Discover the git repository around ``start`` and load gitml's config."""
+    git = GitRepo.discover(start or Path.cwd())
+    if require_init and not (git.root / GITML_DIR).is_dir():
+        raise NotARepoError(
+            f"gitml is not initialised in {git.root}", "run `gitml init` first"
+        )
+    return RepoContext(git=git, config=load_config(git.root), reporter=reporter or Reporter())

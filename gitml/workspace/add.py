@@ -1,0 +1,144 @@
+"""``gitml add``: snapshot files and folders into the cache and write pointers.
+
+Order (crash safety): all file objects in one batch (one sync), then the
+manifest in a second batch, then the pointer (temp + rename), then the stat
+index, .gitignore and ``git add``. A kill at any point leaves either the old
+pointer or the new one, and every object a pointer names is complete.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitml.context import RepoContext
+from gitml.errors import InputError, UsageError
+from gitml.faults import fault_point
+from gitml.store.durable import write_file_atomic
+from gitml.store.manifest import Entry, encode_manifest
+from gitml.store.objects import Batch
+from gitml.workspace.ignore import add_ignore
+from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, format_pointer, pointer_name
+from gitml.workspace.scan import TreeScan, scan
+from gitml.workspace.tracked import owning_tracked, tracked_paths
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    path: str
+    kind: str
+    oid: str
+    size: int
+    nfiles: int
+    hashed: int  # files actually read (the rest came from the stat index)
+    changed: bool
+
+
+@dataclass
+class AddResult:
+    added: list[Added] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # FIFOs, sockets (warned)
+    staged: list[str] = field(default_factory=list)  # files given to `git add`
+
+
+def plan_add_targets(ctx: RepoContext, targets: list[str], cwd: Path | None) -> list[str]:
+    """User targets → tracked paths to (re)snapshot. A path inside a tracked
+    folder updates that folder; a pointer name means its data."""
+    if not targets:
+        raise UsageError("name at least one file or folder to add", "gitml add data/")
+    tracked = tracked_paths(ctx)
+    out: list[str] = []
+    for target in targets:
+        rel = ctx.relpath(target, cwd=cwd)
+        if rel.endswith(POINTER_SUFFIX):
+            rel = rel[: -len(POINTER_SUFFIX)]
+        owner = owning_tracked(rel, tracked)
+        if owner is None:
+            nested = [t for t in tracked if t.startswith(rel + "/")]
+            if nested:
+                raise UsageError(
+                    f"{rel} contains paths gitml already tracks: {', '.join(nested[:3])}",
+                    f"gitml rm {nested[0]} first, then add the whole folder",
+                )
+            if not os.path.lexists(ctx.root / rel):
+                raise InputError(f"{target} does not exist")
+        out.append(owner or rel)
+    in_git = ctx.git.ls_files(*out)
+    if in_git:
+        raise UsageError(
+            f"{in_git[0]} is tracked by git itself",
+            f"stop tracking it in git first: git rm -r --cached -- {in_git[0]}",
+        )
+    return sorted(set(out))
+
+
+def add_one(ctx: RepoContext, tracked: str, batch: Batch, link: str) -> tuple[TreeScan, list[Entry]]:
+    """Store every changed file of ``tracked``; return the scan and its manifest entries."""
+    store = ctx.store
+
+    def store_file(path: Path, _st: os.stat_result) -> tuple[str, int]:
+        return batch.add_file(path, link=link)
+
+    result = scan(ctx, tracked, store_file, task="add")
+    if not result.exists:
+        raise InputError(f"{tracked} does not exist")
+    # Files known from the stat index must still have their object (it may
+    # have been garbage-collected or quarantined since).
+    top = ctx.root / tracked
+    for rel, state in result.files.items():
+        if not store.has(state.oid):
+            oid, _ = batch.add_file(top / rel if rel else top, link=link)
+            if oid != state.oid:
+                raise InputError(f"{tracked}/{rel} changed while being added", "run gitml add again")
+    entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
+    return result, entries
+
+
+def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> AddResult:
+    tracked_list = plan_add_targets(ctx, targets, cwd)
+    link = ctx.config.link
+    out = AddResult()
+    scans: dict[str, tuple[TreeScan, list[Entry]]] = {}
+    ctx.reporter.start("add", 0)
+    with ctx.store.batch() as batch:
+        for tracked in tracked_list:
+            scans[tracked] = add_one(ctx, tracked, batch, link)
+            fault_point("add.after-store")
+    ctx.reporter.done("add")
+    pointers: dict[str, Pointer] = {}
+    with ctx.store.batch() as batch:
+        for tracked, (result, entries) in scans.items():
+            name = tracked.rpartition("/")[2]
+            size = sum(e.size for e in entries)
+            if result.is_dir:
+                oid = batch.add_bytes(encode_manifest(entries))
+                pointers[tracked] = Pointer(name, "dir", oid, size, len(entries))
+            else:
+                pointers[tracked] = Pointer(name, "file", entries[0].oid, size)
+    fault_point("add.before-pointer")
+    to_stage: list[str] = []
+    for tracked, pointer in pointers.items():
+        result, _ = scans[tracked]
+        ptr_path = ctx.root / pointer_name(tracked)
+        data = format_pointer(pointer)
+        try:
+            changed = ptr_path.read_bytes() != data
+        except FileNotFoundError:
+            changed = True
+        if changed:
+            write_file_atomic(ptr_path, data)
+        fault_point("add.after-pointer")
+        ctx.index.drop_paths(result.gone)
+        ctx.index.put_many(result.rows)
+        ctx.index.set_state(tracked, pointer.oid)
+        to_stage += [pointer_name(tracked), add_ignore(ctx.root, tracked)]
+        out.added.append(
+            Added(tracked, pointer.kind, pointer.oid, pointer.size, pointer.nfiles, result.hashed, changed)
+        )
+        out.skipped += result.skipped
+    for path in out.skipped:
+        ctx.reporter.warning(f"skipped {path}: not a regular file")
+    ctx.git.add(to_stage)
+    out.staged = sorted(set(to_stage))
+    return out

@@ -1,0 +1,66 @@
+"""``gitml diff``: what changed in tracked data between two revisions
+(or a revision and the workspace), file by file, with sizes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gitml.context import RepoContext
+from gitml.errors import ObjectMissingError
+from gitml.workspace.compare import FileChange, Sized, compare, load_entries
+from gitml.workspace.revisions import pointers_at
+from gitml.workspace.scan import scan
+from gitml.workspace.status import _hash_for_status
+
+
+@dataclass(frozen=True, slots=True)
+class PathDiff:
+    path: str
+    old_oid: str | None
+    new_oid: str | None
+    changes: list[FileChange] = field(default_factory=list)
+    note: str = ""  # e.g. a manifest that is not in the cache
+
+
+@dataclass
+class DiffResult:
+    old: str
+    new: str
+    paths: list[PathDiff] = field(default_factory=list)
+
+
+def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
+    result = scan(ctx, tracked, _hash_for_status)
+    ctx.index.put_many(result.rows)
+    if not result.exists:
+        return None
+    return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
+
+
+def diff(ctx: RepoContext, old_rev: str, new_rev: str | None,
+         targets: list[str] | None = None) -> DiffResult:
+    """Compare ``old_rev`` with ``new_rev`` (``None`` = the workspace data)."""
+    old_ptrs = pointers_at(ctx, old_rev, targets)
+    if new_rev is None:
+        from gitml.workspace.tracked import read_pointer, tracked_paths
+
+        names = targets or tracked_paths(ctx)
+        new_ptrs = {t: read_pointer(ctx, t) for t in names if (ctx.root / (t + ".gitml")).exists()}
+    else:
+        new_ptrs = pointers_at(ctx, new_rev, targets)
+    out = DiffResult(old_rev, new_rev or "workspace")
+    for tracked in sorted(set(old_ptrs) | set(new_ptrs), key=lambda t: t.encode("utf-8")):
+        old_p, new_p = old_ptrs.get(tracked), new_ptrs.get(tracked)
+        try:
+            old_files = load_entries(ctx, old_p, tracked, old_rev) if old_p else {}
+            if new_rev is None:
+                new_files = _workspace_files(ctx, tracked) or {}
+            else:
+                new_files = load_entries(ctx, new_p, tracked, new_rev) if new_p else {}
+        except ObjectMissingError as exc:
+            out.paths.append(PathDiff(tracked, old_p and old_p.oid, new_p and new_p.oid, note=exc.message))
+            continue
+        changes = compare(tracked, old_files, new_files)
+        if changes:
+            out.paths.append(PathDiff(tracked, old_p and old_p.oid, new_p and new_p.oid, changes))
+    return out

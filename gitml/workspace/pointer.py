@@ -1,0 +1,137 @@
+"""Pointer files: ``<path>.gitml``, the small file git tracks for a data path.
+
+The format is a strict, versioned subset of YAML that gitml parses itself (no
+YAML library, so no surprises from a loader and no dependency on its version):
+one ``key: value`` per line, keys in any order, each exactly once. ``path`` is
+a JSON string (a valid YAML double-quoted scalar), so any name round-trips.
+
+    gitml: 1
+    kind: dir
+    path: "data"
+    hash: blake3
+    oid: 7f3c...   (64 hex)
+    size: 460000000
+    nfiles: 100000  (dirs only)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from gitml.errors import PointerError, UnsafePathError
+from gitml.safepath import check_relpath
+from gitml.store.hashing import is_oid
+
+POINTER_SUFFIX = ".gitml"
+POINTER_VERSION = 1
+MAX_POINTER_BYTES = 4096
+_KEYS = ("gitml", "kind", "path", "hash", "oid", "size", "nfiles")
+
+Kind = Literal["file", "dir"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """What a pointer file says: the tracked path and the object it names."""
+
+    path: str  # basename of the tracked path, beside the pointer
+    kind: Kind
+    oid: str
+    size: int
+    nfiles: int = 1
+
+
+def pointer_name(tracked: str) -> str:
+    """``data/x.csv`` → ``data/x.csv.gitml``."""
+    return tracked + POINTER_SUFFIX
+
+
+def tracked_name(pointer_path: str) -> str:
+    """``data/x.csv.gitml`` → ``data/x.csv``."""
+    if not pointer_path.endswith(POINTER_SUFFIX) or pointer_path == POINTER_SUFFIX:
+        raise PointerError(f"{pointer_path!r} is not a pointer file name")
+    return pointer_path[: -len(POINTER_SUFFIX)]
+
+
+def format_pointer(pointer: Pointer) -> bytes:
+    lines = [
+        f"gitml: {POINTER_VERSION}",
+        f"kind: {pointer.kind}",
+        f"path: {json.dumps(pointer.path, ensure_ascii=False)}",
+        "hash: blake3",
+        f"oid: {pointer.oid}",
+        f"size: {pointer.size}",
+    ]
+    if pointer.kind == "dir":
+        lines.append(f"nfiles: {pointer.nfiles}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _int_field(value: str, key: str, source: str) -> int:
+    if not value.isascii() or not value.isdigit() or (len(value) > 1 and value[0] == "0"):
+        raise PointerError(f"{source}: {key} must be a non-negative integer, got {value!r}")
+    if len(value) > 20:
+        raise PointerError(f"{source}: {key} is too large")
+    return int(value)
+
+
+def parse_pointer(data: bytes, *, source: str) -> Pointer:
+    """Parse pointer bytes strictly; any defect is a PointerError naming ``source``."""
+    if len(data) > MAX_POINTER_BYTES:
+        raise PointerError(f"{source}: not a gitml pointer (larger than {MAX_POINTER_BYTES} bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PointerError(f"{source}: not a gitml pointer (not UTF-8)") from None
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(": ")
+        if not sep or key not in _KEYS:
+            raise PointerError(f"{source}:{number}: unexpected line {line[:60]!r}")
+        if key in fields:
+            raise PointerError(f"{source}:{number}: {key} appears twice")
+        fields[key] = value.strip()
+    if "gitml" not in fields:
+        raise PointerError(f"{source}: not a gitml pointer (no 'gitml:' version line)")
+    if fields["gitml"] != str(POINTER_VERSION):
+        raise PointerError(
+            f"{source}: pointer version {fields['gitml']!r} is not supported",
+            "upgrade gitml",
+        )
+    for key in ("kind", "path", "hash", "oid", "size"):
+        if key not in fields:
+            raise PointerError(f"{source}: missing field {key!r}")
+    kind = fields["kind"]
+    if kind not in ("file", "dir"):
+        raise PointerError(f"{source}: kind must be 'file' or 'dir', got {kind!r}")
+    if fields["hash"] != "blake3":
+        raise PointerError(f"{source}: unsupported hash {fields['hash']!r}")
+    if not is_oid(fields["oid"]):
+        raise PointerError(f"{source}: oid must be 64 lowercase hex characters")
+    raw_path = fields["path"]
+    try:
+        path = json.loads(raw_path) if raw_path.startswith('"') else None
+    except ValueError:
+        path = None
+    if not isinstance(path, str):
+        raise PointerError(f"{source}: path must be a double-quoted string")
+    try:
+        check_relpath(path, what=f"{source}: path")
+    except UnsafePathError as exc:
+        raise PointerError(exc.message) from None
+    if "/" in path:
+        raise PointerError(f"{source}: path must name a sibling of the pointer, got {path!r}")
+    size = _int_field(fields["size"], "size", source)
+    if kind == "dir":
+        if "nfiles" not in fields:
+            raise PointerError(f"{source}: missing field 'nfiles'")
+        nfiles = _int_field(fields["nfiles"], "nfiles", source)
+    else:
+        if "nfiles" in fields:
+            raise PointerError(f"{source}: nfiles is only for kind: dir")
+        nfiles = 1
+    return Pointer(path=path, kind=kind, oid=fields["oid"], size=size, nfiles=nfiles)  # type: ignore[arg-type]

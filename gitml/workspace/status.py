@@ -1,0 +1,78 @@
+"""``gitml status``: the workspace against its pointers, file by file.
+
+Reads no file whose (inode, size, mtime) match the stat index; for a folder
+whose every file matches, not even the manifest is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gitml.context import RepoContext
+from gitml.errors import ObjectMissingError
+from gitml.store.hashing import hash_bytes, hash_file
+from gitml.store.manifest import Entry, encode_manifest
+from gitml.workspace.compare import FileChange, Sized, compare, load_entries
+from gitml.workspace.pointer import Pointer
+from gitml.workspace.scan import TreeScan, scan
+from gitml.workspace.tracked import read_pointer
+
+State = Literal["clean", "modified", "stale", "missing", "not-in-cache"]
+
+
+@dataclass(frozen=True, slots=True)
+class PathStatus:
+    path: str
+    kind: str
+    state: State
+    changes: list[FileChange] = field(default_factory=list)
+    message: str = ""
+
+
+def _hash_for_status(path: os.PathLike[str], _st: os.stat_result) -> tuple[str, int]:
+    return hash_file(path)  # type: ignore[arg-type]
+
+
+def workspace_oid(result: TreeScan) -> str:
+    """The oid the workspace version would get if added now."""
+    if not result.is_dir:
+        return result.files[""].oid
+    entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
+    return hash_bytes(encode_manifest(entries))
+
+
+def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
+    pointer: Pointer = read_pointer(ctx, tracked)
+    result = scan(ctx, tracked, _hash_for_status)
+    ctx.index.put_many(result.rows)  # so the next status reads nothing
+    last = ctx.index.get_state(tracked)
+    if not result.exists:
+        if not ctx.store.has(pointer.oid):
+            return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull")
+        return PathStatus(tracked, pointer.kind, "missing", message="gitml checkout")
+    if result.is_dir != (pointer.kind == "dir"):
+        return PathStatus(tracked, pointer.kind, "modified", message="a file replaced a folder or back")
+    current = last if (result.all_fresh and last is not None) else workspace_oid(result)
+    if current == pointer.oid:
+        if not ctx.store.has(pointer.oid):
+            return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull or gitml add")
+        return PathStatus(tracked, pointer.kind, "clean")
+    state: State = "stale" if current == last else "modified"
+    new = {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
+    try:
+        old = load_entries(ctx, pointer, tracked, "pointer")
+    except ObjectMissingError:
+        return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull")
+    return PathStatus(
+        tracked,
+        pointer.kind,
+        state,
+        compare(tracked, old, new),
+        "gitml checkout" if state == "stale" else "gitml add",
+    )
+
+
+def status(ctx: RepoContext, tracked: list[str]) -> list[PathStatus]:
+    return [status_one(ctx, t) for t in tracked]
