@@ -9,9 +9,11 @@ progress and warnings go to ``callback``. Errors are :class:`gitml.errors.GitmlE
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gitml.context import RepoContext, open_repo
 from gitml.errors import UsageError
@@ -21,6 +23,14 @@ from gitml.workspace.checkout import CheckoutResult, Target
 from gitml.workspace.diff import DiffResult
 from gitml.workspace.init import InitResult
 from gitml.workspace.status import PathStatus
+
+if TYPE_CHECKING:
+    from gitml.git.hooks import HookReport, HookStatus
+    from gitml.guards.results import GuardReport
+    from gitml.hookflow.post_commit import PostCommitOutcome
+    from gitml.hookflow.pre_commit import PreCommitOutcome
+    from gitml.hookflow.sync import SyncOutcome
+    from gitml.meta.history import LogRow
 
 __all__ = [
     "AddResult",
@@ -151,3 +161,98 @@ def remove(targets: list[str], *, cwd: Path | None = None, callback: Callback | 
         raise UsageError("name what to stop tracking", "gitml rm data")
     with session(cwd, callback, write=True) as ctx:
         return do_remove(ctx, resolve_targets(ctx, targets, cwd))
+
+
+# -- guards, hooks and commit metadata ------------------------------------------------
+
+
+def guard_run(targets: list[str] | None = None, *, cwd: Path | None = None,
+              callback: Callback | None = None) -> GuardReport:
+    """Run guards by name, or those affected by the given paths (default: all).
+
+    Drift compares with the newest statistics stored in HEAD's history;
+    no-regression with the model in the configured stage.
+    """
+    from gitml.guards.projectfile import load_project
+    from gitml.guards.runner import affected_guards
+    from gitml.hookflow.guarding import run_for_commit
+
+    with session(cwd, callback, write=False) as ctx:
+        project = load_project(ctx.root)
+        names: list[str] | None = None
+        if targets:
+            names = []
+            for target in targets:
+                if target in project.guards.guards:
+                    names.append(target)
+                else:
+                    hits = affected_guards(project.guards, [ctx.relpath(target, cwd=cwd)])
+                    if not hits:
+                        raise UsageError(f"{target!r} is neither a guard nor a path a guard checks",
+                                         f"guards: {', '.join(project.guards.guards) or 'none'}")
+                    names += hits
+        return run_for_commit(ctx, project, names)
+
+
+def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
+    """The metadata document attached to a commit."""
+    from gitml.meta.history import show as do_show
+
+    with session(cwd, None, write=False) as ctx:
+        return do_show(ctx, rev)
+
+
+def log(path: str | None = None, *, metrics: bool = False, rev: str = "HEAD",
+        max_count: int | None = None, cwd: Path | None = None) -> list[LogRow]:
+    """History of a tracked path, a metrics file, or all metrics, from notes."""
+    from gitml.meta.history import log as do_log
+
+    with session(cwd, None, write=False) as ctx:
+        rel = ctx.relpath(path, cwd=cwd) if path else None
+        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count)
+
+
+def hooks_install(*, cwd: Path | None = None) -> HookReport:
+    from gitml.git.hooks import install_hooks
+    from gitml.git.repo import GitRepo
+
+    return install_hooks(GitRepo.discover(cwd or Path.cwd()), python=sys.executable)
+
+
+def hooks_uninstall(*, cwd: Path | None = None) -> HookReport:
+    from gitml.git.hooks import uninstall_hooks
+    from gitml.git.repo import GitRepo
+
+    return uninstall_hooks(GitRepo.discover(cwd or Path.cwd()))
+
+
+def hooks_status(*, cwd: Path | None = None) -> dict[str, HookStatus]:
+    from gitml.git.hooks import hook_status
+    from gitml.git.repo import GitRepo
+
+    return hook_status(GitRepo.discover(cwd or Path.cwd()))
+
+
+def pre_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PreCommitOutcome:
+    """What the pre-commit hook checks: staged pointers match data; affected guards pass."""
+    from gitml.hookflow.pre_commit import pre_commit as do_pre_commit
+
+    with session(cwd, callback, write=True) as ctx:
+        return do_pre_commit(ctx)
+
+
+def post_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PostCommitOutcome:
+    """Attach the metadata note to HEAD (running guards if the commit skipped them)."""
+    from gitml.hookflow.post_commit import record_commit
+
+    with session(cwd, callback, write=True) as ctx:
+        return record_commit(ctx)
+
+
+def sync_after(old: str, new: str, *, cwd: Path | None = None,
+               callback: Callback | None = None) -> SyncOutcome:
+    """post-checkout/post-merge: update data whose pointers changed from old to new."""
+    from gitml.hookflow.sync import sync_changed
+
+    with session(cwd, callback, write=True) as ctx:
+        return sync_changed(ctx, old, new)

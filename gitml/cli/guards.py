@@ -1,0 +1,123 @@
+"""Guards and commit metadata: guard run, show, log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from gitml import api
+from gitml.cli.output import console, print_json, progress, say
+from gitml.errors import EXIT_CHECK_FAILED
+
+guard_app = typer.Typer(help="Data and model guards declared in gitml.yaml.", no_args_is_help=True)
+_STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "skip": "dim"}
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_report(report: Any, *, all_rows: bool = False) -> None:
+    """The guard table: each failed rule with column, observed and expected."""
+    rows = report.results if all_rows else [r for r in report.results if r.status != "pass"]
+    if rows:
+        table = Table("guard", "rule", "column", "status", "observed", "expected", "message")
+        for r in rows:
+            style = _STATUS_STYLE.get(r.status, "")
+            table.add_row(r.guard, r.rule, r.column or "", f"[{style}]{r.status}[/]",
+                          _short(r.observed), _short(r.expected), _short(r.message, 60))
+        console.print(table)
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    verdict = "[green]guards passed[/]" if report.ok else "[red]guards FAILED[/]"
+    console.print(f"{verdict} ({summary or 'nothing to check'})")
+
+
+@guard_app.command("run")
+def guard_run(
+    targets: list[str] = typer.Argument(None, help="Guard names or paths (default: all guards)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    all_rows: bool = typer.Option(False, "--all", help="Show passing rules too."),
+) -> None:
+    """Run guards by hand. Exit 1 if any rule fails."""
+    with progress() as cb:
+        report = api.guard_run(targets or None, callback=cb)
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        render_report(report, all_rows=all_rows)
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def show(
+    rev: str = typer.Argument("HEAD", help="Commit to show."),
+    json_out: bool = typer.Option(False, "--json", help="The raw metadata document."),
+) -> None:
+    """Show the metadata gitml attached to a commit (data, params, metrics, guards)."""
+    doc = api.show(rev)
+    if json_out:
+        print_json(doc)
+        return
+    flag = "verified" if doc.get("verified") else "[yellow]UNVERIFIED (guards bypassed)[/]"
+    console.print(f"commit {doc['commit']}  {flag}")
+    for path, entry in sorted((doc.get("data") or {}).items()):
+        extra = f", {entry.get('nfiles')} files" if entry.get("kind") == "dir" else ""
+        console.print(f"  data    {path}  {entry.get('oid', '')[:12]}  {entry.get('size')} B{extra}",
+                      markup=False)
+    for name, values in sorted((doc.get("metrics") or {}).items()):
+        console.print(f"  metrics {name}: {values}", markup=False)
+    for name, values in sorted((doc.get("params") or {}).items()):
+        console.print(f"  params  {name}: {values}", markup=False)
+    guards = doc.get("guards")
+    if guards:
+        counts = guards.get("counts", {})
+        verdict = "passed" if guards.get("ok") else "FAILED"
+        console.print(f"  guards  {verdict} {counts}", markup=False)
+        for r in guards.get("results", []):
+            if r.get("status") != "pass":
+                console.print(f"          {r.get('guard')}.{r.get('rule')} {r.get('status')}: "
+                              f"observed {r.get('observed')} expected {r.get('expected')}",
+                              markup=False)
+
+
+def log(
+    path: str = typer.Argument(None, help="A tracked path or metrics file (default: all metrics)."),
+    metrics: bool = typer.Option(False, "--metrics", help="Metrics of each commit."),
+    max_count: int = typer.Option(None, "-n", "--max-count", help="At most N commits."),
+    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+    md: bool = typer.Option(False, "--md", help="Markdown table."),
+) -> None:
+    """History of a dataset, model or metric across commits, from commit metadata."""
+    rows = api.log(path, metrics=metrics, max_count=max_count)
+    if json_out:
+        print_json(rows)
+        return
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row.values if k not in keys]
+    headers = ["commit", "date", "subject", *keys]
+    lines = [[row.commit[:10], dt.datetime.fromtimestamp(row.date).strftime("%Y-%m-%d %H:%M"),
+              _short(row.subject, 40), *[_short(row.values.get(k), 18) for k in keys]] for row in rows]
+    if md:
+        print("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers))
+        for line in lines:
+            print("| " + " | ".join(c.replace("|", "\\|") for c in line) + " |")
+        return
+    if not rows:
+        say("No commits with gitml metadata" + (f" for {path}" if path else "") + ".")
+        return
+    table = Table(*headers)
+    for line in lines:
+        table.add_row(*line)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(guard_app, name="guard")
+    app.command()(show)
+    app.command()(log)

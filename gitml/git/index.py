@@ -1,0 +1,48 @@
+"""What a commit in progress contains: staged paths and the index's tree.
+
+Plumbing commands only (``diff-index``, ``diff-tree``, ``write-tree``): unlike
+``git diff`` they ignore the user's diff configuration (external diff
+drivers, colour, rename detection), so their output is stable to parse.
+Inside a pre-commit hook they read the index being committed (see
+:class:`~gitml.git.repo.GitRepo`, ``GIT_INDEX_FILE``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from gitml.git.refname import check_rev
+from gitml.git.repo import GitRepo
+
+
+def _paths(out: bytes) -> list[str]:
+    return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+
+def staged_paths(repo: GitRepo) -> list[str]:
+    """Paths whose staged content differs from HEAD (all staged paths before the first commit).
+
+    Deleted paths are included.
+    """
+    if repo.head() is None:
+        return repo.ls_files()
+    _s, out, _e = repo.run("diff-index", "--cached", "--name-only", "-z", "--no-renames", "HEAD")
+    return _paths(out)
+
+
+def index_tree(repo: GitRepo) -> str:
+    """The tree id the index would commit (``git write-tree``)."""
+    _s, out, _e = repo.run("write-tree")
+    return out.decode("ascii").strip()
+
+
+def commit_tree(repo: GitRepo, rev: str) -> str:
+    """The tree id of a commit."""
+    return repo.rev_parse(rev, kind="tree")
+
+
+def changed_between(repo: GitRepo, old: str, new: str) -> list[str]:
+    """Paths that differ between two commits or trees (one ``git diff-tree``)."""
+    args = ["diff-tree", "-r", "--name-only", "-z", "--no-renames", "--no-commit-id"]
+    _s, out, _e = repo.run(*args, check_rev(old), check_rev(new))
+    return _paths(out)

@@ -1,0 +1,40 @@
+"""Running guards against what a commit contains, with the right baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from gitml.context import RepoContext
+from gitml.guards.projectfile import ProjectFile
+from gitml.guards.results import GuardReport
+from gitml.guards.runner import run_guards
+from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, stage_metrics
+
+
+def run_for_commit(ctx: RepoContext, project: ProjectFile, names: Iterable[str] | None, *,
+                   base_rev: str = "HEAD") -> GuardReport:
+    """Run guards; drift compares with the newest stats at or before ``base_rev``,
+    no-regression with the model in the named stage (else the newest metrics)."""
+    notes = recent_notes(ctx, base_rev)
+    spec = project.guards
+
+    def previous_stats(guard: str) -> dict[str, Any] | None:
+        return latest_stats(notes, guard)
+
+    def baseline(guard: str) -> dict[str, Any] | None:
+        model = spec.guards[guard].model
+        if model is None:
+            return None
+        against = model.no_regression.against if model.no_regression else "prod"
+        if against not in ("previous", "HEAD"):
+            found = stage_metrics(ctx, model.metrics_path, against)
+            if found is not None:
+                return found
+        return latest_metrics(notes, model.metrics_path)
+
+    return run_guards(
+        ctx.root, spec, names,
+        previous_stats=previous_stats, baseline_metrics=baseline,
+        reporter=ctx.reporter, env=ctx.git.clean_env(), collect_stats=True,
+    )

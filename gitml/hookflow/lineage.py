@@ -1,0 +1,47 @@
+"""Looking back through history for what guards compare against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitml.context import RepoContext
+from gitml.meta.document import parse_note
+
+HISTORY_DEPTH = 200
+
+
+def recent_notes(ctx: RepoContext, rev: str = "HEAD") -> list[dict[str, Any]]:
+    """Parsed gitml notes of ``rev`` and its ancestors, newest first (one git log)."""
+    if ctx.git.try_rev_parse(rev) is None:
+        return []
+    records = ctx.git.log_records(rev, max_count=HISTORY_DEPTH, notes=True)
+    docs = [parse_note(r.note) for r in records]
+    return [d for d in docs if d is not None]
+
+
+def latest_stats(notes: list[dict[str, Any]], guard: str) -> dict[str, Any] | None:
+    """The newest stored reference statistics for ``guard``'s dataset."""
+    for doc in notes:
+        stats = doc.get("stats")
+        if isinstance(stats, dict) and isinstance(stats.get(guard), dict):
+            return stats[guard]
+    return None
+
+
+def latest_metrics(notes: list[dict[str, Any]], metrics_file: str) -> dict[str, Any] | None:
+    for doc in notes:
+        metrics = doc.get("metrics")
+        if isinstance(metrics, dict) and isinstance(metrics.get(metrics_file), dict):
+            return metrics[metrics_file]
+    return None
+
+
+def stage_metrics(ctx: RepoContext, metrics_file: str, stage: str) -> dict[str, Any] | None:
+    """Metrics of the model version currently in ``stage`` whose artifact
+    records ``metrics_file``: read from that version's commit note."""
+    from gitml.registry.lookup import commit_in_stage
+
+    commit = commit_in_stage(ctx, metrics_file, stage)
+    if commit is None:
+        return None
+    return latest_metrics(recent_notes(ctx, commit)[:1], metrics_file)

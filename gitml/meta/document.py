@@ -1,0 +1,72 @@
+"""The per-commit metadata document stored as a Git note on ``refs/notes/gitml``.
+
+One JSON object per commit, schema-versioned, canonical (sorted keys) so two
+writers of the same facts produce the same note:
+
+    {"schema": 1, "gitml": "0.1.0", "python": "3.11.7",
+     "verified": true,            # guards ran before the commit (pre-commit hook)
+     "bypassed": false,           # the commit skipped the hook (--no-verify)
+     "data": {"data/raw": {"kind": "dir", "oid": "...", "size": 1, "nfiles": 1}},
+     "params": {...}, "metrics": {"metrics/churn.json": {...}},
+     "stats": {"<guard>": {...reference statistics...}},
+     "guards": {"ok": true, "results": [{"guard", "rule", "status", "observed", "expected", ...}]},
+     "monitor": [...]}           # optional, appended by gitml monitor
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitml import __version__
+
+SCHEMA = 1
+
+
+@dataclass
+class Metadata:
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    guards: dict[str, Any] | None = None
+    verified: bool = True
+    bypassed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "gitml": __version__,
+            "python": platform.python_version(),
+            "verified": self.verified,
+            "bypassed": self.bypassed,
+            "data": self.data,
+            "params": self.params,
+            "metrics": self.metrics,
+            "stats": self.stats,
+            "guards": self.guards,
+            **self.extra,
+        }
+        return json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n"
+
+
+def parse_note(text: str | None) -> dict[str, Any] | None:
+    """A note's document, or None for no note or one that is not ours.
+
+    Notes are shared through remotes, so they are untrusted input: anything
+    that is not a JSON object with our schema number is ignored, never fatal.
+    """
+    if not text:
+        return None
+    # An amend or rebase appends the old commit's note to the new one
+    # (notes.rewriteMode=concatenate): the first document is the newest.
+    try:
+        doc, _end = json.JSONDecoder().raw_decode(text.lstrip())
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        return None
+    return doc

@@ -1,0 +1,73 @@
+"""``gitml show`` and ``gitml log``: metadata read back from notes.
+
+The whole history is one ``git log`` plus one batched read of the notes,
+never a process per commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitml.context import RepoContext
+from gitml.errors import UsageError
+from gitml.git.notes import read_note
+from gitml.meta.document import parse_note
+
+
+@dataclass
+class LogRow:
+    commit: str
+    date: int
+    author: str
+    subject: str
+    verified: bool | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def show(ctx: RepoContext, rev: str = "HEAD") -> dict[str, Any]:
+    sha = ctx.git.rev_parse(rev)
+    doc = parse_note(read_note(ctx.git, sha))
+    if doc is None:
+        raise UsageError(
+            f"commit {sha[:12]} has no gitml metadata",
+            "metadata is attached by the post-commit hook (gitml hooks install); "
+            "fetch others' with gitml pull",
+        )
+    return {"commit": sha, **doc}
+
+
+def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
+    elif isinstance(value, int | float | str | bool) or value is None:
+        out[prefix] = value
+
+
+def log(ctx: RepoContext, path: str | None = None, *, metrics: bool = False,
+        rev: str = "HEAD", max_count: int | None = None) -> list[LogRow]:
+    if ctx.git.try_rev_parse(rev) is None:
+        return []
+    records = ctx.git.log_records(rev, max_count=max_count, notes=True)
+    rows: list[LogRow] = []
+    for rec in records:
+        doc = parse_note(rec.note)
+        values: dict[str, Any] = {}
+        if doc is not None:
+            if path is not None:
+                entry = (doc.get("data") or {}).get(path)
+                if entry is None:
+                    for name, body in (doc.get("metrics") or {}).items():
+                        if name == path:
+                            flatten("", body, values)
+                else:
+                    values = dict(entry)
+            if metrics or path is None:
+                for body in (doc.get("metrics") or {}).values():
+                    flatten("", body, values)
+        if path is not None and not values:
+            continue
+        rows.append(LogRow(rec.sha, rec.author_time, rec.author_name, rec.subject,
+                           None if doc is None else bool(doc.get("verified")), values))
+    return rows
