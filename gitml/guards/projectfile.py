@@ -1,0 +1,113 @@
+"""``gitml.yaml``: the one project file several features share.
+
+This module owns the file as a whole: it parses it safely with line numbers,
+refuses unknown top-level keys, checks each section's top-level type, fully
+validates ``guards:`` (see :mod:`gitml.guards.spec`) and hands the other
+sections over raw (:class:`YamlMap` with line info) so their owners validate
+them with the same helpers and error style (:func:`check_keys`,
+:func:`node_error`, ``expect_*`` in :mod:`gitml.guards.yamlnodes`).
+
+Cheap to import: no pyarrow, PyYAML only when a file is parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitml.errors import ConfigError, GitmlError
+from gitml.guards.spec import GuardsSpec, parse_guards
+from gitml.guards.yamlnodes import (
+    YamlList,
+    YamlMap,
+    check_keys,
+    node_error,
+    parse_yaml,
+)
+from gitml.safepath import check_relpath
+
+PROJECT_FILE = "gitml.yaml"
+SECTIONS = ("guards", "artifacts", "stages", "params", "evaluate")
+DEFAULT_PARAMS = ("params.yaml",)
+MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    """A parsed gitml.yaml. Raw sections are empty YamlMaps when absent."""
+
+    source: str
+    exists: bool
+    raw: YamlMap
+    guards: GuardsSpec
+    artifacts: YamlMap
+    stages: YamlMap
+    params: tuple[str, ...]  # params files, default ("params.yaml",)
+    evaluate: YamlMap
+
+
+def load_project(root: Path) -> ProjectFile:
+    """Read ``root/gitml.yaml``; a missing file is an empty project."""
+    path = root / PROJECT_FILE
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return parse_project(b"", exists=False)
+    except OSError as exc:
+        raise ConfigError(f"{PROJECT_FILE}: cannot read: {exc.strerror}") from None
+    return parse_project(data)
+
+
+def parse_project(
+    text: str | bytes, *, source: str = PROJECT_FILE, exists: bool = True
+) -> ProjectFile:
+    """Parse gitml.yaml content (e.g. a staged or committed blob) and validate it."""
+    if len(text) > MAX_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    root = parse_yaml(text, source=source)
+    if not isinstance(root, YamlMap):
+        line = root.line if isinstance(root, YamlList) else 1
+        raise ConfigError(
+            f"{source}:{line}: the file must be a mapping with keys {', '.join(SECTIONS)}"
+        )
+    check_keys(root, SECTIONS, "gitml.yaml (top level)")
+    return ProjectFile(
+        source=source,
+        exists=exists,
+        raw=root,
+        guards=parse_guards(root),
+        artifacts=_section_map(root, "artifacts"),
+        stages=_section_map(root, "stages"),
+        params=_params(root),
+        evaluate=_section_map(root, "evaluate"),
+    )
+
+
+def _section_map(root: YamlMap, key: str) -> YamlMap:
+    value = root.get(key)
+    if value is None:
+        return YamlMap(root.source, root.line_of(key))
+    if not isinstance(value, YamlMap):
+        raise node_error(root, key, f"'{key}' must be a mapping")
+    return value
+
+
+def _params(root: YamlMap) -> tuple[str, ...]:
+    value = root.get("params")
+    if value is None:
+        return DEFAULT_PARAMS
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, YamlList | list):
+        raise node_error(root, "params", "'params' must be a list of files")
+    out = []
+    for i, item in enumerate(items):
+        where: YamlMap | YamlList = items if isinstance(items, YamlList) else root
+        key: int | str = i if isinstance(items, YamlList) else "params"
+        if not isinstance(item, str):
+            raise node_error(where, key, "'params' items must be file paths")
+        try:
+            out.append(check_relpath(item, what="params file"))
+        except GitmlError as exc:
+            raise node_error(where, key, exc.message) from None
+    return tuple(out)
