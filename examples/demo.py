@@ -95,6 +95,30 @@ def snapshots(demo: Demo) -> None:
     demo.gitml("checkout", "data/raw")
 
 
+def guards_demo(demo: Demo) -> None:
+    chapter("2. Guards: a commit with bad data is blocked by the pre-commit hook")
+    root = demo.root
+    demo.python("src/prepare.py")
+    demo.python("src/train.py")
+    demo.gitml("add", "data/prepared", "models/churn.pkl")
+    demo.git("add", "gitml.yaml", "params.yaml", "src", "checks", "metrics", "README.md")
+    demo.git("commit", "-qm", "churn model v1 (guards pass)")
+    demo.python("src/generate.py", "--rows", "3600", "--seed", "11", "--corrupt",
+                "--out", "data/raw/customers.parquet")
+    demo.gitml("add", "data/raw")
+    head = demo.git("rev-parse", "HEAD", show=False)
+    demo.run("git", "commit", "-m", "new data (corrupt)", expect=1)
+    check(demo.git("rev-parse", "HEAD", show=False) == head, "the commit was blocked; HEAD did not move")
+    demo.python("src/generate.py", "--rows", "3600", "--seed", "11", "--out", "data/raw/customers.parquet")
+    demo.gitml("add", "data/raw")
+    demo.git("commit", "-qm", "new data (fixed)")
+    demo.gitml("show")
+    note = demo.run(*GITML, "show", "--json", show=False)
+    check('"verified": true' in note, "the commit carries verified metadata in its git note")
+    demo.gitml("log", "--metrics")
+    del root
+
+
 def main() -> None:
     keep = "--keep" in sys.argv
     tmp = Path(tempfile.mkdtemp(prefix="gitml-demo-"))
@@ -104,10 +128,7 @@ def main() -> None:
     print(f"Demo repository: {root}")
     try:
         snapshots(demo)
-        for extra in ("guards_demo", "registry_demo", "remotes_demo", "pipeline_demo"):
-            step = globals().get(extra)
-            if step is not None:
-                step(demo)
+        guards_demo(demo)
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -17,6 +17,10 @@ _STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "skip": "dim"}
 
 
 def _short(value: Any, width: int = 40) -> str:
+    if isinstance(value, dict):
+        value = ", ".join(f"{k} {v}" for k, v in value.items())
+    elif isinstance(value, float):
+        value = f"{value:.4g}"
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -26,10 +30,11 @@ def render_report(report: Any, *, all_rows: bool = False) -> None:
     rows = report.results if all_rows else [r for r in report.results if r.status != "pass"]
     if rows:
         table = Table("guard", "rule", "column", "status", "observed", "expected", "message")
+        table.columns[-1].overflow = "fold"
         for r in rows:
             style = _STATUS_STYLE.get(r.status, "")
             table.add_row(r.guard, r.rule, r.column or "", f"[{style}]{r.status}[/]",
-                          _short(r.observed), _short(r.expected), _short(r.message, 60))
+                          _short(r.observed, 24), _short(r.expected, 36), r.message)
         console.print(table)
     counts = report.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)

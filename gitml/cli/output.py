@@ -34,8 +34,12 @@ class Settings:
 
 
 settings = Settings()
+# Captured output (CI logs, hooks) is read by people too: no 80-column squeeze.
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+for _c in (console, err_console):
+    if not _c.is_terminal:
+        _c.width = 160
 
 
 def to_jsonable(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,5 +38,15 @@ def run_for_commit(ctx: RepoContext, project: ProjectFile, names: Iterable[str] 
     return run_guards(
         ctx.root, spec, names,
         previous_stats=previous_stats, baseline_metrics=baseline,
-        reporter=ctx.reporter, env=ctx.git.clean_env(), collect_stats=True,
+        reporter=ctx.reporter, env=command_env(ctx), collect_stats=True,
     )
+
+
+def command_env(ctx: RepoContext) -> dict[str, str]:
+    """Environment for user commands: git's hook variables removed, and the
+    interpreter gitml runs in first on PATH, so ``python x.py`` in gitml.yaml
+    means the project's environment even when a hook runs without it."""
+    env = ctx.git.clean_env()
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
