@@ -120,8 +120,22 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
 
     if not args:
         return [Target(t, read_pointer(ctx, t), "workspace") for t in resolve_targets(ctx, [], cwd)]
+    from gitml.registry.service import model_file, read_state, registry_ref
+
     out: list[Target] = []
+    registry: list[Any] = []  # the registry state, read once (one list_tags) if needed
     for arg in args:
+        if "@" in arg or "#" in arg:  # NAME@VERSION / NAME#STAGE when such tags exist
+            if not registry:
+                registry.append(read_state(ctx))
+            ref = registry_ref(ctx, registry[0], arg)
+            if ref is not None:
+                from gitml.registry.resolve import resolve
+
+                version = resolve(registry[0], ref)
+                tracked, pointer = model_file(ctx, version)
+                out.append(Target(tracked, pointer, version.commit))
+                continue
         path, rev = _split_rev(ctx, arg, cwd)
         if rev is None:
             rel = ctx.relpath(path, cwd=cwd)
@@ -144,10 +158,21 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
 
 
 def checkout(targets: list[str] | None = None, *, force: bool = False, dry_run: bool = False,
+             output: str | Path | None = None,
              cwd: Path | None = None, callback: Callback | None = None) -> CheckoutResult:
-    """Make workspace data match pointers (or ``path@rev``), keeping unsaved work."""
+    """Make workspace data match pointers (or ``path@rev``, ``name@version``,
+    ``name#stage``), keeping unsaved work. ``output``: write one model version there."""
     from gitml.workspace.checkout import checkout as do_checkout
 
+    if output is not None:
+        if len(targets or []) != 1 or dry_run:
+            raise UsageError("-o/--output takes exactly one NAME@VERSION or NAME#STAGE",
+                             "gitml checkout churn@v3 -o /tmp/churn.pkl")
+        from gitml.registry.api import checkout_in
+
+        with session(cwd, callback, write=True) as ctx:
+            done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
+            return CheckoutResult(written=done.written, unchanged=done.unchanged)
     with session(cwd, callback, write=True) as ctx:
         return do_checkout(ctx, checkout_targets(ctx, targets or [], cwd), force=force, dry_run=dry_run)
 
@@ -256,3 +281,20 @@ def sync_after(old: str, new: str, *, cwd: Path | None = None,
 
     with session(cwd, callback, write=True) as ctx:
         return sync_changed(ctx, old, new)
+
+
+from gitml.registry.api import (  # noqa: E402
+    demote,
+    deprecate,
+    model_checkout,
+    model_path,
+    model_show,
+    models,
+    promote,
+    register,
+)
+
+__all__ += [
+    "demote", "deprecate", "model_checkout", "model_path", "model_show", "models", "promote",
+    "register",
+]  # fmt: skip

@@ -120,10 +120,12 @@ def checkout(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    output: str = typer.Option(None, "--output", "-o", help="Write a model version here."),
 ) -> None:
     """Make workspace data match its pointers, an older revision, or a model version."""
     with progress() as cb:
-        result = api.checkout(targets or [], force=force, dry_run=dry_run, callback=cb)
+        result = api.checkout(targets or [], force=force, dry_run=dry_run, output=output,
+                              callback=cb)
     if json_out:
         print_json(result)
         return

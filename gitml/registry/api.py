@@ -1,0 +1,291 @@
+"""Registry operations of the library API (re-exported by :mod:`gitml.api`).
+
+One function per user operation: open the repository, read the tags once, plan,
+create the tag. Returns plain dataclasses; nothing prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitml.context import RepoContext
+from gitml.errors import RegistryError, UsageError
+from gitml.progress import Callback
+from gitml.registry import service
+from gitml.registry.grammar import parse_ref
+from gitml.registry.model import Artifact, Event, Version
+from gitml.registry.ops import plan_assign, plan_deprecate, plan_deregister, plan_unassign
+from gitml.registry.resolve import get_artifact, resolve
+from gitml.registry.service import MaterializeResult, RegisterResult
+
+__all__ = [
+    "EventResult",
+    "MaterializeResult",
+    "ModelDetail",
+    "ModelSummary",
+    "RegisterResult",
+    "demote",
+    "deprecate",
+    "model_checkout",
+    "model_path",
+    "model_show",
+    "models",
+    "promote",
+    "register",
+]
+
+
+@contextmanager
+def _session(cwd: Path | None, callback: Callback | None, *, write: bool) -> Iterator[RepoContext]:
+    from gitml.api import session  # late: gitml.api re-exports this module
+
+    with session(cwd, callback, write=write) as ctx:
+        yield ctx
+
+
+def _iso(date: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(date))
+
+
+@dataclass
+class EventResult:
+    """A stage, deprecation or deregistration tag that was created."""
+
+    artifact: str
+    action: str
+    tag: str
+    version: str | None
+    stage: str | None = None
+
+
+@dataclass
+class ModelSummary:
+    name: str
+    latest: str | None
+    stages: dict[str, str]  # stage -> current version
+    metrics: dict[str, Any]
+    registered_at: str | None
+    registered_by: str | None
+    deprecated: bool
+    path: str | None
+
+
+@dataclass
+class VersionDetail:
+    version: str
+    commit: str
+    active: bool
+    stages: list[str]
+    registered_at: str
+    registered_by: str
+    model: dict[str, Any] | None
+    data: dict[str, str]
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    guards: list[dict[str, Any]]
+    note: str
+
+
+@dataclass
+class HistoryEntry:
+    tag: str
+    action: str
+    version: str | None
+    stage: str | None
+    at: str
+    by: str
+    summary: str
+
+
+@dataclass
+class ModelDetail:
+    name: str
+    deprecated: bool
+    stages: dict[str, str]
+    versions: list[VersionDetail]
+    history: list[HistoryEntry]
+    warnings: list[str] = field(default_factory=list)
+
+
+def register(
+    name: str,
+    *,
+    path: str | None = None,
+    rev: str | None = None,
+    version: str | None = None,
+    bump: str | None = None,
+    message: str = "",
+    force: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> RegisterResult:
+    """Register the model committed at ``rev`` as the next version of ``name``."""
+    with _session(cwd, callback, write=True) as ctx:
+        return service.register(
+            ctx, name, path=path, rev=rev, version=version, bump=bump, note=message, force=force
+        )
+
+
+def _event(
+    plan_tag: str, artifact: str, action: str, version: object, stage: str | None
+) -> EventResult:
+    return EventResult(artifact, action, plan_tag, str(version) if version else None, stage)
+
+
+def promote(
+    ref: str, stage: str, *, message: str = "", cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> EventResult:  # fmt: skip
+    """Put the version ``ref`` names (``churn@v3``, ``churn#staging``) into ``stage``."""
+    with _session(cwd, callback, write=False) as ctx:
+        plan = service.create(ctx, plan_assign(service.read_state(ctx), ref, stage, note=message))
+        return _event(plan.tag, plan.event.artifact, "assign", plan.version, stage)
+
+
+def demote(
+    name: str, stage: str, *, version: str | None = None, message: str = "",
+    cwd: Path | None = None, callback: Callback | None = None,
+) -> EventResult:  # fmt: skip
+    """Take ``stage`` away from its current version (or from ``version``)."""
+    with _session(cwd, callback, write=False) as ctx:
+        ref = f"{name}@{version}" if version else None
+        plan = plan_unassign(service.read_state(ctx), name, stage, ref, note=message)
+        service.create(ctx, plan)
+        return _event(plan.tag, name, "unassign", plan.version, stage)
+
+
+def deprecate(
+    target: str, *, message: str = "", cwd: Path | None = None, callback: Callback | None = None
+) -> EventResult:
+    """``churn``: retire the artifact; ``churn@v2``: withdraw that version."""
+    with _session(cwd, callback, write=False) as ctx:
+        state = service.read_state(ctx)
+        if "@" in target:
+            v = resolve(state, parse_ref(target))
+            plan = plan_deregister(state, f"{v.artifact}@{v.version}", note=message)
+            service.create(ctx, plan)
+            return _event(plan.tag, v.artifact, "deregister", v.version, None)
+        plan = plan_deprecate(state, target, note=message)
+        service.create(ctx, plan)
+        return _event(plan.tag, target, "deprecate", None, None)
+
+
+def _stages(artifact: Artifact) -> dict[str, str]:
+    return {
+        s.stage: str(s.current.version)
+        for s in sorted(artifact.stages.values(), key=lambda s: s.stage)
+        if s.current is not None
+    }
+
+
+def _summary(artifact: Artifact) -> ModelSummary:
+    latest = artifact.latest()
+    record = latest.record if latest is not None else None
+    reg = latest.registration if latest is not None else None
+    return ModelSummary(
+        name=artifact.name,
+        latest=str(latest.version) if latest is not None else None,
+        stages=_stages(artifact),
+        metrics=dict(record.metrics) if record is not None else {},
+        registered_at=_iso(reg.date) if reg is not None else None,
+        registered_by=reg.tagger if reg is not None else None,
+        deprecated=artifact.deprecated,
+        path=record.model.path if record is not None else None,
+    )
+
+
+def models(
+    *, all_: bool = False, cwd: Path | None = None, callback: Callback | None = None
+) -> list[ModelSummary]:
+    """Every artifact in the registry (deprecated ones only with ``all_``)."""
+    with _session(cwd, callback, write=False) as ctx:
+        state = service.read_state(ctx)
+        for w in state.warnings:
+            ctx.reporter.warning(str(w))
+        return [_summary(a) for a in state.artifacts.values() if all_ or not a.deprecated]
+
+
+def _version_detail(v: Version) -> VersionDetail:
+    r = v.record
+    return VersionDetail(
+        version=str(v.version),
+        commit=v.commit,
+        active=v.active,
+        stages=list(v.stages),
+        registered_at=_iso(v.registration.date),
+        registered_by=v.registration.tagger,
+        model={"path": r.model.path, "oid": r.model.oid, "size": r.model.size} if r else None,
+        data=dict(r.data) if r else {},
+        params=dict(r.params) if r else {},
+        metrics=dict(r.metrics) if r else {},
+        guards=[{"name": g.name, "passed": g.passed, "detail": g.detail} for g in r.guards]
+        if r
+        else [],
+        note=r.note if r else "",
+    )
+
+
+def _history(e: Event) -> HistoryEntry:
+    stage = getattr(e.event, "stage", None)
+    return HistoryEntry(
+        e.tag, e.action, str(e.version) if e.version else None,
+        stage if isinstance(stage, str) else None, _iso(e.date), e.tagger, e.summary,
+    )  # fmt: skip
+
+
+def model_show(
+    name: str, *, cwd: Path | None = None, callback: Callback | None = None
+) -> ModelDetail:
+    """Versions (with lineage), current stages and the full event history of ``name``."""
+    with _session(cwd, callback, write=False) as ctx:
+        state = service.read_state(ctx)
+        artifact = get_artifact(state, name)
+        versions = sorted(artifact.versions.values(), key=lambda v: v.version, reverse=True)
+        return ModelDetail(
+            name=name,
+            deprecated=artifact.deprecated,
+            stages=_stages(artifact),
+            versions=[_version_detail(v) for v in versions],
+            history=[_history(e) for e in artifact.history],
+            warnings=[str(w) for w in state.warnings if w.tag.split("@")[0].split("#")[0] == name],
+        )
+
+
+def model_checkout(
+    ref: str, output: str | Path | None = None, *, force: bool = False,
+    cwd: Path | None = None, callback: Callback | None = None,
+) -> MaterializeResult:  # fmt: skip
+    """Materialize ``churn@v3`` / ``churn#prod`` into its path (or ``output``); HEAD untouched."""
+    with _session(cwd, callback, write=True) as ctx:
+        return checkout_in(ctx, ref, output, force=force, cwd=cwd)
+
+
+def checkout_in(
+    ctx: RepoContext, ref: str, output: str | Path | None, *, force: bool, cwd: Path | None
+) -> MaterializeResult:
+    """:func:`model_checkout` inside an open session (used by ``gitml.api.checkout``)."""
+    if service.registry_ref(ctx, None, ref) is None:
+        try:
+            parsed = parse_ref(ref)
+        except UsageError:
+            raise UsageError(
+                f"-o needs a registry reference, not {ref!r}", hint="e.g. churn@v3 or churn#prod"
+            ) from None
+        resolve(service.read_state(ctx), parsed)  # raises "no artifact ..." with a listing
+        raise RegistryError(f"cannot resolve {ref!r}")
+    dest = None if output is None else (cwd or Path.cwd()) / Path(output)
+    return service.checkout_version(ctx, ref, dest, force=force)
+
+
+def model_path(
+    name: str, selector: str | None = None, *, cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> Path:  # fmt: skip
+    """A local file holding ``name`` at ``selector`` (stage, version, or latest)."""
+    with _session(cwd, callback, write=True) as ctx:
+        return service.local_path(ctx, name, selector)

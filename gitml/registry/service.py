@@ -1,0 +1,471 @@
+"""The registry against a real repository: read tags, run guards, create tags.
+
+Glue between the pure domain layer (``grammar``, ``state``, ``resolve``, ``ops``)
+and git (``gitml.git.tags``), the workspace (pointers, cache, checkout) and
+``gitml.yaml``. Reading the registry is ONE ``list_tags`` call. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitml.context import RepoContext
+from gitml.errors import (
+    ConfigError,
+    GitmlError,
+    RegistryError,
+    UsageError,
+    WorkspaceConflictError,
+)
+from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
+from gitml.registry.model import RegistryState, Version
+from gitml.registry.names import validate_artifact_name
+from gitml.registry.ops import TagPlan, conflict_error, plan_register
+from gitml.registry.record import GuardSummary, Json, ModelInfo
+from gitml.registry.resolve import find_ref, resolve
+from gitml.registry.semver import BUMPS, Bump
+from gitml.registry.state import fold_tags
+from gitml.safepath import check_relpath
+from gitml.workspace.pointer import Pointer, pointer_name
+
+PROJECT_FILE = "gitml.yaml"
+
+
+def read_state(ctx: RepoContext) -> RegistryState:
+    """The whole registry, from one ``git for-each-ref``."""
+    from gitml.git.tags import list_tags
+
+    return fold_tags(list_tags(ctx.git))
+
+
+def create(ctx: RepoContext, plan: TagPlan) -> TagPlan:
+    """Create the planned tag; a lost race becomes a clear RegistryError."""
+    from gitml.git.tags import TagExistsError, create_tag
+
+    try:
+        create_tag(ctx.git, plan.tag, plan.rev, plan.message)
+    except TagExistsError:
+        raise conflict_error(plan, read_state(ctx)) from None
+    return plan
+
+
+# -- gitml.yaml artifacts ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """An artifact as ``gitml.yaml`` declares it."""
+
+    name: str
+    path: str
+    metrics: str | None = None
+    description: str | None = None
+
+
+def declarations(ctx: RepoContext) -> dict[str, Declaration]:
+    """The ``artifacts:`` section of gitml.yaml; malformed entries are errors."""
+    from gitml.guards.projectfile import load_project
+
+    out: dict[str, Declaration] = {}
+    for name, body in load_project(ctx.root).artifacts.items():
+        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+            raise ConfigError(f"{PROJECT_FILE}: artifact {name!r} needs a 'path:'")
+        metrics, desc = body.get("metrics"), body.get("description")
+        out[str(name)] = Declaration(
+            str(name),
+            check_relpath(body["path"], what="artifact path"),
+            metrics if isinstance(metrics, str) else None,
+            desc if isinstance(desc, str) else None,
+        )
+    return out
+
+
+def declared_text(current: bytes, name: str, path: str) -> bytes:
+    """gitml.yaml with ``name: {path}`` added under ``artifacts:``; the rest byte-for-byte."""
+    entry = f"{name}:\n  path: {json.dumps(path)}\n"
+    lines = current.decode("utf-8").splitlines(keepends=True)
+    head = next((i for i, ln in enumerate(lines) if re.match(r"artifacts:\s*(#.*)?$", ln)), None)
+    if head is None:
+        sep = "" if not current or current.endswith(b"\n") else "\n"
+        block = "artifacts:\n" + "".join("  " + ln for ln in entry.splitlines(keepends=True))
+        return current + (sep + block).encode("utf-8")
+    indent = "  "
+    for ln in lines[head + 1 :]:
+        if ln.strip() and not ln.lstrip().startswith("#"):
+            found = len(ln) - len(ln.lstrip(" "))
+            indent = " " * found if found else indent
+            break
+    step = "  " if len(indent) <= 2 else indent[: len(indent) // 2] or "  "
+    inserted = f"{indent}{name}:\n{indent}{step}path: {json.dumps(path)}\n"
+    if not lines[head].endswith("\n"):
+        lines[head] += "\n"
+    lines.insert(head + 1, inserted)
+    return "".join(lines).encode("utf-8")
+
+
+def declare(ctx: RepoContext, name: str, path: str) -> bytes:
+    """The new gitml.yaml content declaring ``name`` (validated, not yet written)."""
+    from gitml.guards.projectfile import parse_project
+
+    file = ctx.root / PROJECT_FILE
+    current = file.read_bytes() if file.exists() else b""
+    new = declared_text(current, name, path)
+    try:
+        body = parse_project(new).artifacts.get(name)
+    except GitmlError as exc:
+        body, why = None, exc.message
+    else:
+        why = "the edit did not read back"
+    if not isinstance(body, dict) or body.get("path") != path:
+        raise ConfigError(
+            f"cannot add artifact {name!r} to {PROJECT_FILE} automatically ({why})",
+            hint=f"add it by hand:\nartifacts:\n  {name}:\n    path: {path}",
+        )
+    return new
+
+
+def write_project(ctx: RepoContext, data: bytes) -> None:
+    from gitml.store.durable import write_file_atomic
+
+    write_file_atomic(ctx.root / PROJECT_FILE, data)
+
+
+# -- register ------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterResult:
+    artifact: str
+    version: str
+    tag: str
+    commit: str
+    path: str
+    size: int
+    declared: bool  # gitml.yaml was updated by this registration
+    forced: bool
+    guards: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _note_doc(ctx: RepoContext, commit: str) -> dict[str, Any] | None:
+    from gitml.git.notes import read_note
+    from gitml.meta.document import parse_note
+
+    try:
+        return parse_note(read_note(ctx.git, commit))
+    except GitmlError:
+        return None
+
+
+def _json_map(value: object) -> dict[str, Json]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
+    """Parsed JSON/YAML files at ``commit`` (unreadable ones are left out)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for path, blob in ctx.git.read_files_at(commit, paths).items():
+        if blob is None or len(blob) > 1_000_000:
+            continue
+        try:
+            value = json.loads(blob) if path.endswith(".json") else yaml.safe_load(blob)
+        except (ValueError, yaml.YAMLError):
+            continue
+        if isinstance(value, dict):
+            out[path] = value
+    return out
+
+
+def lineage(
+    ctx: RepoContext, commit: str, metrics_file: str | None
+) -> tuple[dict[str, Json], dict[str, Json]]:
+    """(params, metrics) of a commit: its gitml note, else the files at that commit."""
+    from gitml.guards.projectfile import load_project
+
+    doc = _note_doc(ctx, commit) or {}
+    params = _json_map(doc.get("params"))
+    notes_metrics = _json_map(doc.get("metrics"))
+    metrics = _json_map(notes_metrics.get(metrics_file)) if metrics_file else {}
+    wanted = [p for p in load_project(ctx.root).params if not params] + (
+        [metrics_file] if metrics_file and not metrics else []
+    )
+    files = _files_at(ctx, commit, wanted) if wanted else {}
+    if not params:
+        params = {p: v for p, v in files.items() if p != metrics_file}
+    if metrics_file and not metrics:
+        metrics = _json_map(files.get(metrics_file))
+    return params, metrics
+
+
+def _model_guards(ctx: RepoContext, metrics_file: str | None) -> list[GuardSummary]:
+    """Run the guards that check this artifact's metrics file."""
+    from gitml.guards.projectfile import load_project
+    from gitml.hookflow.guarding import run_for_commit
+
+    if metrics_file is None:
+        return []
+    project = load_project(ctx.root)
+    names = [
+        g.name
+        for g in project.guards.guards.values()
+        if g.model is not None and g.model.metrics_path == metrics_file
+    ]
+    if not names:
+        return []
+    report = run_for_commit(ctx, project, names)
+    out = []
+    for name in names:
+        bad = [r for r in report.for_guard(name) if r.status in ("fail", "error")]
+        detail = "; ".join(f"{r.rule}: {r.message or r.status}" for r in bad)
+        out.append(GuardSummary(name, not bad, detail[:500]))
+    return out
+
+
+def register(
+    ctx: RepoContext,
+    name: str,
+    *,
+    path: str | None = None,
+    rev: str | None = None,
+    version: str | None = None,
+    bump: str | None = None,
+    note: str = "",
+    force: bool = False,
+) -> RegisterResult:
+    """Register the model at ``rev`` (default HEAD) as a new version of ``name``."""
+    from gitml.workspace.revisions import pointers_at
+
+    validate_artifact_name(name)
+    if version and bump:
+        raise UsageError("give --version or --bump, not both")
+    if bump is not None and bump not in BUMPS:
+        raise UsageError(f"unknown bump {bump!r}", hint="use major, minor or patch")
+    decl = declarations(ctx).get(name)
+    new_yaml: bytes | None = None
+    if decl is None:
+        if path is None:
+            raise UsageError(
+                f"artifact {name!r} is not declared in {PROJECT_FILE}",
+                hint=f"declare it: gitml register {name} --path PATH/TO/MODEL "
+                f"(or add 'artifacts: {{{name}: {{path: ...}}}}' to {PROJECT_FILE})",
+            )
+        rel = check_relpath(ctx.relpath(path), what="model path")
+        new_yaml = declare(ctx, name, rel)
+        decl = Declaration(name, rel)
+    elif path is not None and ctx.relpath(path) != decl.path:
+        raise UsageError(
+            f"{name!r} is declared in {PROJECT_FILE} with path {decl.path}, not {path}",
+            hint=f"edit {PROJECT_FILE} to move it",
+        )
+    label = rev or "HEAD"
+    commit = ctx.git.try_rev_parse(label)
+    if commit is None:
+        raise UsageError(f"unknown revision {label!r}", hint="commit the model first")
+    pointers = pointers_at(ctx, commit)
+    pointer = pointers.get(decl.path)
+    if pointer is None:
+        raise RegistryError(
+            f"no model pointer {pointer_name(decl.path)} at {label} ({commit[:12]})",
+            hint=f"gitml add {decl.path} && git commit, then register",
+        )
+    if not ctx.store.has(pointer.oid):
+        raise RegistryError(
+            f"the model {decl.path} at {label} is not in the cache ({pointer.oid[:12]})",
+            hint="gitml pull it (or gitml add it again) before registering",
+        )
+    state = read_state(ctx)
+    params, metrics = lineage(ctx, commit, decl.metrics)
+    guards = _model_guards(ctx, decl.metrics)
+    failed = [g for g in guards if not g.passed]
+    if failed and not force:
+        raise RegistryError(
+            f"model guards failed for {name}: "
+            + "; ".join(f"{g.name} ({g.detail})" for g in failed),
+            hint="fix the model, or register anyway with --force (the record says so)",
+        )
+    if failed:
+        note = ("FORCED past failing guards: " + ", ".join(g.name for g in failed)
+                + (f". {note}" if note else ""))
+    data = {p: ptr.oid for p, ptr in pointers.items() if p != decl.path}
+    plan = plan_register(
+        state, name, commit=commit,
+        model=ModelInfo(decl.path, pointer.oid, pointer.size),
+        data=data, params=params, metrics=metrics, guards=guards, note=note,
+        bump=_bump(bump), version=version,
+    )  # fmt: skip
+    create(ctx, plan)
+    if new_yaml is not None:
+        write_project(ctx, new_yaml)
+    return RegisterResult(
+        name, str(plan.version), plan.tag, commit, decl.path, pointer.size,
+        new_yaml is not None, bool(failed),
+        [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in guards],
+    )  # fmt: skip
+
+
+def _bump(text: str | None) -> Bump:
+    for b in BUMPS:
+        if b == text:
+            return b
+    return "major"
+
+
+# -- resolving and materializing -------------------------------------------------------
+
+
+def model_file(ctx: RepoContext, v: Version) -> tuple[str, Pointer]:
+    """The model's tracked path and its pointer at the version's commit."""
+    from gitml.workspace.revisions import pointers_at
+
+    record = v.record
+    path = record.model.path if record is not None else None
+    if path is None:
+        decl = declarations(ctx).get(v.artifact)
+        if decl is None:
+            raise RegistryError(
+                f"{v.artifact}@{v.version} has no gitml record and no path in {PROJECT_FILE}",
+                hint=f"declare it: artifacts: {{{v.artifact}: {{path: ...}}}}",
+            )
+        path = decl.path
+    pointer = pointers_at(ctx, v.commit, [path]).get(path)
+    if pointer is None:
+        raise RegistryError(
+            f"no pointer {pointer_name(path)} at {v.commit[:12]} ({v.artifact}@{v.version})"
+        )
+    return path, pointer
+
+
+def registry_ref(ctx: RepoContext, state: RegistryState | None, text: str) -> Ref | None:
+    """``text`` as a registry reference whose artifact exists, else None."""
+    if not looks_like_registry_ref(text):
+        return None
+    return find_ref(state if state is not None else read_state(ctx), text)
+
+
+def version_ref(name: str, selector: str | None) -> Ref:
+    """``churn`` + ``prod`` / ``v3`` / ``v3.0.0`` / ``latest`` / None -> a Ref."""
+    if selector is None:
+        return parse_ref(f"{name}@latest")
+    if re.fullmatch(r"v\d.*|latest|greatest", selector):
+        return parse_ref(f"{name}@{selector}")
+    return parse_ref(f"{name}#{selector}")
+
+
+@dataclass
+class MaterializeResult:
+    artifact: str
+    version: str
+    commit: str
+    path: str  # where the model now is (absolute for -o outside the repository)
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def materialize_to(
+    ctx: RepoContext, tracked: str, pointer: Pointer, source: str, dest: Path, *, force: bool
+) -> tuple[list[str], int]:
+    """Write the version's files under ``dest`` (a file or a folder); never over other
+    content without ``force``."""
+    from gitml.store.hashing import hash_file
+    from gitml.workspace.compare import load_entries
+
+    entries = load_entries(ctx, pointer, tracked, source)
+    missing = [rel for rel, s in entries.items() if not ctx.store.has(s.oid)]
+    if missing:
+        raise RegistryError(f"not in the cache: {tracked} at {source[:12]}", hint="gitml pull")
+    plan: list[tuple[Path, str, bool]] = []
+    unchanged = 0
+    conflicts: list[str] = []
+    for rel, want in sorted(entries.items()):
+        target = dest / rel if rel else dest
+        if target.is_symlink() or target.exists():
+            same = target.is_file() and not target.is_symlink() and hash_file(target)[0] == want.oid
+            if same:
+                unchanged += 1
+                continue
+            if not force:
+                conflicts.append(str(target))
+        plan.append((target, want.oid, want.executable))
+    if conflicts:
+        raise WorkspaceConflictError(
+            f"would overwrite {', '.join(conflicts[:5])}", "use --force, or another -o PATH"
+        )
+    written = []
+    for target, oid, executable in plan:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            raise WorkspaceConflictError(f"{target} is a folder", "choose another -o PATH")
+        ctx.store.materialize(oid, target, link="copy", executable=executable)
+        written.append(str(target))
+    return written, unchanged
+
+
+def checkout_version(
+    ctx: RepoContext, ref: Ref | str, output: Path | None = None, *, force: bool = False
+) -> MaterializeResult:
+    """Materialize a model version into its workspace path (or ``output``); HEAD untouched."""
+    from gitml.workspace.checkout import Target, checkout
+
+    v = resolve(read_state(ctx), ref)
+    tracked, pointer = model_file(ctx, v)
+    if output is None:
+        done = checkout(ctx, [Target(tracked, pointer, v.commit)], force=force)
+        return MaterializeResult(v.artifact, str(v.version), v.commit, tracked,
+                                 done.written, done.unchanged)  # fmt: skip
+    written, unchanged = materialize_to(ctx, tracked, pointer, v.commit, output, force=force)
+    return MaterializeResult(
+        v.artifact, str(v.version), v.commit, str(output), written, unchanged
+    )
+
+
+def local_path(ctx: RepoContext, name: str, selector: str | None = None) -> Path:
+    """A local path holding the version: the workspace file if it has those bytes,
+    else ``.gitml/models/<name>/<version>/<file>`` (materialized on demand)."""
+    from gitml.workspace.checkout import Target, plan
+
+    v = resolve(read_state(ctx), version_ref(name, selector))
+    tracked, pointer = model_file(ctx, v)
+    here = plan(ctx, Target(tracked, pointer, v.commit), force=False)
+    if not here.writes and not here.deletes and not here.conflicts and not here.replace_top:
+        return ctx.root / tracked
+    folder = ctx.gitml_dir / "models" / v.artifact.replace(":", "=") / str(v.version)
+    dest = folder / tracked.rpartition("/")[2]
+    materialize_to(ctx, tracked, pointer, v.commit, dest, force=True)
+    return dest
+
+
+# -- lookups for other features ------------------------------------------------------
+
+
+def artifact_for_metrics(ctx: RepoContext, metrics_file: str) -> str | None:
+    """The artifact whose declared ``metrics:`` is ``metrics_file`` (first declared)."""
+    try:
+        decls = declarations(ctx)
+    except GitmlError:
+        return None
+    want = os.path.normpath(metrics_file)
+    return next((d.name for d in decls.values()
+                 if d.metrics and os.path.normpath(d.metrics) == want), None)  # fmt: skip
+
+
+def stage_commit(ctx: RepoContext, name: str, stage: str) -> str | None:
+    """The commit of the version currently in ``stage``, or None."""
+    artifact = read_state(ctx).artifacts.get(name)
+    st = artifact.stages.get(stage) if artifact is not None else None
+    current = st.current if st is not None else None
+    return current.commit if current is not None else None
+
+
+def describe(value: Mapping[str, Json], limit: int = 3) -> str:
+    """``auc=0.93, f1=0.8`` -- the first scalar metrics, for tables."""
+    items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+             for k, v in value.items() if isinstance(v, int | float | str)]  # fmt: skip
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
+
