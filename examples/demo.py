@@ -30,11 +30,14 @@ class Demo:
         }
 
     def run(self, *args: str, expect: int = 0, cwd: Path | None = None, show: bool = True) -> str:
-        shown = " ".join(("gitml" if a == "-m" else a) for a in args if a not in (sys.executable, "gitml"))
+        shown = " ".join(
+            ("gitml" if a == "-m" else a) for a in args if a not in (sys.executable, "gitml")
+        )
         if show:
             print(f"\n$ {shown}", flush=True)
-        proc = subprocess.run(list(args), cwd=cwd or self.root, env=self.env, text=True,
-                              capture_output=True)
+        proc = subprocess.run(
+            list(args), cwd=cwd or self.root, env=self.env, text=True, capture_output=True
+        )
         output = (proc.stdout + proc.stderr).rstrip()
         if show and output:
             print(output, flush=True)
@@ -81,8 +84,9 @@ def snapshots(demo: Demo) -> None:
     demo.gitml("add", "data/raw")
     demo.git("commit", "-qm", "v1 data")
     v1 = digest(root / "data/raw")
-    demo.python("src/generate.py", "--rows", "3500", "--seed", "7",
-                "--out", "data/raw/customers.parquet")
+    demo.python(
+        "src/generate.py", "--rows", "3500", "--seed", "7", "--out", "data/raw/customers.parquet"
+    )
     demo.gitml("status")
     demo.gitml("add", "data/raw")
     demo.git("commit", "-qm", "v2 data")
@@ -103,13 +107,26 @@ def guards_demo(demo: Demo) -> None:
     demo.gitml("add", "data/prepared", "models/churn.pkl")
     demo.git("add", "gitml.yaml", "params.yaml", "src", "checks", "metrics", "README.md")
     demo.git("commit", "-qm", "churn model v1 (guards pass)")
-    demo.python("src/generate.py", "--rows", "3600", "--seed", "11", "--corrupt",
-                "--out", "data/raw/customers.parquet")
+    demo.python(
+        "src/generate.py",
+        "--rows",
+        "3600",
+        "--seed",
+        "11",
+        "--corrupt",
+        "--out",
+        "data/raw/customers.parquet",
+    )
     demo.gitml("add", "data/raw")
     head = demo.git("rev-parse", "HEAD", show=False)
     demo.run("git", "commit", "-m", "new data (corrupt)", expect=1)
-    check(demo.git("rev-parse", "HEAD", show=False) == head, "the commit was blocked; HEAD did not move")
-    demo.python("src/generate.py", "--rows", "3600", "--seed", "11", "--out", "data/raw/customers.parquet")
+    check(
+        demo.git("rev-parse", "HEAD", show=False) == head,
+        "the commit was blocked; HEAD did not move",
+    )
+    demo.python(
+        "src/generate.py", "--rows", "3600", "--seed", "11", "--out", "data/raw/customers.parquet"
+    )
     demo.gitml("add", "data/raw")
     demo.git("commit", "-qm", "new data (fixed)")
     demo.gitml("show")
@@ -123,7 +140,11 @@ def main() -> None:
     keep = "--keep" in sys.argv
     tmp = Path(tempfile.mkdtemp(prefix="gitml-demo-"))
     root = tmp / "churn"
-    shutil.copytree(HERE / "churn", root, ignore=shutil.ignore_patterns("data", "models", "metrics", "__pycache__"))
+    shutil.copytree(
+        HERE / "churn",
+        root,
+        ignore=shutil.ignore_patterns("data", "models", "metrics", "__pycache__"),
+    )
     demo = Demo(root)
     print(f"Demo repository: {root}")
     try:

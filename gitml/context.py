@@ -66,12 +66,11 @@ class RepoContext:
         return check_relpath(text, what="path")
 
 
-def open_repo(start: Path | None = None, *, reporter: Reporter | None = None,
-              require_init: bool = True) -> RepoContext:
+def open_repo(
+    start: Path | None = None, *, reporter: Reporter | None = None, require_init: bool = True
+) -> RepoContext:
     """Discover the git repository around ``start`` and load gitml's config."""
     git = GitRepo.discover(start or Path.cwd())
     if require_init and not (git.root / GITML_DIR).is_dir():
-        raise NotARepoError(
-            f"gitml is not initialised in {git.root}", "run `gitml init` first"
-        )
+        raise NotARepoError(f"gitml is not initialised in {git.root}", "run `gitml init` first")
     return RepoContext(git=git, config=load_config(git.root), reporter=reporter or Reporter())

@@ -22,9 +22,13 @@ GIT_ENV = {
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_git(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path_factory.mktemp("home")
-    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
+    (home / ".gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for key, value in GIT_ENV.items():
@@ -65,7 +69,9 @@ class Cli:
         captured = self.capsys.readouterr()
         result = Result(code, captured.out, captured.err)
         if expect is not None:
-            assert code == expect, f"gitml {' '.join(args)} exited {code}: {captured.out}{captured.err}"
+            assert code == expect, (
+                f"gitml {' '.join(args)} exited {code}: {captured.out}{captured.err}"
+            )
         return result
 
 
@@ -74,11 +80,15 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli(capsys)
 
 
-def run_gitml(cwd: Path, *args: str, env: dict[str, str] | None = None,
-              check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_gitml(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run gitml in a real subprocess (for kills, hooks, concurrency)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "gitml", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "gitml", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, **(env or {})},
     )
     if check and proc.returncode != 0:

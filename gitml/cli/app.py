@@ -12,7 +12,7 @@ import traceback as tb
 import typer
 
 from gitml import __version__
-from gitml.cli.output import err_console, settings
+from gitml.cli.output import settings
 from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError
 
 app = typer.Typer(
@@ -36,8 +36,9 @@ def _global(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail."),
     traceback: bool = typer.Option(False, "--traceback", help="Show tracebacks of errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     settings.quiet = quiet
     settings.verbose = verbose

@@ -73,7 +73,9 @@ def status(
 
 
 def diff(
-    revs: list[str] = typer.Argument(None, help="[OLD [NEW]]: revisions (default HEAD vs workspace)."),
+    revs: list[str] = typer.Argument(
+        None, help="[OLD [NEW]]: revisions (default HEAD vs workspace)."
+    ),
     path: list[str] = typer.Option(None, "--path", "-p", help="Limit to these tracked paths."),
     json_out: bool = typer.Option(False, "--json", help="JSON output."),
     md: bool = typer.Option(False, "--md", help="Markdown table."),
@@ -89,8 +91,11 @@ def diff(
     if json_out:
         print_json(result)
         return
-    rows = [(c.path, c.change, human_size(c.old_size), human_size(c.new_size))
-            for p in result.paths for c in p.changes]
+    rows = [
+        (c.path, c.change, human_size(c.old_size), human_size(c.new_size))
+        for p in result.paths
+        for c in p.changes
+    ]
     notes = [f"{p.path}: {p.note}" for p in result.paths if p.note]
     if md:
         print(f"| path | change | {result.old} | {result.new} |\n|---|---|---|---|")
@@ -116,7 +121,9 @@ def diff(
 
 
 def checkout(
-    targets: list[str] = typer.Argument(None, help="Tracked paths, PATH@REV, or NAME@VERSION / NAME#STAGE."),
+    targets: list[str] = typer.Argument(
+        None, help="Tracked paths, PATH@REV, or NAME@VERSION / NAME#STAGE."
+    ),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -124,14 +131,17 @@ def checkout(
 ) -> None:
     """Make workspace data match its pointers, an older revision, or a model version."""
     with progress() as cb:
-        result = api.checkout(targets or [], force=force, dry_run=dry_run, output=output,
-                              callback=cb)
+        result = api.checkout(
+            targets or [], force=force, dry_run=dry_run, output=output, callback=cb
+        )
     if json_out:
         print_json(result)
         return
     verb = "would write" if dry_run else "wrote"
-    say(f"{verb} {len(result.written)} files, removed {len(result.deleted)}, "
-        f"{result.unchanged} already up to date")
+    say(
+        f"{verb} {len(result.written)} files, removed {len(result.deleted)}, "
+        f"{result.unchanged} already up to date"
+    )
 
 
 def rm(

@@ -33,8 +33,15 @@ def render_report(report: Any, *, all_rows: bool = False) -> None:
         table.columns[-1].overflow = "fold"
         for r in rows:
             style = _STATUS_STYLE.get(r.status, "")
-            table.add_row(r.guard, r.rule, r.column or "", f"[{style}]{r.status}[/]",
-                          _short(r.observed, 24), _short(r.expected, 36), r.message)
+            table.add_row(
+                r.guard,
+                r.rule,
+                r.column or "",
+                f"[{style}]{r.status}[/]",
+                _short(r.observed, 24),
+                _short(r.expected, 36),
+                r.message,
+            )
         console.print(table)
     counts = report.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
@@ -72,8 +79,10 @@ def show(
     console.print(f"commit {doc['commit']}  {flag}")
     for path, entry in sorted((doc.get("data") or {}).items()):
         extra = f", {entry.get('nfiles')} files" if entry.get("kind") == "dir" else ""
-        console.print(f"  data    {path}  {entry.get('oid', '')[:12]}  {entry.get('size')} B{extra}",
-                      markup=False)
+        console.print(
+            f"  data    {path}  {entry.get('oid', '')[:12]}  {entry.get('size')} B{extra}",
+            markup=False,
+        )
     for name, values in sorted((doc.get("metrics") or {}).items()):
         console.print(f"  metrics {name}: {values}", markup=False)
     for name, values in sorted((doc.get("params") or {}).items()):
@@ -85,9 +94,11 @@ def show(
         console.print(f"  guards  {verdict} {counts}", markup=False)
         for r in guards.get("results", []):
             if r.get("status") != "pass":
-                console.print(f"          {r.get('guard')}.{r.get('rule')} {r.get('status')}: "
-                              f"observed {r.get('observed')} expected {r.get('expected')}",
-                              markup=False)
+                console.print(
+                    f"          {r.get('guard')}.{r.get('rule')} {r.get('status')}: "
+                    f"observed {r.get('observed')} expected {r.get('expected')}",
+                    markup=False,
+                )
 
 
 def log(
@@ -106,8 +117,15 @@ def log(
     for row in rows:
         keys += [k for k in row.values if k not in keys]
     headers = ["commit", "date", "subject", *keys]
-    lines = [[row.commit[:10], dt.datetime.fromtimestamp(row.date).strftime("%Y-%m-%d %H:%M"),
-              _short(row.subject, 40), *[_short(row.values.get(k), 18) for k in keys]] for row in rows]
+    lines = [
+        [
+            row.commit[:10],
+            dt.datetime.fromtimestamp(row.date).strftime("%Y-%m-%d %H:%M"),
+            _short(row.subject, 40),
+            *[_short(row.values.get(k), 18) for k in keys],
+        ]
+        for row in rows
+    ]
     if md:
         print("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers))
         for line in lines:

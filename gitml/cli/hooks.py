@@ -49,9 +49,11 @@ def _pre_commit() -> int:
     if outcome.report is not None and (not outcome.report.ok or outcome.ran):
         render_report(outcome.report)
     if not outcome.ok:
-        err_console.print("gitml: commit blocked. Fix the data or the model, or commit with "
-                          "--no-verify (the commit's metadata will say it is unverified).",
-                          markup=False)
+        err_console.print(
+            "gitml: commit blocked. Fix the data or the model, or commit with "
+            "--no-verify (the commit's metadata will say it is unverified).",
+            markup=False,
+        )
         return EXIT_CHECK_FAILED
     return 0
 
@@ -107,15 +109,17 @@ def hook(
             err_console.print(f"gitml: unknown hook {name!r}", markup=False)
             code = 0
     except GitmlError as exc:
-        err_console.print(f"gitml {name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
-                          markup=False)
+        err_console.print(
+            f"gitml {name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), markup=False
+        )
         code = exc.exit_code if blocking else 0
     except Exception as exc:
         if blocking:
             raise  # the funnel reports it and the hook fails closed
         # A post-* hook must never make git look broken: warn and go on.
-        err_console.print(f"gitml {name}: warning: internal error: {type(exc).__name__}: {exc}",
-                          markup=False)
+        err_console.print(
+            f"gitml {name}: warning: internal error: {type(exc).__name__}: {exc}", markup=False
+        )
         code = 0
     raise typer.Exit(code)
 

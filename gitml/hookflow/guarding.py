@@ -14,8 +14,9 @@ from gitml.guards.runner import run_guards
 from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, stage_metrics
 
 
-def run_for_commit(ctx: RepoContext, project: ProjectFile, names: Iterable[str] | None, *,
-                   base_rev: str = "HEAD") -> GuardReport:
+def run_for_commit(
+    ctx: RepoContext, project: ProjectFile, names: Iterable[str] | None, *, base_rev: str = "HEAD"
+) -> GuardReport:
     """Run guards; drift compares with the newest stats at or before ``base_rev``,
     no-regression with the model in the named stage (else the newest metrics)."""
     notes = recent_notes(ctx, base_rev)
@@ -36,9 +37,14 @@ def run_for_commit(ctx: RepoContext, project: ProjectFile, names: Iterable[str] 
         return latest_metrics(notes, model.metrics_path)
 
     return run_guards(
-        ctx.root, spec, names,
-        previous_stats=previous_stats, baseline_metrics=baseline,
-        reporter=ctx.reporter, env=command_env(ctx), collect_stats=True,
+        ctx.root,
+        spec,
+        names,
+        previous_stats=previous_stats,
+        baseline_metrics=baseline,
+        reporter=ctx.reporter,
+        env=command_env(ctx),
+        collect_stats=True,
     )
 
 

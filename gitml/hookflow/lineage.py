@@ -23,16 +23,18 @@ def latest_stats(notes: list[dict[str, Any]], guard: str) -> dict[str, Any] | No
     """The newest stored reference statistics for ``guard``'s dataset."""
     for doc in notes:
         stats = doc.get("stats")
-        if isinstance(stats, dict) and isinstance(stats.get(guard), dict):
-            return stats[guard]
+        found = stats.get(guard) if isinstance(stats, dict) else None
+        if isinstance(found, dict):
+            return found
     return None
 
 
 def latest_metrics(notes: list[dict[str, Any]], metrics_file: str) -> dict[str, Any] | None:
     for doc in notes:
         metrics = doc.get("metrics")
-        if isinstance(metrics, dict) and isinstance(metrics.get(metrics_file), dict):
-            return metrics[metrics_file]
+        found = metrics.get(metrics_file) if isinstance(metrics, dict) else None
+        if isinstance(found, dict):
+            return found
     return None
 
 

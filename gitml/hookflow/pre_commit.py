@@ -31,7 +31,9 @@ class PreCommitOutcome:
 
 
 def _is_pointer(path: str) -> bool:
-    return path.endswith(POINTER_SUFFIX) and path != POINTER_SUFFIX and not path.startswith(".gitml/")
+    return (
+        path.endswith(POINTER_SUFFIX) and path != POINTER_SUFFIX and not path.startswith(".gitml/")
+    )
 
 
 def check_staged_pointers(ctx: RepoContext, pointer_paths: list[str]) -> list[str]:
@@ -84,5 +86,6 @@ def _write_pending(ctx: RepoContext, report: GuardReport | None, ran: list[str])
         "guards": report.to_dict() if report else None,
         "stats": report.statistics if report else {},
     }
-    write_file_atomic(ctx.gitml_dir / PENDING, json.dumps(doc, default=str).encode("utf-8"),
-                      sync=False)
+    write_file_atomic(
+        ctx.gitml_dir / PENDING, json.dumps(doc, default=str).encode("utf-8"), sync=False
+    )

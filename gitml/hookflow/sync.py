@@ -24,8 +24,11 @@ def sync_changed(ctx: RepoContext, old: str, new: str) -> SyncOutcome:
     out = SyncOutcome()
     if ctx.git.try_rev_parse(old) is None or old == new:
         return out
-    changed = [p for p in changed_between(ctx.git, old, new)
-               if p.endswith(POINTER_SUFFIX) and not p.startswith(".gitml/")]
+    changed = [
+        p
+        for p in changed_between(ctx.git, old, new)
+        if p.endswith(POINTER_SUFFIX) and not p.startswith(".gitml/")
+    ]
     for name in changed:
         tracked = tracked_name(name)
         if not (ctx.root / name).is_file():
@@ -34,8 +37,9 @@ def sync_changed(ctx: RepoContext, old: str, new: str) -> SyncOutcome:
             target = Target(tracked, read_pointer(ctx, tracked), "workspace")
             result = checkout(ctx, [target])
         except GitmlError as exc:
-            out.warnings.append(f"{tracked} not updated: {exc.message}"
-                                + (f" ({exc.hint})" if exc.hint else ""))
+            out.warnings.append(
+                f"{tracked} not updated: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+            )
             continue
         if result.written or result.deleted:
             out.updated.append(tracked)

@@ -45,8 +45,14 @@ def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def log(ctx: RepoContext, path: str | None = None, *, metrics: bool = False,
-        rev: str = "HEAD", max_count: int | None = None) -> list[LogRow]:
+def log(
+    ctx: RepoContext,
+    path: str | None = None,
+    *,
+    metrics: bool = False,
+    rev: str = "HEAD",
+    max_count: int | None = None,
+) -> list[LogRow]:
     if ctx.git.try_rev_parse(rev) is None:
         return []
     records = ctx.git.log_records(rev, max_count=max_count, notes=True)
@@ -68,6 +74,14 @@ def log(ctx: RepoContext, path: str | None = None, *, metrics: bool = False,
                     flatten("", body, values)
         if path is not None and not values:
             continue
-        rows.append(LogRow(rec.sha, rec.author_time, rec.author_name, rec.subject,
-                           None if doc is None else bool(doc.get("verified")), values))
+        rows.append(
+            LogRow(
+                rec.sha,
+                rec.author_time,
+                rec.author_name,
+                rec.subject,
+                None if doc is None else bool(doc.get("verified")),
+                values,
+            )
+        )
     return rows

@@ -73,7 +73,9 @@ def plan_add_targets(ctx: RepoContext, targets: list[str], cwd: Path | None) -> 
     return sorted(set(out))
 
 
-def add_one(ctx: RepoContext, tracked: str, batch: Batch, link: str) -> tuple[TreeScan, list[Entry]]:
+def add_one(
+    ctx: RepoContext, tracked: str, batch: Batch, link: str
+) -> tuple[TreeScan, list[Entry]]:
     """Store every changed file of ``tracked``; return the scan and its manifest entries."""
     store = ctx.store
 
@@ -90,7 +92,9 @@ def add_one(ctx: RepoContext, tracked: str, batch: Batch, link: str) -> tuple[Tr
         if not store.has(state.oid):
             oid, _ = batch.add_file(top / rel if rel else top, link=link)
             if oid != state.oid:
-                raise InputError(f"{tracked}/{rel} changed while being added", "run gitml add again")
+                raise InputError(
+                    f"{tracked}/{rel} changed while being added", "run gitml add again"
+                )
     entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
     return result, entries
 
@@ -134,7 +138,15 @@ def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> Add
         ctx.index.set_state(tracked, pointer.oid)
         to_stage += [pointer_name(tracked), add_ignore(ctx.root, tracked)]
         out.added.append(
-            Added(tracked, pointer.kind, pointer.oid, pointer.size, pointer.nfiles, result.hashed, changed)
+            Added(
+                tracked,
+                pointer.kind,
+                pointer.oid,
+                pointer.size,
+                pointer.nfiles,
+                result.hashed,
+                changed,
+            )
         )
         out.skipped += result.skipped
     for path in out.skipped:

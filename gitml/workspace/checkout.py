@@ -155,9 +155,8 @@ def apply(ctx: RepoContext, plans: list[_Plan]) -> CheckoutResult:
                 shutil.rmtree(top)
             else:
                 top.unlink()
-        if pointer.kind == "dir" and not p.target.subpath:
-            if not top.exists():
-                safe_parent(root, tracked + "/x")
+        if pointer.kind == "dir" and not p.target.subpath and not top.exists():
+            safe_parent(root, tracked + "/x")  # creates the folder, even for an empty tree
         for rel in p.deletes:
             path = top / rel if rel else top
             path.unlink(missing_ok=True)
@@ -194,8 +193,9 @@ def apply(ctx: RepoContext, plans: list[_Plan]) -> CheckoutResult:
     return out
 
 
-def checkout(ctx: RepoContext, targets: list[Target], *, force: bool = False,
-             dry_run: bool = False) -> CheckoutResult:
+def checkout(
+    ctx: RepoContext, targets: list[Target], *, force: bool = False, dry_run: bool = False
+) -> CheckoutResult:
     _clean_temps(ctx)
     plans = [plan(ctx, t, force=force) for t in targets]
     conflicts = [c for p in plans for c in p.conflicts]

@@ -37,7 +37,9 @@ def load_entries(ctx: RepoContext, pointer: Pointer, tracked: str, source: str) 
         raise ObjectMissingError(
             f"the manifest of {tracked} ({source}) is not in the cache", "gitml pull " + tracked
         )
-    entries: list[Entry] = decode_manifest(ctx.store.read_bytes(pointer.oid), source=f"{tracked} ({source})")
+    entries: list[Entry] = decode_manifest(
+        ctx.store.read_bytes(pointer.oid), source=f"{tracked} ({source})"
+    )
     return {e.path: Sized(e.oid, e.size, e.executable) for e in entries}
 
 

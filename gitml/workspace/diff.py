@@ -37,8 +37,9 @@ def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
     return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
 
 
-def diff(ctx: RepoContext, old_rev: str, new_rev: str | None,
-         targets: list[str] | None = None) -> DiffResult:
+def diff(
+    ctx: RepoContext, old_rev: str, new_rev: str | None, targets: list[str] | None = None
+) -> DiffResult:
     """Compare ``old_rev`` with ``new_rev`` (``None`` = the workspace data)."""
     old_ptrs = pointers_at(ctx, old_rev, targets)
     if new_rev is None:
@@ -51,6 +52,8 @@ def diff(ctx: RepoContext, old_rev: str, new_rev: str | None,
     out = DiffResult(old_rev, new_rev or "workspace")
     for tracked in sorted(set(old_ptrs) | set(new_ptrs), key=lambda t: t.encode("utf-8")):
         old_p, new_p = old_ptrs.get(tracked), new_ptrs.get(tracked)
+        old_oid = old_p.oid if old_p else None
+        new_oid = new_p.oid if new_p else None
         try:
             old_files = load_entries(ctx, old_p, tracked, old_rev) if old_p else {}
             if new_rev is None:
@@ -58,9 +61,9 @@ def diff(ctx: RepoContext, old_rev: str, new_rev: str | None,
             else:
                 new_files = load_entries(ctx, new_p, tracked, new_rev) if new_p else {}
         except ObjectMissingError as exc:
-            out.paths.append(PathDiff(tracked, old_p and old_p.oid, new_p and new_p.oid, note=exc.message))
+            out.paths.append(PathDiff(tracked, old_oid, new_oid, note=exc.message))
             continue
         changes = compare(tracked, old_files, new_files)
         if changes:
-            out.paths.append(PathDiff(tracked, old_p and old_p.oid, new_p and new_p.oid, changes))
+            out.paths.append(PathDiff(tracked, old_oid, new_oid, changes))
     return out

@@ -16,7 +16,9 @@ def pointers_at(ctx: RepoContext, rev: str, paths: list[str] | None = None) -> d
     listing = {
         name: sha
         for name, sha in listing.items()
-        if name.endswith(POINTER_SUFFIX) and name != POINTER_SUFFIX and not name.startswith(".gitml/")
+        if name.endswith(POINTER_SUFFIX)
+        and name != POINTER_SUFFIX
+        and not name.startswith(".gitml/")
     }
     blobs = ctx.git.read_blobs(listing.values())
     out: dict[str, Pointer] = {}

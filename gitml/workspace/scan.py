@@ -68,7 +68,9 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         known = ctx.index.lookup_prefix(tracked)
         is_dir = False
     else:
-        raise InputError(f"{tracked} is not a regular file or folder", "gitml skips FIFOs and devices")
+        raise InputError(
+            f"{tracked} is not a regular file or folder", "gitml skips FIFOs and devices"
+        )
     result = TreeScan(exists=True, is_dir=is_dir, skipped=skipped)
     fresh_count = 0
     reporter = ctx.reporter
@@ -88,7 +90,9 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         pending_bytes += size
         result.files[rel] = FileState(oid, size, executable)
         st_after = os.lstat(top / rel if rel else top)
-        result.rows.append(StatRow(key, st_after.st_ino, st_after.st_size, st_after.st_mtime_ns, oid))
+        result.rows.append(
+            StatRow(key, st_after.st_ino, st_after.st_size, st_after.st_mtime_ns, oid)
+        )
         if task and result.hashed % 256 == 0:
             reporter.advance(task, 256, pending_bytes)
             pending_bytes = 0

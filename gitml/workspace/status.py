@@ -53,11 +53,15 @@ def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
             return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull")
         return PathStatus(tracked, pointer.kind, "missing", message="gitml checkout")
     if result.is_dir != (pointer.kind == "dir"):
-        return PathStatus(tracked, pointer.kind, "modified", message="a file replaced a folder or back")
+        return PathStatus(
+            tracked, pointer.kind, "modified", message="a file replaced a folder or back"
+        )
     current = last if (result.all_fresh and last is not None) else workspace_oid(result)
     if current == pointer.oid:
         if not ctx.store.has(pointer.oid):
-            return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull or gitml add")
+            return PathStatus(
+                tracked, pointer.kind, "not-in-cache", message="gitml pull or gitml add"
+            )
         return PathStatus(tracked, pointer.kind, "clean")
     state: State = "stale" if current == last else "modified"
     new = {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}

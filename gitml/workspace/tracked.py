@@ -7,7 +7,13 @@ from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import PointerError, UsageError
-from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, pointer_name, tracked_name
+from gitml.workspace.pointer import (
+    POINTER_SUFFIX,
+    Pointer,
+    parse_pointer,
+    pointer_name,
+    tracked_name,
+)
 
 
 def tracked_paths(ctx: RepoContext) -> list[str]:
@@ -29,7 +35,9 @@ def read_pointer(ctx: RepoContext, tracked: str) -> Pointer:
         with open(ctx.root / name, "rb") as fh:
             data = fh.read(8192)
     except FileNotFoundError:
-        raise UsageError(f"{tracked} is not tracked by gitml (no {name})", f"gitml add {tracked}") from None
+        raise UsageError(
+            f"{tracked} is not tracked by gitml (no {name})", f"gitml add {tracked}"
+        ) from None
     except IsADirectoryError:
         raise PointerError(f"{name} is a folder, not a pointer") from None
     pointer = parse_pointer(data, source=name)

@@ -35,7 +35,9 @@ def walk_tree(top: Path, display: str) -> WalkResult:
         try:
             entries = list(os.scandir(folder))
         except PermissionError:
-            raise InputError(f"cannot read folder {display}/{prefix}", "check its permissions") from None
+            raise InputError(
+                f"cannot read folder {display}/{prefix}", "check its permissions"
+            ) from None
         for entry in entries:
             rel = prefix + entry.name
             if entry.is_symlink():

@@ -47,8 +47,9 @@ def hooked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Path:
 
 
 def commit(root: Path, message: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "commit", "-m", message, *extra], cwd=root,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        ["git", "commit", "-m", message, *extra], cwd=root, capture_output=True, text=True
+    )
 
 
 def note(root: Path, rev: str = "HEAD") -> dict:  # type: ignore[type-arg]
@@ -138,12 +139,14 @@ def test_unrelated_commit_is_fast_path(hooked: Path, cli: Cli) -> None:
     assert commit(hooked, "docs").returncode == 0
 
 
-def test_existing_user_hook_still_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+def test_existing_user_hook_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
     hook = root / ".git/hooks/pre-commit"
-    hook.write_text("#!/bin/sh\necho user-hook-ran > \"$(git rev-parse --show-toplevel)/ran.txt\"\n")
+    hook.write_text('#!/bin/sh\necho user-hook-ran > "$(git rev-parse --show-toplevel)/ran.txt"\n')
     hook.chmod(0o755)
     original = hook.read_bytes()
     monkeypatch.chdir(root)
@@ -183,7 +186,7 @@ def test_missing_interpreter_fails_closed(hooked: Path, tmp_path: Path) -> None:
     from gitml.git.repo import GitRepo
 
     wrapper = tmp_path / "gone-python"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     wrapper.chmod(0o755)
     install_hooks(GitRepo.discover(hooked), python=wrapper)
     wrapper.unlink()

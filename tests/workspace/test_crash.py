@@ -35,8 +35,9 @@ def assert_cache_sound(root: Path) -> None:
         assert hash_file(store.object_path(oid))[0] == oid, f"corrupt object {oid}"
 
 
-@pytest.mark.parametrize("point", ["add.after-store", "add.before-pointer", "add.after-pointer",
-                                   "durable.before-rename"])
+@pytest.mark.parametrize(
+    "point", ["add.after-store", "add.before-pointer", "add.after-pointer", "durable.before-rename"]
+)
 def test_kill_during_add_then_rerun(repo: Path, cli: Cli, point: str) -> None:
     make_files(repo)
     proc = run_gitml(repo, "add", "data", "big.bin", env={"GITML_FAULT": point})
@@ -72,12 +73,16 @@ def test_two_concurrent_adds_both_succeed(repo: Path) -> None:
     (repo / "other").mkdir()
     (repo / "other" / "x.bin").write_bytes(b"x" * 5000)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "gitml", "add", target], cwd=repo,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "gitml", "add", target],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for target in ("data", "other")
     ]
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     assert (repo / "data.gitml").exists() and (repo / "other.gitml").exists()
     assert_cache_sound(repo)

@@ -18,7 +18,9 @@ def test_unusual_names_round_trip(repo: Path, cli: Cli) -> None:
         "-leading-dash.csv",
         "tab\there.csv",
         "x" * 250 + ".csv",
-        "#hash", "!bang", "star*.csv",
+        "#hash",
+        "!bang",
+        "star*.csv",
     ]
     data = repo / "data"
     data.mkdir()

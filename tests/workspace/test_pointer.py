@@ -19,21 +19,39 @@ def test_round_trip_file_and_dir() -> None:
     "text, fragment",
     [
         (b"", "no 'gitml:' version line"),
-        (b"gitml: 2\nkind: file\npath: \"a\"\nhash: blake3\noid: " + OID.encode() + b"\nsize: 1\n",
-         "version"),
-        (b"gitml: 1\nkind: file\npath: \"a\"\nhash: md5\noid: " + OID.encode() + b"\nsize: 1\n",
-         "unsupported hash"),
-        (b"gitml: 1\nkind: file\npath: \"../a\"\nhash: blake3\noid: " + OID.encode() + b"\nsize: 1\n",
-         "'..'"),
-        (b"gitml: 1\nkind: file\npath: \"a\"\nhash: blake3\noid: XYZ\nsize: 1\n", "oid"),
-        (b"gitml: 1\nkind: file\npath: \"a\"\nhash: blake3\noid: " + OID.encode() + b"\nsize: -1\n",
-         "size"),
-        (b"gitml: 1\nkind: link\npath: \"a\"\nhash: blake3\noid: " + OID.encode() + b"\nsize: 1\n",
-         "kind"),
+        (
+            b'gitml: 2\nkind: file\npath: "a"\nhash: blake3\noid: ' + OID.encode() + b"\nsize: 1\n",
+            "version",
+        ),
+        (
+            b'gitml: 1\nkind: file\npath: "a"\nhash: md5\noid: ' + OID.encode() + b"\nsize: 1\n",
+            "unsupported hash",
+        ),
+        (
+            b'gitml: 1\nkind: file\npath: "../a"\nhash: blake3\noid: '
+            + OID.encode()
+            + b"\nsize: 1\n",
+            "'..'",
+        ),
+        (b'gitml: 1\nkind: file\npath: "a"\nhash: blake3\noid: XYZ\nsize: 1\n', "oid"),
+        (
+            b'gitml: 1\nkind: file\npath: "a"\nhash: blake3\noid: '
+            + OID.encode()
+            + b"\nsize: -1\n",
+            "size",
+        ),
+        (
+            b'gitml: 1\nkind: link\npath: "a"\nhash: blake3\noid: ' + OID.encode() + b"\nsize: 1\n",
+            "kind",
+        ),
         (b"gitml: 1\ngitml: 1\n", "twice"),
         (b"\xff\xfe", "UTF-8"),
-        (b"gitml: 1\nkind: dir\npath: \".git\"\nhash: blake3\noid: " + OID.encode() + b"\nsize: 1\nnfiles: 1\n",
-         ".git"),
+        (
+            b'gitml: 1\nkind: dir\npath: ".git"\nhash: blake3\noid: '
+            + OID.encode()
+            + b"\nsize: 1\nnfiles: 1\n",
+            ".git",
+        ),
     ],
 )
 def test_malformed_pointers_are_clean_errors(text: bytes, fragment: str) -> None:

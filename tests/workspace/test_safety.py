@@ -56,10 +56,20 @@ def _plant_manifest(repo: Path, raw: bytes) -> str:
 
 @pytest.mark.parametrize(
     "name",
-    ["../../escaped.txt", "/tmp/abs.txt", "sub/../../x", ".git/hooks/pre-commit", "a\\b", ".GIT/config",
-     "sub/.gitml/config.toml", "./a"],
+    [
+        "../../escaped.txt",
+        "/tmp/abs.txt",
+        "sub/../../x",
+        ".git/hooks/pre-commit",
+        "a\\b",
+        ".GIT/config",
+        "sub/.gitml/config.toml",
+        "./a",
+    ],
 )
-def test_malicious_manifest_paths_are_refused_before_writing(repo: Path, cli: Cli, name: str) -> None:
+def test_malicious_manifest_paths_are_refused_before_writing(
+    repo: Path, cli: Cli, name: str
+) -> None:
     raw = b"gitml-manifest 1\nOID f 5 " + name.encode() + b"\0"
     oid = _plant_manifest(repo, raw)
     (repo / "data.gitml").write_text(
@@ -72,11 +82,16 @@ def test_malicious_manifest_paths_are_refused_before_writing(repo: Path, cli: Cl
     assert not (repo.parent / "escaped.txt").exists()
     assert not (repo / "data").exists() or not any((repo / "data").rglob("*"))
     assert not Path("/tmp/abs.txt").exists() or Path("/tmp/abs.txt").read_bytes() != b"evil\n"
-    assert "evil" not in (repo / ".git/hooks/pre-commit").read_text(errors="replace") if (
-        repo / ".git/hooks/pre-commit").exists() else True
+    assert (
+        "evil" not in (repo / ".git/hooks/pre-commit").read_text(errors="replace")
+        if (repo / ".git/hooks/pre-commit").exists()
+        else True
+    )
 
 
-def test_checkout_never_writes_through_a_symlinked_parent(repo: Path, cli: Cli, tmp_path: Path) -> None:
+def test_checkout_never_writes_through_a_symlinked_parent(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
     make_dataset(repo)
     cli("add", "data")
     git(repo, "commit", "-qm", "v1")
@@ -105,7 +120,9 @@ def test_symlinked_tracked_root_is_refused(repo: Path, cli: Cli, tmp_path: Path)
     assert list(outside.iterdir()) == []
 
 
-def test_symlink_at_target_file_is_replaced_not_followed(repo: Path, cli: Cli, tmp_path: Path) -> None:
+def test_symlink_at_target_file_is_replaced_not_followed(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
     write(repo / "model.bin", b"model v1")
     cli("add", "model.bin")
     victim = tmp_path / "victim.txt"
@@ -116,7 +133,9 @@ def test_symlink_at_target_file_is_replaced_not_followed(repo: Path, cli: Cli, t
     assert victim.read_text() == "do not touch"
 
 
-def test_hardlink_at_target_is_broken_not_written_through(repo: Path, cli: Cli, tmp_path: Path) -> None:
+def test_hardlink_at_target_is_broken_not_written_through(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
     write(repo / "model.bin", b"model v1")
     cli("add", "model.bin")
     git(repo, "commit", "-qm", "v1")

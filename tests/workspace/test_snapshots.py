@@ -30,7 +30,9 @@ def test_add_writes_pointer_ignores_data_and_stages(repo: Path, cli: Cli) -> Non
     assert "/data" in (repo / ".gitignore").read_text().splitlines()
     assert "/churn.pkl" in (repo / "models/.gitignore").read_text().splitlines()
     staged = git(repo, "diff", "--cached", "--name-only").split()
-    assert {"data.gitml", ".gitignore", "models/churn.pkl.gitml", "models/.gitignore"} <= set(staged)
+    assert {"data.gitml", ".gitignore", "models/churn.pkl.gitml", "models/.gitignore"} <= set(
+        staged
+    )
     assert "data/a.csv" not in git(repo, "status", "--porcelain", "--ignored=no")
 
 
@@ -45,7 +47,11 @@ def test_status_reports_each_kind_of_change(repo: Path, cli: Cli) -> None:
     out = json.loads(cli("status", "--json").out)[0]
     assert out["state"] == "modified"
     changes = {c["path"]: c["change"] for c in out["changes"]}
-    assert changes == {"data/a.csv": "modified", "data/new.csv": "added", "data/sub/b.csv": "deleted"}
+    assert changes == {
+        "data/a.csv": "modified",
+        "data/new.csv": "added",
+        "data/sub/b.csv": "deleted",
+    }
     assert cli("status", "--exit-code", expect=1).code == 1
 
 
@@ -74,7 +80,10 @@ def test_diff_between_revisions_json_and_md(repo: Path, cli: Cli) -> None:
     cli("add", "data")
     git(repo, "commit", "-qm", "v2")
     result = json.loads(cli("diff", "HEAD~1", "HEAD", "--json").out)
-    changes = {c["path"]: (c["change"], c["old_size"], c["new_size"]) for c in result["paths"][0]["changes"]}
+    changes = {
+        c["path"]: (c["change"], c["old_size"], c["new_size"])
+        for c in result["paths"][0]["changes"]
+    }
     assert changes == {
         "data/a.csv": ("modified", 8, 10),
         "data/z.csv": ("added", None, 2),
@@ -126,7 +135,9 @@ def test_full_checkout_into_empty_workspace(repo: Path, cli: Cli) -> None:
     (repo / "data/run.sh").write_text("#!/bin/sh\n")
     (repo / "data/run.sh").chmod(0o755)
     cli("add", "data")
-    snapshot = {p.relative_to(repo): p.read_bytes() for p in (repo / "data").rglob("*") if p.is_file()}
+    snapshot = {
+        p.relative_to(repo): p.read_bytes() for p in (repo / "data").rglob("*") if p.is_file()
+    }
     import shutil
 
     shutil.rmtree(repo / "data")
