@@ -1,0 +1,375 @@
+"""Storage backends: the few byte-level operations a remote needs.
+
+Keys are relative to the remote root (``objects/ab/cdef...``). Every write is
+all-or-nothing under the final key:
+
+* folder remote (:class:`LocalBackend`): write a temp file beside the final name;
+  :meth:`Backend.flush` then runs ``os.sync()``, renames every finished temp file to its
+  final name and syncs again. An object therefore never has its final name before its
+  bytes are on disk (a power cut cannot leave a short object that later pushes would
+  skip), and ``flush`` returning means the renames are durable too. Two syncs per
+  batch of objects instead of an fsync per file (~3x faster on 100,000 small files).
+* S3, GCS, Azure (:class:`FsspecBackend` with ``atomic_put``): a PUT is atomic, so
+  objects go straight to their final key; big objects use a multipart upload that is
+  aborted, never completed, when the bytes turn out wrong.
+* SFTP (:class:`FsspecBackend` without ``atomic_put``): temp name + rename.
+
+Leftover temp files (a killed process) are named ``.<name>.<hex>.tmp``; listings
+ignore them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from gitml.faults import fault_point
+from gitml.remotes.retry import Retrier, RetryPolicy
+
+
+class Reader(Protocol):
+    size: int | None
+
+    def read(self, n: int = -1) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class Writer(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+def temp_key(key: str) -> str:
+    head, _, name = key.rpartition("/")
+    tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+    return f"{head}/{tmp}" if head else tmp
+
+
+class Backend(ABC):
+    """Byte-level access to one remote root."""
+
+    display: str
+    retrier: Retrier = Retrier(RetryPolicy(attempts=1))  # the Remote installs its own
+
+    @abstractmethod
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix`` (recursive; pagination is the backend's job)."""
+
+    @abstractmethod
+    def size(self, key: str) -> int | None:
+        """The size of ``key``, or None if it does not exist."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def open_writer(self, key: str) -> Writer: ...
+
+    @abstractmethod
+    def open_reader(self, key: str) -> Reader: ...
+
+    @abstractmethod
+    def delete(self, keys: list[str]) -> None: ...
+
+    def flush(self) -> None:  # noqa: B027 - optional hook
+        """Make every write so far durable under its final key."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+# ---------------------------------------------------------------- local folder
+
+
+class _LocalWriter:
+    def __init__(self, backend: LocalBackend, key: str) -> None:
+        self._backend = backend
+        self._key = key
+        self._tmp = backend._temp_path(key)
+        self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+
+    def write(self, data: bytes) -> None:
+        self._fh.write(data)
+
+    def commit(self) -> None:
+        self._fh.close()
+        self._backend._pending_add(self._tmp, self._backend.path(self._key))
+
+    def abort(self) -> None:
+        self._fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
+
+
+class _FileReader:
+    def __init__(self, path: str) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.size: int | None = os.fstat(self._fh.fileno()).st_size
+
+    def read(self, n: int = -1) -> bytes:
+        return self._fh.read(n)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class LocalBackend(Backend):
+    """A plain folder (local disk, NFS, a mounted share)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.display = root
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, str]] = []
+        self._made: set[str] = set()
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.root, key)
+
+    def _temp_path(self, key: str) -> str:
+        final = self.path(key)
+        parent = os.path.dirname(final)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return self.path(temp_key(key))
+
+    def _pending_add(self, tmp: str, final: str) -> None:
+        with self._lock:
+            self._pending.append((tmp, final))
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        top = self.path(prefix)
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            for name in filenames:
+                if not name.startswith("."):
+                    yield f"{rel}/{name}"
+
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(self.path(key)).st_size
+        except FileNotFoundError:
+            return None
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        tmp = self._temp_path(key)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        os.close(fd)
+        self._pending_add(tmp, self.path(key))
+
+    def open_writer(self, key: str) -> Writer:
+        return _LocalWriter(self, key)
+
+    def open_reader(self, key: str) -> Reader:
+        return _FileReader(self.path(key))
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(key))
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        os.sync()  # the bytes of every temp file are on disk before any gets its name
+        for tmp, final in pending:
+            fault_point("remote.local.before-rename")
+            os.replace(tmp, final)
+        os.sync()  # and the names are durable before we report success
+
+
+# ---------------------------------------------------------------- fsspec
+
+
+class _FsspecWriter:
+    def __init__(self, fs: Any, path: str, final: str | None, block_size: int) -> None:
+        self._fs = fs
+        self._path = path
+        self._final = final  # rename target when writing to a temp name
+        self._fh = fs.open(path, "wb", block_size=block_size)
+
+    def write(self, data: bytes) -> None:
+        self._fh.write(data)
+
+    def commit(self) -> None:
+        self._fh.close()
+        if self._final is not None:
+            self._fs.mv(self._path, self._final)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._fh.discard()  # S3/GCS/Azure: aborts the (multipart) upload
+        try:
+            self._fh.closed = True  # buffered files: neither close() nor __del__ commits now
+        except AttributeError:  # a plain file object (temp name): closing it is harmless
+            with contextlib.suppress(Exception):
+                self._fh.close()
+        if self._final is not None:
+            with contextlib.suppress(Exception):
+                self._fs.rm_file(self._path)
+
+
+class _FsspecReader:
+    def __init__(self, fs: Any, path: str) -> None:
+        self._fh = fs.open(path, "rb", cache_type="none")
+        self.size: int | None = self._fh.size
+
+    def read(self, n: int = -1) -> bytes:
+        return bytes(self._fh.read(n))
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class _S3Reader:
+    """One GET streamed to the end (s3fs's file object would HEAD first)."""
+
+    def __init__(self, fs: Any, bucket: str, key: str) -> None:
+        from fsspec.asyn import sync
+
+        self._sync = sync
+        self._fs = fs
+        resp = fs.call_s3("get_object", Bucket=bucket, Key=key)
+        self._body = resp["Body"]
+        self.size: int | None = resp.get("ContentLength")
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._sync(self._fs.loop, self._body.read, None if n < 0 else n)
+        return bytes(data)
+
+    def close(self) -> None:
+        self._body.close()
+
+
+class FsspecBackend(Backend):
+    """Any fsspec filesystem; ``root`` is the path in that filesystem's own spelling."""
+
+    def __init__(
+        self, fs: Any, root: str, display: str, *, atomic_put: bool, block_size: int = 8 << 20
+    ) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.display = display
+        self.atomic_put = atomic_put
+        self.is_s3 = "s3" in _protocols(fs)
+        self.block_size = max(block_size, 5 << 20) if self.is_s3 else block_size  # S3 part min
+        self._made: set[str] = set()
+        self._lock = threading.Lock()
+
+    def path(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def _parent(self, key: str) -> None:
+        if self.atomic_put:
+            return
+        parent = self.path(key).rsplit("/", 1)[0]
+        with self._lock:
+            if parent in self._made:
+                return
+        self.fs.makedirs(parent, exist_ok=True)
+        with self._lock:
+            self._made.add(parent)
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        if self.is_s3:
+            yield from self._s3_keys(prefix)
+            return
+        top = self.path(prefix).rstrip("/")
+        cut = len(self.root) + 1
+        try:
+            names = self.fs.find(top)
+        except FileNotFoundError:
+            return
+        for name in names:
+            name = name.lstrip("/") if not self.root.startswith("/") else name
+            key = name[cut:] if name.startswith(self.root + "/") else name
+            if not key.rsplit("/", 1)[-1].startswith("."):
+                yield key
+
+    def _s3_keys(self, prefix: str) -> Iterator[str]:
+        """ListObjectsV2 page by page (1,000 keys each), each page retried on its own."""
+        bucket, _, root_key = self.root.partition("/")
+        base = f"{root_key}/" if root_key else ""
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": f"{base}{prefix.strip('/')}/"}
+        while True:
+            page = self.retrier(functools.partial(self.fs.call_s3, "list_objects_v2", **request))
+            for item in page.get("Contents", ()):
+                key = item["Key"][len(base) :]
+                if not key.rsplit("/", 1)[-1].startswith("."):
+                    yield key
+            if not page.get("IsTruncated"):
+                return
+            request["ContinuationToken"] = page["NextContinuationToken"]
+
+    def size(self, key: str) -> int | None:
+        if self.is_s3:
+            bucket, _, obj = self.path(key).partition("/")
+            try:
+                head = self.fs.call_s3("head_object", Bucket=bucket, Key=obj)
+            except FileNotFoundError:
+                return None
+            return int(head["ContentLength"])
+        try:
+            return int(self.fs.info(self.path(key))["size"])
+        except FileNotFoundError:
+            return None
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._parent(key)
+        if self.atomic_put:
+            self.fs.pipe_file(self.path(key), data)
+            return
+        tmp = self.path(temp_key(key))
+        self.fs.pipe_file(tmp, data)
+        self.fs.mv(tmp, self.path(key))
+
+    def open_writer(self, key: str) -> Writer:
+        self._parent(key)
+        if self.atomic_put:
+            return _FsspecWriter(self.fs, self.path(key), None, self.block_size)
+        return _FsspecWriter(self.fs, self.path(temp_key(key)), self.path(key), self.block_size)
+
+    def open_reader(self, key: str) -> Reader:
+        if self.is_s3:
+            bucket, _, obj = self.path(key).partition("/")
+            return _S3Reader(self.fs, bucket, obj)
+        return _FsspecReader(self.fs, self.path(key))
+
+    def delete(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        paths = [self.path(k) for k in keys]
+        if self.is_s3:
+            self.fs.rm(paths)  # DeleteObjects, 1,000 keys per request
+            return
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(path)
+
+
+def _protocols(fs: Any) -> tuple[str, ...]:
+    proto = getattr(fs, "protocol", ())
+    return (proto,) if isinstance(proto, str) else tuple(proto)

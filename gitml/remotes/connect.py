@@ -1,0 +1,183 @@
+"""Build the backend of a remote: fsspec filesystem, credentials, timeouts.
+
+Credentials are never read here from the tracked config (``gitml.config`` refuses
+them there): they come from ``RemoteConfig.secrets`` (``config.local.toml``), else
+from each SDK's usual chain (environment variables, ``~/.aws`` profiles, instance
+metadata, gcloud/az logins, ssh agent). Every secret value seen is registered with
+:func:`gitml.remotes.redact.register_secret` so no message can show it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitml.config import RemoteConfig
+from gitml.errors import RemoteError
+from gitml.remotes.backends import Backend, FsspecBackend, LocalBackend
+from gitml.remotes.redact import install_log_redaction, register_env_secrets, register_secret
+from gitml.remotes.retry import RetryPolicy
+from gitml.remotes.url import RemoteURL, check_endpoint_url
+
+_EXTRAS = {
+    "s3": ("s3fs", "s3"),
+    "gs": ("gcsfs", "gcs"),
+    "az": ("adlfs", "azure"),
+    "ssh": ("sshfs", "ssh"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteOptions:
+    """Knobs of the transport. Defaults suit real clouds; tests shrink the timeouts."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_connections: int = 64
+    small_object: int = 8 * 1024 * 1024  # read whole into memory up to this size
+    chunk_size: int = 8 * 1024 * 1024  # streaming chunk (and S3 multipart part) size
+    flush_every: int = 2000  # folder remotes: objects per durability batch
+    sharded_listing_min: int = 4000  # estimated objects above which shards are listed in parallel
+
+
+def _import(scheme: str) -> Any:
+    module, extra = _EXTRAS[scheme]
+    try:
+        return __import__(module)
+    except ImportError:
+        raise RemoteError(
+            f"{scheme}:// remotes need the {module} package", f"pip install 'gitml[{extra}]'"
+        ) from None
+
+
+_sessions: dict[tuple[str | None, int], Any] = {}
+_sessions_lock = threading.Lock()
+_CRED_ENV = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def _aio_session(profile: str | None) -> Any:
+    """One aiobotocore session per (profile, credential environment): creating a
+    session loads botocore's service models (~0.3 s), which a second remote reuses."""
+    from aiobotocore.session import AioSession  # type: ignore[import-untyped]
+
+    key = (profile, hash(tuple(os.environ.get(name) for name in _CRED_ENV)))
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _sessions[key] = AioSession(profile=profile)
+        return session
+
+
+def _s3(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
+    s3fs = _import("s3")
+    client_kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
+    profile = None
+    if cfg is not None:
+        if cfg.endpoint_url:
+            client_kwargs["endpoint_url"] = check_endpoint_url(cfg.endpoint_url)
+        if cfg.region:
+            client_kwargs["region_name"] = cfg.region
+        profile = cfg.profile
+        secrets = cfg.secrets
+        key = secrets.get("access_key_id")
+        secret = secrets.get("secret_access_key")
+        token = secrets.get("session_token") or secrets.get("token")
+        if key or secret:
+            if not (key and secret):
+                raise RemoteError(
+                    f"remote {cfg.name!r}: access_key_id and secret_access_key go together",
+                    "set both in .gitml/config.local.toml, or neither",
+                )
+            kwargs.update(key=key, secret=secret)
+        if token:
+            kwargs["token"] = token
+    fs = s3fs.S3FileSystem(
+        skip_instance_cache=True,
+        use_listings_cache=False,
+        session=_aio_session(profile),
+        max_concurrency=1,  # one GET per small object (no HEAD first)
+        default_block_size=opts.chunk_size,
+        client_kwargs=client_kwargs,
+        config_kwargs={
+            "connect_timeout": opts.connect_timeout,
+            "read_timeout": opts.read_timeout,
+            "retries": {"total_max_attempts": 1},  # gitml retries (retry.py)
+            "max_pool_connections": opts.max_connections,
+        },
+        **kwargs,
+    )
+    fs.retries = 1
+    return fs
+
+
+def _gs(cfg: RemoteConfig | None) -> Any:
+    gcsfs = _import("gs")
+    token = cfg.secrets.get("token") if cfg else None
+    extra: dict[str, Any] = {"token": token} if token else {}
+    if cfg is not None and cfg.endpoint_url:
+        extra["endpoint_url"] = check_endpoint_url(cfg.endpoint_url)
+    return gcsfs.GCSFileSystem(skip_instance_cache=True, **extra)
+
+
+def _az(cfg: RemoteConfig | None) -> Any:
+    adlfs = _import("az")
+    extra: dict[str, Any] = {}
+    if cfg is not None:
+        if cfg.secrets.get("key"):
+            extra["account_key"] = cfg.secrets["key"]
+        if cfg.secrets.get("token"):
+            extra["sas_token"] = cfg.secrets["token"]
+    return adlfs.AzureBlobFileSystem(skip_instance_cache=True, **extra)
+
+
+def _ssh(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
+    sshfs = _import("ssh")
+    extra: dict[str, Any] = {}
+    if url.user:
+        extra["username"] = url.user
+    if url.port:
+        extra["port"] = url.port
+    if cfg is not None and cfg.secrets.get("password"):
+        extra["password"] = cfg.secrets["password"]
+    return sshfs.SSHFileSystem(
+        url.host, skip_instance_cache=True, connect_timeout=opts.connect_timeout, **extra
+    )
+
+
+def make_backend(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Backend:
+    """The backend for ``url``; nothing is contacted yet."""
+    install_log_redaction()
+    register_env_secrets()
+    if cfg is not None:
+        for value in cfg.secrets.values():
+            register_secret(value)
+    if url.scheme == "file":
+        return LocalBackend(url.path)
+    try:
+        if url.scheme == "s3":
+            fs = _s3(url, cfg, opts)
+        elif url.scheme == "gs":
+            fs = _gs(cfg)
+        elif url.scheme == "az":
+            fs = _az(cfg)
+        else:
+            fs = _ssh(url, cfg, opts)
+    except RemoteError:
+        raise
+    except Exception as exc:  # a bad profile name, malformed options...
+        from gitml.remotes.redact import redact
+
+        raise RemoteError(
+            f"cannot set up remote {url.display()}: {type(exc).__name__}: {redact(str(exc))}"
+        ) from None
+    return FsspecBackend(
+        fs,
+        url.fs_root(),
+        url.display(),
+        atomic_put=url.scheme != "ssh",
+        block_size=opts.chunk_size,
+    )

@@ -1,0 +1,323 @@
+"""A remote object store: listing, existence checks, verified upload and download.
+
+Layout on the remote (the same fan-out as the local cache)::
+
+    <prefix>/objects/<oid[:2]>/<oid[2:]>
+
+Verification: an upload hashes each local object while reading it and never sends
+one whose bytes do not match its name (it is quarantined locally and reported); a
+download hashes the bytes as they arrive and hands them to ``Batch.add_stream``,
+which verifies again before the object gets its final name, so wrong bytes never
+enter the cache. Transient errors are retried per object with backoff
+(:mod:`gitml.remotes.retry`); a permanent error that is not about one object (auth,
+missing bucket, local disk full) stops the transfer with a one-line, redacted
+:class:`~gitml.errors.RemoteError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from gitml.config import RemoteConfig
+from gitml.errors import GitmlError, RemoteError
+from gitml.progress import Reporter
+from gitml.remotes.backends import Backend, LocalBackend
+from gitml.remotes.connect import RemoteOptions, make_backend
+from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
+from gitml.remotes.transfer import (
+    OID_RE,
+    BatchLike,
+    Progress,
+    StoreLike,
+    TransferResult,
+    check_oids,
+    plan_download,
+    plan_upload,
+    run_parallel,
+)
+from gitml.remotes.url import RemoteURL, parse_url, redact
+
+OBJECTS = "objects"
+_SHARDS = [f"{i:02x}" for i in range(256)]
+_LISTING_PAGE = 1000
+_GIVE_UP_AFTER = 50  # consecutive objects failing with exhausted retries
+
+
+class LocalCorruptError(Exception):
+    """A cache object's bytes do not match its name (never uploaded)."""
+
+
+class BadHashError(TransientError):
+    """Bytes from the remote do not match the object id (retried: may be transit damage)."""
+
+
+def describe(exc: BaseException) -> str:
+    """One redacted line naming the error (the S3 error code and HTTP status if any)."""
+    for err in error_chain(exc):
+        response = getattr(err, "response", None)
+        if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+            error = response["Error"]
+            status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode", "?")
+            text = f"{error.get('Code', 'Error')} (HTTP {status}): {error.get('Message', '')}"
+            break
+    else:
+        text = f"{type(exc).__name__}: {str(exc) or 'no details'}"
+    return redact(" ".join(text.split()))[:400]
+
+
+def _blake3() -> Any:
+    import blake3
+
+    return blake3.blake3()
+
+
+class Remote:
+    """One configured remote. Thread-safe for the operations below."""
+
+    def __init__(
+        self,
+        url: RemoteURL,
+        backend: Backend,
+        *,
+        name: str = "",
+        options: RemoteOptions | None = None,
+    ) -> None:
+        self.url = url
+        self.name = name or url.display()
+        self.backend = backend
+        self.options = options or RemoteOptions()
+        self._lock = threading.Lock()
+        self._retry_count = 0
+        self._progress: Progress | None = None
+        backend.retrier = Retrier(self.options.retry, self._on_retry)
+
+    @classmethod
+    def from_config(
+        cls, config: RemoteConfig, *, base: Path | None = None, options: RemoteOptions | None = None
+    ) -> Remote:
+        """The remote described by ``config`` (relative folder paths are taken from ``base``)."""
+        url = parse_url(config.url, base=base)
+        opts = options or RemoteOptions()
+        return cls(url, make_backend(url, config, opts), name=config.name, options=opts)
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, base: Path | None = None, options: RemoteOptions | None = None
+    ) -> Remote:
+        return cls.from_config(RemoteConfig(name="", url=url), base=base, options=options)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def key(oid: str) -> str:
+        if not OID_RE.match(oid):
+            raise GitmlError(f"not an object id: {oid[:80]!r}")
+        return f"{OBJECTS}/{oid[:2]}/{oid[2:]}"
+
+    def _on_retry(self, failures: int, exc: BaseException, delay: float) -> None:
+        with self._lock:
+            self._retry_count += 1
+            count, progress = self._retry_count, self._progress
+        if progress is not None and count <= 3:
+            progress.warning(
+                f"{self.name}: retrying after {describe(exc)} (attempt {failures + 1})"
+            )
+
+    def _fail(self, action: str, exc: BaseException) -> RemoteError:
+        hint = None
+        if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
+            hint = "check the credentials: environment, AWS profile or .gitml/config.local.toml"
+        elif isinstance(exc, FileNotFoundError):
+            hint = "check that the bucket or folder exists"
+        elif is_transient(exc):
+            hint = f"gave up after {self.options.retry.attempts} attempts; run again to resume"
+        return RemoteError(f"{action} {self.url.display()} failed: {describe(exc)}", hint)
+
+    def _call(self, action: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return self.backend.retrier(fn)
+        except GitmlError:
+            raise
+        except Exception as exc:
+            raise self._fail(action, exc) from None
+
+    # ------------------------------------------------------------ listing
+    def _keys_to_oids(self, keys: Iterable[str], into: set[str]) -> None:
+        for key in keys:
+            parts = key.split("/")
+            if len(parts) == 3 and parts[0] == OBJECTS and len(parts[1]) == 2:
+                oid = parts[1] + parts[2]
+                if OID_RE.match(oid):
+                    into.add(oid)
+
+    def _list_shard(self, shard: str) -> set[str]:
+        out: set[str] = set()
+        self._keys_to_oids(self.backend.list_keys(f"{OBJECTS}/{shard}"), out)
+        return out
+
+    def estimate_count(self) -> int:
+        """Objects on the remote, estimated from one shard (one request)."""
+        return len(self._call("list", lambda: self._list_shard("00"))) * 256
+
+    def list_oids(self, *, jobs: int = 8) -> set[str]:
+        """Every object id on the remote.
+
+        One recursive listing (paginated, 1,000 keys per S3 request); when one shard
+        suggests more than a few thousand objects, the 256 shards are listed in
+        parallel instead (``jobs`` at a time).
+        """
+        return self._list_all(jobs, None)
+
+    def _list_all(self, jobs: int, estimate: int | None) -> set[str]:
+        out: set[str] = set()
+        flat = isinstance(self.backend, LocalBackend) or jobs <= 1
+        if not flat:
+            estimate = self.estimate_count() if estimate is None else estimate
+            flat = estimate < self.options.sharded_listing_min
+        if flat:
+            self._call("list", lambda: self._keys_to_oids(self.backend.list_keys(OBJECTS), out))
+            return out
+
+        def merge(_shard: str, found: set[str] | None, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise self._fail("list", exc) from None
+            out.update(found or ())
+
+        run_parallel(_SHARDS, self._list_shard, jobs, merge)
+        return out
+
+    def stat_many(self, oids: Iterable[str], *, jobs: int = 8) -> dict[str, int | None]:
+        """Size of each object on the remote, None where it is missing (parallel HEADs)."""
+        out: dict[str, int | None] = {}
+
+        def one(oid: str) -> int | None:
+            return self.backend.retrier(lambda: self.backend.size(self.key(oid)))
+
+        def done(oid: str, size: int | None, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise self._fail("check objects on", exc) from None
+            out[oid] = size
+
+        run_parallel(check_oids(oids), one, jobs, done)
+        return out
+
+    def present(self, oids: Iterable[str], *, jobs: int = 8) -> set[str]:
+        """Which of ``oids`` the remote has, by listing or by existence checks,
+        whichever needs fewer round trips."""
+        wanted = check_oids(oids)
+        if not wanted:
+            return set()
+        jobs = max(1, jobs)
+        estimate: int | None = None
+        if isinstance(self.backend, LocalBackend):
+            use_stat = len(wanted) <= 2000
+        else:
+            estimate = self.estimate_count()
+            if estimate < self.options.sharded_listing_min:
+                list_rounds = 1 + estimate / _LISTING_PAGE
+            else:
+                list_rounds = (256 + estimate / _LISTING_PAGE) / jobs
+            use_stat = len(wanted) / jobs < list_rounds
+        if use_stat:
+            return {o for o, size in self.stat_many(wanted, jobs=jobs).items() if size is not None}
+        return self._list_all(jobs, estimate) & set(wanted)
+
+    # ------------------------------------------------------------ transfers
+    def _begin(self, reporter: Reporter | None, task: str, total: int) -> Progress:
+        progress = Progress(reporter, task, total)
+        with self._lock:
+            self._progress, self._retry_count = progress, 0
+        return progress
+
+    def _end(self, progress: Progress, result: TransferResult, verb: str) -> None:
+        with self._lock:
+            result.retries, self._progress = self._retry_count, None
+        progress.finish(result, verb)
+
+    def upload(
+        self,
+        store: StoreLike,
+        oids: Iterable[str],
+        *,
+        jobs: int = 8,
+        reporter: Reporter | None = None,
+        remote_oids: set[str] | None = None,
+    ) -> TransferResult:
+        """Upload the objects the remote lacks. ``remote_oids`` skips the existence check."""
+        wanted = check_oids(oids)
+        if remote_oids is None:
+            remote_oids = self.present(wanted, jobs=jobs)
+        plan = plan_upload(wanted, store.has, remote_oids)
+        result = TransferResult(skipped=plan.present)
+        for oid in plan.missing:
+            result.failed[oid] = "not in the local cache"
+        total = sum(_size(store.object_path(o)) for o in plan.todo)
+        progress = self._begin(reporter, "upload", total)
+        from gitml.remotes.upload import Uploader
+
+        Uploader(self, store, result, progress).run(plan.todo, jobs)
+        self._end(progress, result, "uploaded")
+        return result
+
+    def download(
+        self,
+        store: StoreLike,
+        oids: Iterable[str],
+        *,
+        jobs: int = 8,
+        reporter: Reporter | None = None,
+        remote_oids: set[str] | None = None,
+    ) -> TransferResult:
+        """Download the objects the cache lacks, verified before they enter it."""
+        wanted = check_oids(oids)
+        needed = [o for o in wanted if not store.has(o)]
+        if remote_oids is None:
+            remote_oids = self.present(needed, jobs=jobs)
+        plan = plan_download(wanted, store.has, remote_oids)
+        result = TransferResult(skipped=plan.present)
+        for oid in plan.missing:
+            result.failed[oid] = f"not on the remote {self.url.display()}"
+        progress = self._begin(reporter, "download", 0)
+        from gitml.remotes.download import Downloader
+
+        with store.batch() as batch:
+            lock: AbstractContextManager[Any] = (
+                nullcontext() if getattr(batch, "thread_safe", False) else threading.Lock()
+            )
+            Downloader(self, batch, lock, result, progress).run(plan.todo, jobs)
+        self._end(progress, result, "downloaded")
+        return result
+
+    def delete(self, oids: Iterable[str], *, jobs: int = 8) -> TransferResult:
+        """Delete objects from the remote (missing ones are not an error)."""
+        wanted = check_oids(oids)
+        batches = [wanted[i : i + 1000] for i in range(0, len(wanted), 1000)]
+        result = TransferResult()
+
+        def one(chunk: list[str]) -> None:
+            keys = [self.key(o) for o in chunk]
+            self.backend.retrier(lambda: self.backend.delete(keys))
+
+        def done(chunk: list[str], _: None, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise self._fail("delete from", exc) from None
+            result.transferred.extend(chunk)
+
+        run_parallel(batches, one, jobs, done)
+        return result
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+__all__ = ["OBJECTS", "BadHashError", "BatchLike", "LocalCorruptError", "Remote", "describe"]

@@ -1,0 +1,125 @@
+"""Upload workers: read + hash each cache object once, send only verified bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from gitml.errors import RemoteError
+from gitml.faults import fault_point
+from gitml.remotes.remote import _GIVE_UP_AFTER, LocalCorruptError, _blake3, describe
+from gitml.remotes.retry import is_transient
+from gitml.remotes.transfer import Progress, StoreLike, TransferResult, run_parallel
+
+if TYPE_CHECKING:
+    from gitml.remotes.remote import Remote
+
+
+class LocalMissingError(Exception):
+    """The object is not in the local cache."""
+
+
+class Uploader:
+    def __init__(
+        self, remote: Remote, store: StoreLike, result: TransferResult, progress: Progress
+    ) -> None:
+        self.remote = remote
+        self.backend = remote.backend
+        self.store = store
+        self.result = result
+        self.progress = progress
+        self.opts = remote.options
+        self._unflushed: list[str] = []
+        self._consecutive = 0
+
+    def run(self, oids: list[str], jobs: int) -> None:
+        try:
+            run_parallel(oids, self._one, jobs, self._done)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._flush()  # what was fully written stays usable
+            raise
+        try:
+            self._flush()
+        except Exception as exc:
+            raise self.remote._fail("upload to", exc) from None
+
+    def _flush(self) -> None:
+        self.backend.flush()
+        self.result.transferred.extend(self._unflushed)
+        self._unflushed = []
+
+    # runs on a worker thread
+    def _one(self, oid: str) -> int:
+        key = self.remote.key(oid)
+        try:
+            fh = open(self.store.object_path(oid), "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise LocalMissingError(oid) from None
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size <= self.opts.small_object:
+                data = fh.read()
+                hasher = _blake3()
+                hasher.update(data)
+                if hasher.hexdigest() != oid:
+                    raise LocalCorruptError(oid)
+                self.backend.retrier(lambda: self.backend.put_bytes(key, data))
+                fault_point("remote.upload.object")
+                return len(data)
+        sent = self.backend.retrier(lambda: self._stream(oid, key))
+        fault_point("remote.upload.object")
+        return sent
+
+    def _stream(self, oid: str, key: str) -> int:
+        hasher = _blake3()
+        total = 0
+        with open(self.store.object_path(oid), "rb") as fh:
+            writer = self.backend.open_writer(key)
+            try:
+                while chunk := fh.read(self.opts.chunk_size):
+                    hasher.update(chunk)
+                    writer.write(chunk)
+                    total += len(chunk)
+                if hasher.hexdigest() != oid:
+                    raise LocalCorruptError(oid)
+            except BaseException:
+                writer.abort()
+                raise
+            writer.commit()
+        return total
+
+    # runs on the calling thread
+    def _done(self, oid: str, nbytes: int | None, exc: BaseException | None) -> None:
+        if exc is None:
+            self._consecutive = 0
+            self._unflushed.append(oid)
+            self.result.bytes += nbytes or 0
+            self.progress.advance(1, nbytes or 0)
+            if len(self._unflushed) >= self.opts.flush_every:
+                self._flush()
+            return
+        if isinstance(exc, LocalMissingError):
+            self.result.failed[oid] = "not in the local cache"
+            return
+        if isinstance(exc, LocalCorruptError):
+            where = "quarantined"
+            try:
+                self.store.quarantine(oid)
+            except Exception as qexc:
+                where = f"could not quarantine it: {describe(qexc)}"
+            reason = f"corrupt in the local cache: its bytes do not match its id ({where})"
+            self.result.failed[oid] = reason + ", not uploaded"
+            self.progress.warning(f"{oid}: {reason}; not uploaded")
+            return
+        if not is_transient(exc):
+            raise self.remote._fail("upload to", exc) from None
+        self.result.failed[oid] = describe(exc)
+        self._consecutive += 1
+        if self._consecutive >= _GIVE_UP_AFTER:
+            raise RemoteError(
+                f"upload to {self.remote.url.display()} failed: {self._consecutive} objects "
+                f"in a row failed, last: {describe(exc)}",
+                "run again to resume; objects already uploaded are skipped",
+            )

@@ -1,0 +1,161 @@
+"""Faults between gitml and S3 (the proxy in tests/servers.py): retried with backoff,
+bounded by timeouts, clean failures, and nothing corrupt in the cache or on the remote."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+from remote_helpers import FAST, FAST_RETRY, Handle, MakeRemote, assert_cache_clean, fill
+
+from gitml.errors import RemoteError
+from gitml.store.objects import ObjectStore
+
+ONE_TRY = dataclasses.replace(FAST, retry=dataclasses.replace(FAST_RETRY, attempts=2))
+
+
+def _uploaded(make_s3: MakeRemote, store: ObjectStore, n: int = 4) -> tuple[Handle, list[str]]:
+    handle = make_s3()
+    oids = fill(store, n, size=2000)
+    assert handle.remote.upload(store, oids).ok
+    assert handle.proxy is not None
+    handle.proxy.reset()
+    return handle, oids
+
+
+def _finish(handle: Handle, tmp_path: Path, *stores: ObjectStore) -> None:
+    assert handle.proxy is not None
+    handle.proxy.reset()
+    for store in stores:
+        assert_cache_clean(store)
+    handle.all_good(tmp_path)
+
+
+def test_503_then_success(make_s3: MakeRemote, store: ObjectStore, tmp_path: Path) -> None:
+    handle = make_s3()
+    assert handle.proxy is not None
+    oids = fill(store, 4)
+    handle.proxy.fail_next(3, status=503, method="PUT")
+    result = handle.remote.upload(store, oids, jobs=2)
+    assert result.ok, result.failed
+    assert handle.proxy.hits["status"] == 3 and result.retries >= 3
+    assert handle.remote.list_oids() == set(oids)
+    _finish(handle, tmp_path, store)
+
+
+def test_500_on_download_then_success(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle, oids = _uploaded(make_s3, store)
+    assert handle.proxy is not None
+    handle.proxy.fail_next(2, status=500, method="GET")
+    result = handle.remote.download(other_store, oids, remote_oids=set(oids))
+    assert result.ok, result.failed
+    assert handle.proxy.hits["status"] == 2
+    _finish(handle, tmp_path, other_store)
+
+
+def test_dropped_connections_are_retried(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle = make_s3()
+    proxy = handle.proxy
+    assert proxy is not None
+    oids = fill(store, 4, size=2000)
+    proxy.drop_next(2, stage="request", method="PUT")  # before the server saw it
+    proxy.drop_next(1, after_bytes=0, method="PUT")  # stored, but the answer is lost
+    assert handle.remote.upload(store, oids, jobs=2).ok
+    proxy.drop_next(2, after_bytes=200, method="GET")  # a short body mid-download
+    result = handle.remote.download(other_store, oids, remote_oids=set(oids))
+    assert result.ok, result.failed
+    assert proxy.hits["drop"] == 5
+    _finish(handle, tmp_path, other_store)
+
+
+def test_stall_times_out_then_retries(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle, oids = _uploaded(make_s3, store, n=2)
+    assert handle.proxy is not None
+    quick = make_s3(dataclasses.replace(FAST, read_timeout=0.5))
+    quick.proxy = handle.proxy
+    handle.proxy.stall_next(1, seconds=6, method="GET")
+    start = time.monotonic()
+    result = quick.remote.download(other_store, oids, remote_oids=set(oids))
+    assert result.ok, result.failed
+    assert time.monotonic() - start < 5  # the 6 s stall was cut by the 0.5 s timeout
+    assert result.retries >= 1
+    _finish(handle, tmp_path, other_store)
+
+
+def test_stall_every_time_fails_cleanly(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle, oids = _uploaded(make_s3, store, n=1)
+    assert handle.proxy is not None
+    quick = make_s3(dataclasses.replace(ONE_TRY, read_timeout=0.3))
+    handle.proxy.stall_next(2, seconds=1.0, method="GET")
+    result = quick.remote.download(other_store, oids, remote_oids=set(oids))
+    assert list(result.failed) == oids
+    reason = result.failed[oids[0]]
+    assert "Timeout" in reason and "\n" not in reason
+    assert not other_store.has(oids[0])
+    _finish(handle, tmp_path, other_store)
+
+
+def test_flipped_byte_is_rejected_then_retried(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle, oids = _uploaded(make_s3, store)
+    assert handle.proxy is not None
+    handle.proxy.flip_next(2)
+    result = handle.remote.download(other_store, oids, remote_oids=set(oids))
+    assert result.ok, result.failed
+    assert handle.proxy.hits["flip"] == 2
+    for oid in oids:
+        assert other_store.read_bytes(oid) == store.read_bytes(oid)
+    _finish(handle, tmp_path, other_store)
+
+
+def test_flipped_byte_every_time_never_enters_cache(
+    make_s3: MakeRemote, store: ObjectStore, other_store: ObjectStore, tmp_path: Path
+) -> None:
+    handle, oids = _uploaded(make_s3, store, n=2)
+    assert handle.proxy is not None
+    handle.proxy.flip_next(100)
+    result = handle.remote.download(other_store, oids, remote_oids=set(oids))
+    assert set(result.failed) == set(oids)
+    assert all("do not match" in reason for reason in result.failed.values())
+    assert not any(other_store.has(o) for o in oids)
+    _finish(handle, tmp_path, other_store)
+
+
+def test_persistent_503_fails_cleanly(
+    make_s3: MakeRemote, store: ObjectStore, tmp_path: Path
+) -> None:
+    handle = make_s3(ONE_TRY)
+    assert handle.proxy is not None
+    oids = fill(store, 3)
+    handle.proxy.fail_next(100, status=503, method="PUT")
+    result = handle.remote.upload(store, oids, remote_oids=set())
+    assert set(result.failed) == set(oids) and not result.transferred
+    for reason in result.failed.values():
+        assert "\n" not in reason and ("SlowDown" in reason or "503" in reason), reason
+    handle.proxy.reset()
+    assert handle.remote.list_oids() == set()  # nothing half-written
+    assert handle.remote.upload(store, oids).ok  # and a rerun completes
+    _finish(handle, tmp_path, store)
+
+
+def test_listing_failure_is_one_redacted_line(make_s3: MakeRemote) -> None:
+    handle = make_s3(ONE_TRY)
+    assert handle.proxy is not None
+    handle.proxy.fail_next(100, status=500, method="GET")
+    with pytest.raises(RemoteError) as info:
+        handle.remote.list_oids()
+    err = info.value
+    assert "\n" not in err.message and handle.url in err.message
+    assert err.hint and "run again" in err.hint
+    assert err.exit_code == 4
