@@ -35,7 +35,7 @@ def _version(value: bool) -> None:
 def _global(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail."),
-    traceback: bool = typer.Option(False, "--traceback", help="Show tracebacks of errors."),
+    traceback: bool = typer.Option(False, "--traceback", help="Show tracebacks of errors (anywhere on the line)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     import click
 
     args = list(sys.argv[1:] if argv is None else argv)
+    # --traceback is accepted anywhere on the line, not only before the command.
     settings.traceback = "--traceback" in args
+    args = [a for a in args if a != "--traceback"]
     _register()
     try:
         rc = app(args=args, prog_name="gitml", standalone_mode=False)

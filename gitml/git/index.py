@@ -46,3 +46,17 @@ def changed_between(repo: GitRepo, old: str, new: str) -> list[str]:
     args = ["diff-tree", "-r", "--name-only", "-z", "--no-renames", "--no-commit-id"]
     _s, out, _e = repo.run(*args, check_rev(old), check_rev(new))
     return _paths(out)
+
+
+def blobs_in_history(repo: GitRepo, suffix: str, revs: list[str] | None = None) -> dict[str, str]:
+    """``blob sha -> path`` of every blob named ``*suffix`` reachable from ``revs``
+    (default: all refs), in one ``git rev-list --objects``."""
+    args = ["rev-list", "--objects", "--filter=object:type=blob", *(revs or ["--all"])]
+    _s, out, _e = repo.run(*args)
+    found: dict[str, str] = {}
+    for line in out.split(b"\n"):
+        sha, _, path = line.partition(b" ")
+        name = os.fsdecode(path)
+        if name.endswith(suffix) and name != suffix and not name.startswith(".gitml/"):
+            found[sha.decode("ascii")] = name
+    return found

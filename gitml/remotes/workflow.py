@@ -1,0 +1,235 @@
+"""Team workflow over a data remote: push, fetch/pull, remote config, gc, fsck.
+
+Which objects a command needs is computed from pointers: the workspace's by
+default, or every pointer reachable from any ref with ``all_commits``. A
+directory needs its manifest and every file in it; manifests are fetched
+first so the files they list can be fetched in the same run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from gitml.context import RepoContext
+from gitml.errors import GitmlError, RemoteError, UsageError
+from gitml.git.index import blobs_in_history
+from gitml.remotes.transfer import TransferResult
+from gitml.store.manifest import decode_manifest
+from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
+from gitml.workspace.tracked import read_pointer, resolve_targets
+
+
+@dataclass
+class SyncResult:
+    remote: str
+    objects: TransferResult
+    git: list[str] = field(default_factory=list)  # what was pushed/fetched with git
+    missing_manifests: list[str] = field(default_factory=list)
+
+
+def remote_for(ctx: RepoContext, name: str | None):  # type: ignore[no-untyped-def]
+    from gitml.remotes.remote import Remote
+
+    name = name or ctx.config.default_remote
+    if name is None:
+        if len(ctx.config.remotes) == 1:
+            name = next(iter(ctx.config.remotes))
+        else:
+            raise UsageError("no default data remote", "gitml remote add origin URL --default")
+    config = ctx.config.remotes.get(name)
+    if config is None:
+        raise UsageError(f"no data remote named {name!r}", "gitml remote list")
+    return Remote.from_config(config, base=ctx.root)
+
+
+def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:
+    """Pointers whose data a command concerns, keyed by a label for messages."""
+    out: dict[str, Pointer] = {}
+    if all_commits:
+        blobs = blobs_in_history(ctx.git, POINTER_SUFFIX)
+        data = ctx.git.read_blobs(blobs)
+        for sha, name in blobs.items():
+            try:
+                out[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
+            except GitmlError:
+                ctx.reporter.warning(f"skipped malformed pointer {name} ({sha[:8]})")
+    for tracked in resolve_targets(ctx, targets):
+        out[tracked + POINTER_SUFFIX] = read_pointer(ctx, tracked)
+    return out
+
+
+def expand(ctx: RepoContext, pointers: dict[str, Pointer]) -> tuple[dict[str, str], list[str]]:
+    """oid → label of every object the pointers need; labels of manifests not local."""
+    needed: dict[str, str] = {}
+    missing: list[str] = []
+    for label, p in pointers.items():
+        needed.setdefault(p.oid, label)
+        if p.kind != "dir":
+            continue
+        if not ctx.store.has(p.oid):
+            missing.append(label)
+            continue
+        for entry in decode_manifest(ctx.store.read_bytes(p.oid), source=label):
+            needed.setdefault(entry.oid, f"{tracked_name(label.split('@')[0])}/{entry.path}")
+    return needed, missing
+
+
+def push(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int,
+         all_commits: bool = False) -> SyncResult:
+    rem = remote_for(ctx, remote)
+    try:
+        needed, missing = expand(ctx, pointers_for(ctx, targets, all_commits=all_commits))
+        result = rem.upload(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
+    finally:
+        rem.close()
+    if result.failed:
+        names = ", ".join(needed.get(o, o[:12]) for o in list(result.failed)[:5])
+        raise RemoteError(f"{len(result.failed)} objects were not pushed: {names}",
+                          "gitml fsck finds corrupt or missing local objects")
+    return SyncResult(rem.name or "", result, missing_manifests=missing)
+
+
+def fetch(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int,
+          all_commits: bool = False) -> SyncResult:
+    rem = remote_for(ctx, remote)
+    try:
+        pointers = pointers_for(ctx, targets, all_commits=all_commits)
+        first = rem.download(ctx.store, sorted({p.oid for p in pointers.values()}), jobs=jobs,
+                             reporter=ctx.reporter)
+        needed, missing = expand(ctx, pointers)
+        second = rem.download(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
+    finally:
+        rem.close()
+    second.failed.update(first.failed)
+    if second.failed:
+        names = ", ".join(needed.get(o, o[:12]) for o in list(second.failed)[:5])
+        raise RemoteError(f"{len(second.failed)} objects could not be fetched: {names}",
+                          "they may not have been pushed yet: ask their author to gitml push")
+    return SyncResult(rem.name or "", second, missing_manifests=missing)
+
+
+@dataclass
+class FsckResult:
+    checked: int
+    corrupt: dict[str, str] = field(default_factory=dict)  # oid → who needs it
+    missing: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.corrupt and not self.missing
+
+
+def fsck(ctx: RepoContext) -> FsckResult:
+    """Re-hash every cache object; quarantine corrupt ones; name who needs them."""
+    needed, _ = expand(ctx, pointers_for(ctx, [], all_commits=False))
+    store = ctx.store
+    oids = list(store.iter_oids())
+    result = FsckResult(checked=len(oids))
+    ctx.reporter.start("fsck", len(oids))
+    for oid in oids:
+        if not store.verify(oid):
+            store.quarantine(oid)
+            result.corrupt[oid] = needed.get(oid, "no current pointer")
+        ctx.reporter.advance("fsck")
+    ctx.reporter.done("fsck")
+    for oid, label in needed.items():
+        if oid not in result.corrupt and not store.has(oid):
+            result.missing[oid] = label
+    return result
+
+
+@dataclass
+class GcResult:
+    removed: list[str] = field(default_factory=list)
+    kept_recent: int = 0
+    bytes: int = 0
+
+
+def gc(ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: float = 3600.0) -> GcResult:
+    """Remove cache objects no kept revision needs. Roots: workspace and staged
+    pointers, registry tags always, every ref's history with ``all_commits``.
+    Objects younger than the grace period are kept (a concurrent add)."""
+    revs = None if all_commits else ["--tags", "HEAD"]
+    pointers = pointers_for(ctx, [], all_commits=False)
+    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs if ctx.git.head() else ["--tags"])
+    data = ctx.git.read_blobs(blobs)
+    for sha, name in blobs.items():
+        try:
+            pointers[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
+        except GitmlError:
+            continue
+    staged = ctx.git.staged_blobs(p for p in ctx.git.ls_files() if p.endswith(POINTER_SUFFIX))
+    for name, blob in staged.items():
+        if blob is not None:
+            try:
+                pointers[f":{name}"] = parse_pointer(blob, source=name)
+            except GitmlError:
+                continue
+    needed, missing = expand(ctx, pointers)
+    if missing:
+        raise UsageError(f"cannot tell what {missing[0]} needs: its manifest is not local",
+                         "gitml fetch --all-commits first, so gc keeps what it lists")
+    out = GcResult()
+    now = time.time()
+    for oid in list(ctx.store.iter_oids()):
+        if oid in needed:
+            continue
+        path = ctx.store.object_path(oid)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if now - st.st_mtime < grace_seconds:
+            out.kept_recent += 1
+            continue
+        out.removed.append(oid)
+        out.bytes += st.st_size
+        if not dry_run:
+            ctx.store.remove(oid)
+    return out
+
+
+def git_remote_for(ctx: RepoContext, data_remote: str) -> str | None:
+    """The git remote that carries tags and notes for ``data_remote``."""
+    config = ctx.config.remotes.get(data_remote)
+    name = (config.git_remote if config else None) or data_remote
+    names = ctx.git.remote_names()
+    if name in names:
+        return name
+    return names[0] if len(names) == 1 else None
+
+
+def push_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
+    """Push registry tags and the notes ref with git (never branches)."""
+    from gitml.git.notes import NOTES_REF
+    from gitml.git.transport import push_refs
+
+    remote = git_remote_for(ctx, data_remote)
+    if remote is None:
+        return []
+    # Explicit refspecs: a glob that matches nothing makes git push fail.
+    specs = [f"{ref}:{ref}" for ref in ctx.git.list_refs("refs/tags/")]
+    if ctx.git.try_rev_parse(NOTES_REF) is not None:
+        specs.append(f"{NOTES_REF}:{NOTES_REF}")
+    if not specs:
+        return []
+    push_refs(ctx.git, remote, specs)
+    return [f"tags and notes → {remote}"]
+
+
+def fetch_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
+    """Fetch registry tags and notes; merge notes without losing local ones."""
+    from gitml.git.notes import NOTES_REF, merge_remote_notes, remote_notes_ref
+    from gitml.git.transport import fetch_refs
+
+    remote = git_remote_for(ctx, data_remote)
+    if remote is None:
+        return []
+    fetch_refs(ctx.git, remote, ["refs/tags/*:refs/tags/*",
+                                 f"+{NOTES_REF}:{remote_notes_ref(remote)}"])
+    try:
+        merge_remote_notes(ctx.git, remote)
+    except GitmlError as exc:
+        ctx.reporter.warning(f"notes from {remote} not merged: {exc.message}")
+    return [f"tags and notes ← {remote}"]
