@@ -1,0 +1,184 @@
+"""``gitml repro``: run what is out of date, in dependency order.
+
+For each stage: hash command + deps + params (+ outs) and compare with
+``gitml.lock``. Out of date → if the same inputs ran before (the run cache,
+``.gitml/runs/<key>.json``) restore the outputs from the object store, else run
+the command. Outputs are then tracked as by ``gitml add``, the stage's guards
+run, and only then is the stage written to the lock (atomically).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gitml.context import RepoContext
+from gitml.guards.projectfile import ProjectFile
+from gitml.guards.results import GuardReport
+from gitml.pipelines.execute import Echo, run_command, stage_env
+from gitml.pipelines.spec import Pipeline, Stage, select
+from gitml.pipelines.state import (
+    canonical,
+    changes,
+    inputs_state,
+    load_params,
+    read_lock,
+    read_metrics,
+    run_key,
+    write_lock,
+)
+from gitml.store.durable import write_file_atomic
+from gitml.workspace.add import add
+from gitml.workspace.checkout import Target, checkout
+from gitml.workspace.pointer import Pointer
+
+Action = Literal["up-to-date", "ran", "restored", "would-run", "would-restore", "guard-failed"]
+RUNS_DIR = "runs"
+
+
+@dataclass
+class StageRun:
+    stage: str
+    action: Action
+    reasons: list[str] = field(default_factory=list)
+    outs: dict[str, str] = field(default_factory=dict)  # path → oid
+    metrics: dict[str, Any] = field(default_factory=dict)
+    register: str | None = None
+    guards: GuardReport | None = None
+
+
+@dataclass
+class ReproResult:
+    stages: list[StageRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.action != "guard-failed" for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "stages": [
+                {
+                    "stage": s.stage,
+                    "action": s.action,
+                    "reasons": s.reasons,
+                    "outs": s.outs,
+                    "metrics": s.metrics,
+                    "register": s.register,
+                    "guards": s.guards.to_dict() if s.guards is not None else None,
+                }
+                for s in self.stages
+            ],
+        }
+
+
+def _cached_run(ctx: RepoContext, key: str) -> dict[str, Any] | None:
+    path = ctx.gitml_dir / RUNS_DIR / f"{key}.json"
+    try:
+        record: Any = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    found: dict[str, Any] = record
+    outs = found.get("outs")
+    if not isinstance(outs, dict) or not all(
+        isinstance(e, dict) and ctx.store.has(str(e.get("oid"))) for e in outs.values()
+    ):
+        return None  # objects garbage-collected: run again
+    return found
+
+
+def _restore(ctx: RepoContext, stage: Stage, record: dict[str, Any]) -> None:
+    targets = []
+    for out in stage.outs:
+        e = record["outs"][out]
+        pointer = Pointer(
+            out.rpartition("/")[2], e["kind"], e["oid"], int(e["size"]), int(e["nfiles"])
+        )
+        targets.append(Target(out, pointer, "run-cache"))
+    checkout(ctx, targets, force=True)
+    for name, text in (record.get("metrics_text") or {}).items():
+        path = ctx.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomic(path, str(text).encode("utf-8"))
+
+
+def _record(ctx: RepoContext, stage: Stage, key: str, outs: dict[str, dict[str, Any]]) -> None:
+    metrics_text = {m: (ctx.root / m).read_text("utf-8") for m in stage.metrics}
+    folder = ctx.gitml_dir / RUNS_DIR
+    folder.mkdir(exist_ok=True)
+    write_file_atomic(
+        folder / f"{key}.json",
+        canonical({"stage": stage.name, "outs": outs, "metrics_text": metrics_text}),
+    )
+
+
+def repro(
+    ctx: RepoContext,
+    project: ProjectFile,
+    pipeline: Pipeline,
+    targets: list[str] | None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    echo: Echo | None = None,
+) -> ReproResult:
+    from gitml.hookflow.guarding import run_for_commit
+
+    result = ReproResult()
+    lock = read_lock(ctx.root)
+    params = load_params(ctx, project)
+    pending: set[str] = set()  # stages that would run (dry run)
+    for name in select(pipeline, targets):
+        stage = pipeline.stages[name]
+        inputs = inputs_state(ctx, stage, params)
+        reasons = ["forced"] if force else changes(ctx, stage, inputs, lock["stages"].get(name))
+        upstream_pending = dry_run and any(up in pending for up in pipeline.upstream[name])
+        if upstream_pending:
+            reasons.append("upstream stage will run")
+        if not reasons:
+            result.stages.append(StageRun(name, "up-to-date"))
+            continue
+        key = run_key(inputs, stage)
+        cached = None if force else _cached_run(ctx, key)
+        if dry_run:
+            pending.add(name)
+            action: Action = "would-restore" if cached and not upstream_pending else "would-run"
+            result.stages.append(StageRun(name, action, reasons, register=stage.register))
+            continue
+        if cached is not None:
+            ctx.reporter.info(f"stage {name}: restoring outputs from the run cache")
+            _restore(ctx, stage, cached)
+            action = "restored"
+        else:
+            ctx.reporter.info(f"stage {name}: running {stage.cmd}")
+            run_command(ctx, stage, stage_env(ctx, stage, inputs["params"]), echo)
+            action = "ran"
+        added = add(ctx, list(stage.outs)).added if stage.outs else []
+        outs = {
+            a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles}
+            for a in added
+        }
+        run = StageRun(
+            name,
+            action,
+            reasons,
+            {p: str(e["oid"]) for p, e in outs.items()},
+            read_metrics(ctx, stage),
+            stage.register,
+        )
+        result.stages.append(run)
+        if stage.guards:
+            run.guards = run_for_commit(ctx, project, list(stage.guards))
+            if not run.guards.ok:
+                run.action = "guard-failed"
+                return result  # the lock keeps the previous run of this stage
+        if action == "ran":
+            _record(ctx, stage, key, outs)
+        lock["stages"][name] = {**inputs, "outs": outs, "metrics": run.metrics}
+        lock["stages"] = dict(sorted(lock["stages"].items()))
+        write_lock(ctx, lock)
+    return result

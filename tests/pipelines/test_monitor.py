@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Cli
+from tests.pipelines.conftest import count
+
+
+def incoming(root: Path, score: float) -> None:
+    (root / "incoming").mkdir(exist_ok=True)
+    (root / "incoming/batch.txt").write_text(f"{score} batch-7\n")
+
+
+def run(cli: Cli, *extra: str, expect: int) -> dict[str, object]:
+    out = cli(
+        "monitor",
+        "m",
+        "--data",
+        "incoming",
+        "--metric",
+        "accuracy",
+        "--min",
+        "0.85",
+        "--json",
+        *extra,
+        expect=expect,
+    ).out
+    doc: dict[str, object] = json.loads(out[out.index("{\n") :])
+    return doc
+
+
+def test_healthy(project: Path, cli: Cli) -> None:
+    cli("repro")
+    incoming(project, 0.9)
+    doc = run(cli, expect=0)
+    assert doc["before"]["value"] == 0.9  # type: ignore[index]
+    assert (project / str(doc["record"])).is_file()
+
+
+def test_degraded_without_retrain(project: Path, cli: Cli) -> None:
+    cli("repro")
+    incoming(project, 0.5)
+    doc = run(cli, expect=1)
+    assert "degraded" in str(doc["message"]) and not (project / "data/raw/batch.txt").exists()
+
+
+def test_retrain_fixes_it(project: Path, cli: Cli) -> None:
+    cli("repro")
+    incoming(project, 0.5)
+    doc = run(cli, "--retrain", expect=10)
+    assert doc["retrained"] is True and doc["after"]["value"] == 0.99  # type: ignore[index]
+    assert (project / "data/raw/batch.txt").is_file() and (project / "data/raw.gitml").is_file()
+    assert count(project, "prepare") == 2 and count(project, "train") == 2
+    lock = json.loads((project / "gitml.lock").read_text())
+    assert "data/raw" in lock["stages"]["prepare"]["deps"]
