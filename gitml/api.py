@@ -49,16 +49,18 @@ __all__ = [
 
 
 @contextmanager
-def session(cwd: Path | None, callback: Callback | None, *, write: bool,
-            require_init: bool = True) -> Iterator[RepoContext]:
+def session(
+    cwd: Path | None, callback: Callback | None, *, write: bool, require_init: bool = True
+) -> Iterator[RepoContext]:
     """Open the repository (and take its lock when ``write``) for one operation."""
     ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
     try:
         if write:
             from gitml.store.lock import RepoLock
 
-            with RepoLock(ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout,
-                          reporter=ctx.reporter):
+            with RepoLock(
+                ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+            ):
                 yield ctx
         else:
             yield ctx
@@ -66,7 +68,9 @@ def session(cwd: Path | None, callback: Callback | None, *, write: bool,
         ctx.close()
 
 
-def init(path: Path | None = None, *, hooks: bool = True, callback: Callback | None = None) -> InitResult:
+def init(
+    path: Path | None = None, *, hooks: bool = True, callback: Callback | None = None
+) -> InitResult:
     """Initialise gitml in the git repository containing ``path``."""
     from gitml.git.repo import GitRepo
     from gitml.workspace.init import init as do_init
@@ -74,7 +78,9 @@ def init(path: Path | None = None, *, hooks: bool = True, callback: Callback | N
     return do_init(GitRepo.discover(path or Path.cwd()), install_hooks=hooks)
 
 
-def add(targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None) -> AddResult:
+def add(
+    targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+) -> AddResult:
     """Snapshot files/folders into the cache, write and stage their pointers."""
     from gitml.workspace.add import add as do_add
 
@@ -82,8 +88,9 @@ def add(targets: list[str], *, cwd: Path | None = None, callback: Callback | Non
         return do_add(ctx, targets, cwd=cwd)
 
 
-def status(targets: list[str] | None = None, *, cwd: Path | None = None,
-           callback: Callback | None = None) -> list[PathStatus]:
+def status(
+    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[PathStatus]:
     """The workspace data against its pointers, file by file."""
     from gitml.workspace.status import status as do_status
     from gitml.workspace.tracked import resolve_targets
@@ -92,8 +99,14 @@ def status(targets: list[str] | None = None, *, cwd: Path | None = None,
         return do_status(ctx, resolve_targets(ctx, targets or [], cwd))
 
 
-def diff(old: str = "HEAD", new: str | None = None, targets: list[str] | None = None, *,
-         cwd: Path | None = None, callback: Callback | None = None) -> DiffResult:
+def diff(
+    old: str = "HEAD",
+    new: str | None = None,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> DiffResult:
     """Tracked data changes between ``old`` and ``new`` (None = the workspace)."""
     from gitml.workspace.diff import diff as do_diff
 
@@ -104,8 +117,10 @@ def diff(old: str = "HEAD", new: str | None = None, targets: list[str] | None = 
 
 def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str | None]:
     """``path@rev`` → (path, rev); a plain path (even one containing '@') → (path, None)."""
-    if "@" not in text or os.path.lexists((cwd or Path.cwd()) / text) or os.path.lexists(
-        (cwd or Path.cwd()) / (text + ".gitml")
+    if (
+        "@" not in text
+        or os.path.lexists((cwd or Path.cwd()) / text)
+        or os.path.lexists((cwd or Path.cwd()) / (text + ".gitml"))
     ):
         return text, None
     path, _, rev = text.rpartition("@")
@@ -141,7 +156,7 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
         if rev is None:
             rel = ctx.relpath(path, cwd=cwd)
             for tracked in resolve_targets(ctx, [path], cwd):
-                sub = rel[len(tracked) + 1:] if rel.startswith(tracked + "/") else ""
+                sub = rel[len(tracked) + 1 :] if rel.startswith(tracked + "/") else ""
                 out.append(Target(tracked, read_pointer(ctx, tracked), "workspace", sub))
             continue
         rel = ctx.relpath(path, cwd=cwd)
@@ -153,32 +168,44 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
                 raise UsageError(f"{rel} is not tracked by gitml at {rev}")
             out += [Target(t, pointers[t], rev) for t in inside]
             continue
-        sub = rel[len(owner) + 1:] if rel != owner else ""
+        sub = rel[len(owner) + 1 :] if rel != owner else ""
         out.append(Target(owner, pointers[owner], rev, sub))
     return out
 
 
-def checkout(targets: list[str] | None = None, *, force: bool = False, dry_run: bool = False,
-             output: str | Path | None = None,
-             cwd: Path | None = None, callback: Callback | None = None) -> CheckoutResult:
+def checkout(
+    targets: list[str] | None = None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    output: str | Path | None = None,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> CheckoutResult:
     """Make workspace data match pointers (or ``path@rev``, ``name@version``,
     ``name#stage``), keeping unsaved work. ``output``: write one model version there."""
     from gitml.workspace.checkout import checkout as do_checkout
 
     if output is not None:
         if len(targets or []) != 1 or dry_run:
-            raise UsageError("-o/--output takes exactly one NAME@VERSION or NAME#STAGE",
-                             "gitml checkout churn@v3 -o /tmp/churn.pkl")
+            raise UsageError(
+                "-o/--output takes exactly one NAME@VERSION or NAME#STAGE",
+                "gitml checkout churn@v3 -o /tmp/churn.pkl",
+            )
         from gitml.registry.api import checkout_in
 
         with session(cwd, callback, write=True) as ctx:
             done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
             return CheckoutResult(written=done.written, unchanged=done.unchanged)
     with session(cwd, callback, write=True) as ctx:
-        return do_checkout(ctx, checkout_targets(ctx, targets or [], cwd), force=force, dry_run=dry_run)
+        return do_checkout(
+            ctx, checkout_targets(ctx, targets or [], cwd), force=force, dry_run=dry_run
+        )
 
 
-def remove(targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None) -> list[str]:
+def remove(
+    targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[str]:
     """Stop tracking paths (their data stays on disk)."""
     from gitml.workspace.remove import remove as do_remove
     from gitml.workspace.tracked import resolve_targets
@@ -192,8 +219,9 @@ def remove(targets: list[str], *, cwd: Path | None = None, callback: Callback | 
 # -- guards, hooks and commit metadata ------------------------------------------------
 
 
-def guard_run(targets: list[str] | None = None, *, cwd: Path | None = None,
-              callback: Callback | None = None) -> GuardReport:
+def guard_run(
+    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
+) -> GuardReport:
     """Run guards by name, or those affected by the given paths (default: all).
 
     Drift compares with the newest statistics stored in HEAD's history;
@@ -214,8 +242,10 @@ def guard_run(targets: list[str] | None = None, *, cwd: Path | None = None,
                 else:
                     hits = affected_guards(project.guards, [ctx.relpath(target, cwd=cwd)])
                     if not hits:
-                        raise UsageError(f"{target!r} is neither a guard nor a path a guard checks",
-                                         f"guards: {', '.join(project.guards.guards) or 'none'}")
+                        raise UsageError(
+                            f"{target!r} is neither a guard nor a path a guard checks",
+                            f"guards: {', '.join(project.guards.guards) or 'none'}",
+                        )
                     names += hits
         return run_for_commit(ctx, project, names)
 
@@ -228,8 +258,14 @@ def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
         return do_show(ctx, rev)
 
 
-def log(path: str | None = None, *, metrics: bool = False, rev: str = "HEAD",
-        max_count: int | None = None, cwd: Path | None = None) -> list[LogRow]:
+def log(
+    path: str | None = None,
+    *,
+    metrics: bool = False,
+    rev: str = "HEAD",
+    max_count: int | None = None,
+    cwd: Path | None = None,
+) -> list[LogRow]:
     """History of a tracked path, a metrics file, or all metrics, from notes."""
     from gitml.meta.history import log as do_log
 
@@ -275,8 +311,9 @@ def post_commit(*, cwd: Path | None = None, callback: Callback | None = None) ->
         return record_commit(ctx)
 
 
-def sync_after(old: str, new: str, *, cwd: Path | None = None,
-               callback: Callback | None = None) -> SyncOutcome:
+def sync_after(
+    old: str, new: str, *, cwd: Path | None = None, callback: Callback | None = None
+) -> SyncOutcome:
     """post-checkout/post-merge: update data whose pointers changed from old to new."""
     from gitml.hookflow.sync import sync_changed
 
@@ -304,8 +341,14 @@ __all__ += [
 # -- remotes and team workflow ----------------------------------------------------------
 
 
-def remote_add(name: str, url: str, *, endpoint_url: str | None = None, default: bool = False,
-               cwd: Path | None = None) -> None:
+def remote_add(
+    name: str,
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    default: bool = False,
+    cwd: Path | None = None,
+) -> None:
     """Record a data remote in the tracked config (secrets belong in config.local.toml)."""
     from gitml.config import read_raw, write_raw
     from gitml.remotes.url import parse_url
@@ -342,29 +385,45 @@ def remote_list(*, cwd: Path | None = None) -> list[dict[str, Any]]:
 
     with session(cwd, None, write=False) as ctx:
         return [
-            {"name": r.name, "url": parse_url(r.url, base=ctx.root).display(),
-             "default": r.name == ctx.config.default_remote}
+            {
+                "name": r.name,
+                "url": parse_url(r.url, base=ctx.root).display(),
+                "default": r.name == ctx.config.default_remote,
+            }
             for r in ctx.config.remotes.values()
         ]
 
 
-def push(targets: list[str] | None = None, *, remote: str | None = None, jobs: int | None = None,
-         all_commits: bool = False, cwd: Path | None = None,
-         callback: Callback | None = None) -> SyncResult:
+def push(
+    targets: list[str] | None = None,
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    all_commits: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> SyncResult:
     """Upload the objects the pointers need (verified), then tags and notes with git."""
     from gitml.remotes.workflow import push as do_push
     from gitml.remotes.workflow import push_git_side
 
     with session(cwd, callback, write=True) as ctx:
-        result = do_push(ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs,
-                         all_commits=all_commits)
+        result = do_push(
+            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
+        )
         result.git = push_git_side(ctx, result.remote)
         return result
 
 
-def fetch(targets: list[str] | None = None, *, remote: str | None = None, jobs: int | None = None,
-          all_commits: bool = False, cwd: Path | None = None,
-          callback: Callback | None = None) -> SyncResult:
+def fetch(
+    targets: list[str] | None = None,
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    all_commits: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> SyncResult:
     """Download (verified) the objects the pointers need; fetch tags and notes."""
     from gitml.remotes.workflow import fetch as do_fetch
     from gitml.remotes.workflow import fetch_git_side
@@ -372,18 +431,27 @@ def fetch(targets: list[str] | None = None, *, remote: str | None = None, jobs: 
     with session(cwd, callback, write=True) as ctx:
         name = remote or ctx.config.default_remote or ""
         git_side = fetch_git_side(ctx, name) if name else []
-        result = do_fetch(ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs,
-                          all_commits=all_commits)
+        result = do_fetch(
+            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
+        )
         result.git = git_side
         return result
 
 
-def pull(targets: list[str] | None = None, *, remote: str | None = None, jobs: int | None = None,
-         all_commits: bool = False, force: bool = False, cwd: Path | None = None,
-         callback: Callback | None = None) -> tuple[SyncResult, CheckoutResult]:
+def pull(
+    targets: list[str] | None = None,
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    all_commits: bool = False,
+    force: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> tuple[SyncResult, CheckoutResult]:
     """fetch, then checkout: a fresh clone plus ``gitml pull`` has all its data."""
-    result = fetch(targets, remote=remote, jobs=jobs, all_commits=all_commits, cwd=cwd,
-                   callback=callback)
+    result = fetch(
+        targets, remote=remote, jobs=jobs, all_commits=all_commits, cwd=cwd, callback=callback
+    )
     return result, checkout(targets, force=force, cwd=cwd, callback=callback)
 
 
@@ -395,8 +463,13 @@ def fsck(*, cwd: Path | None = None, callback: Callback | None = None) -> FsckRe
         return do_fsck(ctx)
 
 
-def gc(*, all_commits: bool = False, dry_run: bool = False, cwd: Path | None = None,
-       callback: Callback | None = None) -> GcResult:
+def gc(
+    *,
+    all_commits: bool = False,
+    dry_run: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> GcResult:
     """Remove cache objects that no kept revision needs (with a grace period)."""
     from gitml.remotes.workflow import gc as do_gc
 
@@ -404,8 +477,9 @@ def gc(*, all_commits: bool = False, dry_run: bool = False, cwd: Path | None = N
         return do_gc(ctx, all_commits=all_commits, dry_run=dry_run)
 
 
-def push_for_hook(git_remote: str, lines: list[str], *, cwd: Path | None = None,
-                  callback: Callback | None = None) -> str:
+def push_for_hook(
+    git_remote: str, lines: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+) -> str:
     """pre-push: upload the objects the pushed commits' pointers need. Returns a
     message; raises (blocking the push) when a configured remote cannot take them."""
     from gitml.git.index import blobs_in_history
@@ -415,19 +489,27 @@ def push_for_hook(git_remote: str, lines: list[str], *, cwd: Path | None = None,
     with session(cwd, callback, write=True) as ctx:
         if not ctx.config.remotes:
             return "no gitml data remote configured: data stays local (gitml remote add NAME URL)"
-        shas = [ln.split()[1] for ln in lines if len(ln.split()) == 4 and set(ln.split()[1]) != {"0"}]
+        shas = [
+            ln.split()[1] for ln in lines if len(ln.split()) == 4 and set(ln.split()[1]) != {"0"}
+        ]
         if not shas:
             return ""
-        blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, [*shas, "--not", f"--remotes={git_remote}"])
+        blobs = blobs_in_history(
+            ctx.git, POINTER_SUFFIX, [*shas, "--not", f"--remotes={git_remote}"]
+        )
         data = ctx.git.read_blobs(blobs)
         pointers = {f"{n}@{s[:8]}": parse_pointer(data[s], source=n) for s, n in blobs.items()}
         needed, _missing = expand(ctx, pointers)
         rem = remote_for(ctx, None)
         try:
-            result = rem.upload(ctx.store, sorted(needed), jobs=ctx.config.jobs, reporter=ctx.reporter)
+            result = rem.upload(
+                ctx.store, sorted(needed), jobs=ctx.config.jobs, reporter=ctx.reporter
+            )
         finally:
             rem.close()
         if result.failed:
-            raise RemoteError(f"{len(result.failed)} data objects could not be pushed",
-                              "gitml fsck; or push with --no-verify to skip data")
+            raise RemoteError(
+                f"{len(result.failed)} data objects could not be pushed",
+                "gitml fsck; or push with --no-verify to skip data",
+            )
         return f"pushed {len(result.transferred)} data objects" if result.transferred else ""

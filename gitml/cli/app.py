@@ -35,7 +35,9 @@ def _version(value: bool) -> None:
 def _global(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail."),
-    traceback: bool = typer.Option(False, "--traceback", help="Show tracebacks of errors (anywhere on the line)."),
+    traceback: bool = typer.Option(
+        False, "--traceback", help="Show tracebacks of errors (anywhere on the line)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),

@@ -3,6 +3,7 @@ the entry point the installed hook scripts call."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -66,6 +67,8 @@ def _post_commit() -> int:
 
 
 def _pre_push(args: list[str]) -> int:
+    if os.environ.get("GITML_PUSHING"):
+        return 0  # `gitml push` pushing tags and notes: it has uploaded the data already
     remote = args[0] if args else "origin"
     lines = sys.stdin.read().splitlines() if not sys.stdin.isatty() else []
     push_for_hook = getattr(api, "push_for_hook", None)

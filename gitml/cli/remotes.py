@@ -13,8 +13,9 @@ from gitml.errors import EXIT_CHECK_FAILED
 if TYPE_CHECKING:
     from gitml.remotes.workflow import SyncResult
 
-remote_app = typer.Typer(help="Data remotes (a folder, s3://, gs://, az://, ssh://).",
-                         no_args_is_help=True)
+remote_app = typer.Typer(
+    help="Data remotes (a folder, s3://, gs://, az://, ssh://).", no_args_is_help=True
+)
 
 
 @remote_app.command("add")
@@ -26,8 +27,10 @@ def remote_add(
 ) -> None:
     """Add a data remote to the tracked config."""
     api.remote_add(name, url, endpoint_url=endpoint_url, default=default)
-    say(f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
-        ".gitml/config.local.toml)")
+    say(
+        f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
+        ".gitml/config.local.toml)"
+    )
 
 
 @remote_app.command("list")
@@ -38,8 +41,9 @@ def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""),
-                      markup=False)
+        console.print(
+            f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""), markup=False
+        )
 
 
 @remote_app.command("remove")
@@ -51,8 +55,10 @@ def remote_remove(name: str = typer.Argument(...)) -> None:
 
 def _summary(verb: str, result: SyncResult) -> None:
     r = result.objects
-    say(f"{verb} {len(r.transferred)} objects ({human_size(r.bytes)}), "
-        f"{len(r.skipped)} already there" + (f"; {', '.join(result.git)}" if result.git else ""))
+    say(
+        f"{verb} {len(r.transferred)} objects ({human_size(r.bytes)}), "
+        f"{len(r.skipped)} already there" + (f"; {', '.join(result.git)}" if result.git else "")
+    )
     for label in result.missing_manifests:
         say(f"[yellow]{label}: manifest not available; its files were skipped[/]")
 
@@ -65,8 +71,9 @@ def push(
 ) -> None:
     """Upload data objects (verified) and push registry tags and notes."""
     with progress() as cb:
-        result = api.push(targets or [], remote=remote, jobs=jobs, all_commits=all_commits,
-                          callback=cb)
+        result = api.push(
+            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+        )
     _summary("pushed", result)
 
 
@@ -78,8 +85,9 @@ def fetch(
 ) -> None:
     """Download data objects into the cache (verified); fetch tags and notes."""
     with progress() as cb:
-        result = api.fetch(targets or [], remote=remote, jobs=jobs, all_commits=all_commits,
-                           callback=cb)
+        result = api.fetch(
+            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+        )
     _summary("fetched", result)
 
 
@@ -92,8 +100,14 @@ def pull(
 ) -> None:
     """fetch, then checkout."""
     with progress() as cb:
-        fetched, checked = api.pull(targets or [], remote=remote, jobs=jobs,
-                                    all_commits=all_commits, force=force, callback=cb)
+        fetched, checked = api.pull(
+            targets or [],
+            remote=remote,
+            jobs=jobs,
+            all_commits=all_commits,
+            force=force,
+            callback=cb,
+        )
     _summary("fetched", fetched)
     say(f"wrote {len(checked.written)} files, {checked.unchanged} already up to date")
 
@@ -122,8 +136,10 @@ def gc(
     with progress() as cb:
         result = api.gc(all_commits=all_commits, dry_run=dry_run, callback=cb)
     verb = "would remove" if dry_run else "removed"
-    say(f"{verb} {len(result.removed)} objects ({human_size(result.bytes)}); "
-        f"kept {result.kept_recent} newer than the grace period")
+    say(
+        f"{verb} {len(result.removed)} objects ({human_size(result.bytes)}); "
+        f"kept {result.kept_recent} newer than the grace period"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ first so the files they list can be fetched in the same run.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -75,8 +76,14 @@ def expand(ctx: RepoContext, pointers: dict[str, Pointer]) -> tuple[dict[str, st
     return needed, missing
 
 
-def push(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int,
-         all_commits: bool = False) -> SyncResult:
+def push(
+    ctx: RepoContext,
+    targets: list[str],
+    *,
+    remote: str | None,
+    jobs: int,
+    all_commits: bool = False,
+) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
         needed, missing = expand(ctx, pointers_for(ctx, targets, all_commits=all_commits))
@@ -85,18 +92,27 @@ def push(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int,
         rem.close()
     if result.failed:
         names = ", ".join(needed.get(o, o[:12]) for o in list(result.failed)[:5])
-        raise RemoteError(f"{len(result.failed)} objects were not pushed: {names}",
-                          "gitml fsck finds corrupt or missing local objects")
+        raise RemoteError(
+            f"{len(result.failed)} objects were not pushed: {names}",
+            "gitml fsck finds corrupt or missing local objects",
+        )
     return SyncResult(rem.name or "", result, missing_manifests=missing)
 
 
-def fetch(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int,
-          all_commits: bool = False) -> SyncResult:
+def fetch(
+    ctx: RepoContext,
+    targets: list[str],
+    *,
+    remote: str | None,
+    jobs: int,
+    all_commits: bool = False,
+) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
         pointers = pointers_for(ctx, targets, all_commits=all_commits)
-        first = rem.download(ctx.store, sorted({p.oid for p in pointers.values()}), jobs=jobs,
-                             reporter=ctx.reporter)
+        first = rem.download(
+            ctx.store, sorted({p.oid for p in pointers.values()}), jobs=jobs, reporter=ctx.reporter
+        )
         needed, missing = expand(ctx, pointers)
         second = rem.download(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
     finally:
@@ -104,8 +120,10 @@ def fetch(ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int
     second.failed.update(first.failed)
     if second.failed:
         names = ", ".join(needed.get(o, o[:12]) for o in list(second.failed)[:5])
-        raise RemoteError(f"{len(second.failed)} objects could not be fetched: {names}",
-                          "they may not have been pushed yet: ask their author to gitml push")
+        raise RemoteError(
+            f"{len(second.failed)} objects could not be fetched: {names}",
+            "they may not have been pushed yet: ask their author to gitml push",
+        )
     return SyncResult(rem.name or "", second, missing_manifests=missing)
 
 
@@ -146,7 +164,9 @@ class GcResult:
     bytes: int = 0
 
 
-def gc(ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: float = 3600.0) -> GcResult:
+def gc(
+    ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: float = 3600.0
+) -> GcResult:
     """Remove cache objects no kept revision needs. Roots: workspace and staged
     pointers, registry tags always, every ref's history with ``all_commits``.
     Objects younger than the grace period are kept (a concurrent add)."""
@@ -168,8 +188,10 @@ def gc(ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: flo
                 continue
     needed, missing = expand(ctx, pointers)
     if missing:
-        raise UsageError(f"cannot tell what {missing[0]} needs: its manifest is not local",
-                         "gitml fetch --all-commits first, so gc keeps what it lists")
+        raise UsageError(
+            f"cannot tell what {missing[0]} needs: its manifest is not local",
+            "gitml fetch --all-commits first, so gc keeps what it lists",
+        )
     out = GcResult()
     now = time.time()
     for oid in list(ctx.store.iter_oids()):
@@ -214,7 +236,11 @@ def push_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
         specs.append(f"{NOTES_REF}:{NOTES_REF}")
     if not specs:
         return []
-    push_refs(ctx.git, remote, specs)
+    os.environ["GITML_PUSHING"] = "1"  # our own pre-push hook has nothing left to do
+    try:
+        push_refs(ctx.git, remote, specs)
+    finally:
+        os.environ.pop("GITML_PUSHING", None)
     return [f"tags and notes → {remote}"]
 
 
@@ -226,8 +252,9 @@ def fetch_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
     remote = git_remote_for(ctx, data_remote)
     if remote is None:
         return []
-    fetch_refs(ctx.git, remote, ["refs/tags/*:refs/tags/*",
-                                 f"+{NOTES_REF}:{remote_notes_ref(remote)}"])
+    fetch_refs(
+        ctx.git, remote, ["refs/tags/*:refs/tags/*", f"+{NOTES_REF}:{remote_notes_ref(remote)}"]
+    )
     try:
         merge_remote_notes(ctx.git, remote)
     except GitmlError as exc:
