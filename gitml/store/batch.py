@@ -1,0 +1,262 @@
+"""A batch of writes into the object store: how inputs are read.
+
+A small file (< 1 MiB) is read into memory with one ``read`` and hashed; a
+big one is streamed into a temp file while being hashed (each byte read
+once), or cloned there (reflink), or, in hardlink mode, the user's file
+itself is linked into the cache and made read-only. Every input is opened
+without following symlinks or blocking on FIFOs, and its ``lstat`` before
+and after reading must agree: a file that changed while it was read raises
+InputError and nothing of it is stored. How the objects are then written
+(journal, one sync) is writer.py's job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import blake3
+
+from gitml.errors import ConfigError, CorruptObjectError, InputError, UsageError
+from gitml.store.fsutil import (
+    LINK_FALLBACK,
+    LINK_MODES,
+    changed_error,
+    copy_hashing,
+    open_input,
+    read_exact,
+    replace_with_link,
+    stat_key,
+    try_reflink,
+    unlink_quiet,
+    write_all,
+    write_error,
+)
+from gitml.store.hashing import hash_bytes, is_oid, new_hasher
+from gitml.store.writer import CREATE, Writer
+
+if TYPE_CHECKING:
+    from gitml.store.objects import ObjectStore
+
+SMALL = 1 << 20  # below this a file is read into memory and written to its final name
+
+
+class Batch(Writer):
+    """Writes into an :class:`ObjectStore`; obtained from ``ObjectStore.batch()``.
+
+    Objects added are visible through ``store.has`` at once and readable from
+    disk once the batch has exited (the durable point).
+    """
+
+    def __init__(self, store: ObjectStore) -> None:
+        super().__init__(store)
+        self._reflink_ok = True
+        self._cache_dev: int | None = None
+
+    def add_file(
+        self, src: Path | str, *, link: str = "copy", expected_oid: str | None = None
+    ) -> tuple[str, int]:
+        """Store the regular file ``src``; return ``(oid, size)``.
+
+        ``link``: ``copy``/``symlink`` copy the bytes; ``auto``/``reflink``
+        clone big files when the filesystem can (``reflink`` fails if it
+        cannot); ``hardlink`` links ``src`` itself into the cache and makes it
+        read-only (0444), falling back to a copy across filesystems.
+        """
+        if link not in LINK_MODES:
+            raise UsageError(f"unknown link mode {link!r}", f"use one of {', '.join(LINK_MODES)}")
+        src = os.fspath(src)  # str: cheaper than Path in every syscall below
+        fd, st = open_input(src)
+        try:
+            if link == "hardlink":
+                done = self._add_hardlink(src, fd, st, expected_oid)
+                if done is not None:
+                    return done
+                os.lseek(fd, 0, os.SEEK_SET)
+                link = "copy"
+            if st.st_size < SMALL and link != "reflink":
+                data = read_exact(fd, st.st_size)
+                self._check_unchanged(src, st, len(data))
+                oid = hash_bytes(data)
+                _check_expected(src, oid, expected_oid)
+                self._queue_small(oid, data)
+                return oid, len(data)
+            return self._add_streamed(src, fd, st, link, expected_oid)
+        finally:
+            os.close(fd)
+
+    def add_bytes(self, data: bytes, *, expected_oid: str | None = None) -> str:
+        """Store ``data``; with ``expected_oid``, wrong bytes raise and store nothing."""
+        oid = hash_bytes(data)
+        if expected_oid is not None and oid != expected_oid:
+            raise CorruptObjectError(
+                f"bytes given for object {expected_oid} hash to {oid}; nothing stored"
+            )
+        self._queue_small(oid, bytes(data))
+        return oid
+
+    def add_stream(self, chunks: Iterable[bytes], *, expected_oid: str) -> None:
+        """Store a stream (e.g. a download) that must hash to ``expected_oid``.
+
+        The bytes go to a temp file and get the final name only once verified;
+        wrong bytes raise CorruptObjectError and nothing is stored.
+        """
+        if not is_oid(expected_oid):
+            raise UsageError(f"not an object id: {expected_oid!r}")
+        tmp = self._new_temp()
+        what = f"object {expected_oid} into {self._store.root}"
+        try:
+            hasher = blake3.blake3()
+            fd = _create(tmp, what)
+            try:
+                for chunk in chunks:  # errors of the stream itself propagate as they are
+                    hasher.update(chunk)
+                    try:
+                        write_all(fd, chunk)
+                    except OSError as exc:
+                        raise write_error(what, exc) from None
+            finally:
+                os.close(fd)
+            oid = hasher.hexdigest()
+            if oid != expected_oid:
+                raise CorruptObjectError(
+                    f"received bytes for object {expected_oid} hash to {oid}; nothing stored",
+                    "the remote copy may be corrupt: check it with gitml fsck --remote",
+                )
+        except BaseException:
+            unlink_quiet(tmp)
+            raise
+        self._queue_temp(expected_oid, tmp, None)
+
+    # -- ingest paths -------------------------------------------------------
+    def _check_unchanged(self, src: str, st: os.stat_result, nbytes: int) -> None:
+        try:
+            after = os.lstat(src)
+        except OSError:
+            raise changed_error(src) from None
+        if nbytes != st.st_size or stat_key(after) != stat_key(st):
+            raise changed_error(src)
+
+    def _add_streamed(
+        self, src: str, fd: int, st: os.stat_result, link: str, expected: str | None
+    ) -> tuple[str, int]:
+        """Big files (and strict reflink): into a temp, hashing what was written."""
+        tmp = self._new_temp()
+        what = f"{src} into the cache {self._store.root}"
+        try:
+            hasher = new_hasher(st.st_size)
+            out = _create(tmp, what)
+            try:
+                if self._clone(src, fd, out, st, link):
+                    hasher.update_mmap(f"/proc/self/fd/{out}")
+                    size = os.fstat(out).st_size
+                else:
+                    size = copy_hashing(fd, out, hasher, src, what, st.st_size + 1)
+            finally:
+                os.close(out)
+            self._check_unchanged(src, st, size)
+            oid = str(hasher.hexdigest())
+            _check_expected(src, oid, expected)
+        except BaseException:
+            unlink_quiet(tmp)
+            raise
+        self._queue_temp(oid, tmp, None)
+        return oid, size
+
+    def _clone(self, src: str, fd: int, out: int, st: os.stat_result, link: str) -> bool:
+        if link not in ("auto", "reflink") or not st.st_size:
+            return False
+        if self._reflink_ok and try_reflink(fd, out):
+            return True
+        self._reflink_ok = False
+        if link == "reflink":
+            raise ConfigError(
+                f"cannot reflink {src} into {self._store.root}: the filesystem does not support it",
+                "gitml config cache.link auto",
+            )
+        return False
+
+    def _add_hardlink(
+        self, src: str, fd: int, st: os.stat_result, expected: str | None
+    ) -> tuple[str, int] | None:
+        """Hash ``src``, then make it (the same inode) the cache object; None = copy instead."""
+        if self._cache_dev is None:
+            self._store.ensure_layout()
+            self._cache_dev = os.stat(self._store.root).st_dev
+        if st.st_dev != self._cache_dev:
+            return None
+        data: bytes | None = None
+        if st.st_size < SMALL:
+            data = read_exact(fd, st.st_size)
+            size = len(data)
+            oid = hash_bytes(data)
+        else:
+            hasher = new_hasher(st.st_size)
+            hasher.update_mmap(f"/proc/self/fd/{fd}")  # a change shows in the lstat below
+            size = st.st_size
+            oid = str(hasher.hexdigest())
+        self._check_unchanged(src, st, size)
+        _check_expected(src, oid, expected)
+        existing = self._link_target(oid, size)
+        if existing is not None:
+            # Keep the object we have; the workspace file becomes a link to it.
+            self._check_unchanged(src, st, size)
+            try:
+                replace_with_link(existing, Path(src))
+            except OSError as exc:
+                if exc.errno not in LINK_FALLBACK:
+                    raise write_error(src, exc) from None
+            return oid, size
+        tmp = self._new_temp()
+        try:
+            os.link(src, tmp)
+        except OSError as exc:
+            if exc.errno in LINK_FALLBACK:
+                if data is None:
+                    return None
+                self._queue_small(oid, data)
+                return oid, size
+            raise write_error(f"{src} into the cache {self._store.root}", exc) from None
+        try:
+            if stat_key(os.lstat(tmp)) != stat_key(st):
+                raise changed_error(src)
+            os.chmod(tmp, 0o444)
+        except BaseException:
+            unlink_quiet(tmp)
+            raise
+        self._queue_temp(oid, tmp, st.st_mode & 0o7777)
+        return oid, size
+
+    def _link_target(self, oid: str, size: int) -> str | None:
+        """A path holding object ``oid`` already (pending temp or final object)."""
+        if oid in self._temps:
+            return self._temps[oid][0]
+        if oid in self._small:
+            self._flush()
+        path = self._store.object_path(oid)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        if st.st_size != size or st.st_mode & 0o222:
+            return None  # damaged: our new copy will replace it
+        return str(path)
+
+    # -- queueing and flushing ----------------------------------------------
+
+
+def _create(path: str, what: str) -> int:
+    try:
+        return os.open(path, CREATE, 0o444)
+    except OSError as exc:
+        raise write_error(what, exc) from None
+
+
+def _check_expected(src: str, oid: str, expected: str | None) -> None:
+    if expected is not None and oid != expected:
+        raise InputError(
+            f"{src} does not have the expected content (object {expected}, found {oid})",
+            "nothing was stored",
+        )

@@ -1,0 +1,308 @@
+"""The content-addressed object store (the cache).
+
+Layout under ``root`` (``config.cache_dir``)::
+
+    <oid[:2]>/<oid[2:]>   objects, read-only (0444), named by the BLAKE3 of their bytes
+    tmp/                  temp files of live batches (``<batch-id>.<n>``)
+    journal/              one intent journal per live batch (see journal.py)
+    quarantine/           objects whose bytes did not match their name (never deleted)
+
+Writes happen only inside :meth:`ObjectStore.batch` (see batch.py for the
+crash-safety design). Every read that hands bytes to someone (``read_bytes``,
+``materialize`` in copy mode) re-hashes them, and a mismatch moves the object
+aside instead of deleting it: a later ``pull`` can repair it, and nothing a
+user might need is ever destroyed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from gitml.errors import (
+    ConfigError,
+    CorruptObjectError,
+    InputError,
+    ObjectMissingError,
+    UsageError,
+)
+from gitml.store import journal
+from gitml.store.batch import Batch
+from gitml.store.durable import tmp_name
+from gitml.store.fsutil import (
+    LINK_FALLBACK,
+    LINK_MODES,
+    copy_hashing,
+    read_exact,
+    replace_with_link,
+    replace_with_symlink,
+    try_reflink,
+    unlink_quiet,
+    write_all,
+    write_error,
+)
+from gitml.store.hashing import CHUNK, hash_file, is_oid, new_hasher
+
+__all__ = ["Batch", "ObjectStore"]
+
+_HEX = "0123456789abcdef"
+FANOUT = tuple(a + b for a in _HEX for b in _HEX)
+_OPEN_OBJ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class ObjectStore:
+    """Objects on local disk, named by their BLAKE3; see the module docstring."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._fanout_ready = False
+        self._recovered = False
+        self._batches: list[Batch] = []
+
+    # -- naming -------------------------------------------------------------
+    def object_path(self, oid: str) -> Path:
+        """``root/<oid[:2]>/<oid[2:]>``; refuses anything that is not an oid."""
+        if not is_oid(oid):
+            raise UsageError(f"not an object id: {oid!r}")
+        return self.root / oid[:2] / oid[2:]
+
+    def fast_path(self, oid: str) -> str:
+        """``object_path`` as a str, without validation: only for oids gitml computed."""
+        return f"{self.root}/{oid[:2]}/{oid[2:]}"
+
+    def has(self, oid: str) -> bool:
+        """True if the object exists (or was added by a batch still open in this process)."""
+        for batch in self._batches:
+            if batch.holds(oid):
+                return True
+        return os.path.exists(self.object_path(oid))
+
+    def iter_oids(self) -> Iterator[str]:
+        """Every object name present (no verification)."""
+        try:
+            top = sorted(e.name for e in os.scandir(self.root) if e.name in _FANOUT_SET)
+        except FileNotFoundError:
+            return
+        for prefix in top:
+            with contextlib.suppress(FileNotFoundError), os.scandir(self.root / prefix) as it:
+                for entry in it:
+                    oid = prefix + entry.name
+                    if is_oid(oid):
+                        yield oid
+
+    # -- writing ------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """A group of writes made durable together (journal, one sync at exit)."""
+        if not self._recovered:
+            self.recover()
+        batch = Batch(self)
+        self._batches.append(batch)
+        try:
+            yield batch
+        except BaseException:
+            batch.abort()
+            raise
+        else:
+            batch.commit()
+        finally:
+            self._batches.remove(batch)
+
+    def ensure_layout(self) -> None:
+        """Create the 256 fan-out folders once, so writes never need a mkdir."""
+        if self._fanout_ready:
+            return
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            present = set(os.listdir(self.root))
+            for name in FANOUT:
+                if name not in present:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(self.root / name)
+            os.makedirs(self.root / "tmp", exist_ok=True)
+        except OSError as exc:
+            raise write_error(f"the cache folder {self.root}", exc) from None
+        self._fanout_ready = True
+
+    def remove(self, oid: str) -> None:
+        """Delete an object (gc); a missing object is not an error."""
+        unlink_quiet(self.object_path(oid))
+
+    def quarantine(self, oid: str) -> Path:
+        """Move an object to ``root/quarantine/<oid>.<time_ns>``; never deletes it."""
+        src = self.object_path(oid)
+        qdir = self.root / "quarantine"
+        os.makedirs(qdir, exist_ok=True)
+        dest = qdir / f"{oid}.{time.time_ns()}"
+        try:
+            os.rename(src, dest)
+        except FileNotFoundError:
+            raise ObjectMissingError(f"object {oid} is not in the cache {self.root}") from None
+        return dest
+
+    def recover(self) -> list[str]:
+        """Re-verify the objects of batches that died; return the oids quarantined.
+
+        Cheap (one listdir) when no batch died. Batches still running, in this
+        or another process, are left alone.
+        """
+        self._recovered = True
+        return journal.recover(self.root, self.verify, self.quarantine)
+
+    # -- reading ------------------------------------------------------------
+    def _open(self, oid: str) -> tuple[int, os.stat_result]:
+        try:
+            fd = os.open(self.object_path(oid), _OPEN_OBJ)
+        except FileNotFoundError:
+            raise ObjectMissingError(
+                f"object {oid} is not in the cache {self.root}", "gitml pull, or add the data again"
+            ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise CorruptObjectError(f"object {oid} is not a regular file")
+        return fd, st
+
+    def _corrupt(self, oid: str) -> CorruptObjectError:
+        try:
+            where = f"moved to {self.quarantine(oid)}"
+        except ObjectMissingError:
+            where = "already moved aside"
+        return CorruptObjectError(
+            f"object {oid} is corrupt: its bytes do not match its name ({where})",
+            "gitml pull restores it from a remote; or add the original data again",
+        )
+
+    def read_bytes(self, oid: str) -> bytes:
+        """The object's bytes, verified (corrupt → quarantine + CorruptObjectError)."""
+        fd, st = self._open(oid)
+        try:
+            data = read_exact(fd, st.st_size)
+        finally:
+            os.close(fd)
+        hasher = new_hasher(len(data))
+        hasher.update(data)
+        if hasher.hexdigest() != oid:
+            raise self._corrupt(oid)
+        return data
+
+    def verify(self, oid: str) -> bool:
+        """Re-hash the object; False if its bytes do not match (does not quarantine)."""
+        path = self.object_path(oid)
+        if not os.path.lexists(path):
+            raise ObjectMissingError(f"object {oid} is not in the cache {self.root}")
+        try:
+            return hash_file(path)[0] == oid
+        except InputError:  # not a regular file, or being modified: not a good object
+            return False
+
+    # -- materializing ------------------------------------------------------
+    def materialize(
+        self,
+        oid: str,
+        dest: Path,
+        *,
+        link: str,
+        executable: bool = False,
+        size: int | None = None,
+    ) -> None:
+        """Write the object to ``dest`` atomically (temp beside dest + rename).
+
+        A symlink or hardlink already at ``dest`` is replaced, never written
+        through. ``copy`` (and ``reflink``/``auto``) verify the bytes while
+        copying: on mismatch the object is quarantined, ``dest`` is untouched
+        and CorruptObjectError is raised. ``hardlink``/``symlink`` link to the
+        read-only object after a check: its size against ``size`` when given
+        (cheap), else a full re-hash. Hard links fall back to a copy across
+        filesystems.
+        """
+        if link not in LINK_MODES:
+            raise UsageError(f"unknown link mode {link!r}", f"use one of {', '.join(LINK_MODES)}")
+        if not self._recovered:
+            self.recover()  # links trust a size check: first fix what a crash left
+        if link in ("hardlink", "symlink"):
+            self._check_for_link(oid, size)
+            src = self.object_path(oid)
+            try:
+                if link == "symlink":
+                    replace_with_symlink(os.path.abspath(src), dest)
+                    return
+                replace_with_link(src, dest)
+                return
+            except OSError as exc:
+                if link == "symlink" or exc.errno not in LINK_FALLBACK:
+                    raise write_error(str(dest), exc) from None
+            link = "copy"
+        self._copy_out(oid, dest, link, 0o755 if executable else 0o644, size)
+
+    def _check_for_link(self, oid: str, size: int | None) -> None:
+        fd, st = self._open(oid)
+        os.close(fd)
+        writable = st.st_mode & 0o222
+        if size is not None and not writable:
+            if st.st_size != size:
+                raise self._corrupt(oid)
+            return
+        if not self.verify(oid):
+            raise self._corrupt(oid)
+
+    def _copy_out(self, oid: str, dest: Path, link: str, mode: int, size: int | None) -> None:
+        fd_in, st = self._open(oid)
+        tmp = tmp_name(dest)
+        try:
+            if size is not None and st.st_size != size:
+                raise self._corrupt(oid)
+            try:
+                fd_out = os.open(tmp, _CREATE, mode)
+            except OSError as exc:
+                raise write_error(str(dest), exc) from None
+            try:
+                ok = self._copy_verified(oid, fd_in, fd_out, st.st_size, link, dest)
+                os.fchmod(fd_out, mode)
+            except OSError as exc:
+                raise write_error(str(dest), exc) from None
+            finally:
+                os.close(fd_out)
+            if not ok:
+                raise self._corrupt(oid)
+            try:
+                os.replace(tmp, dest)
+            except OSError as exc:
+                raise write_error(str(dest), exc) from None
+        except BaseException:
+            unlink_quiet(tmp)
+            raise
+        finally:
+            os.close(fd_in)
+
+    def _copy_verified(
+        self, oid: str, fd_in: int, fd_out: int, size: int, link: str, dest: Path
+    ) -> bool:
+        """Copy (or clone) ``fd_in`` to ``fd_out``, hashing what was written. True if it matches."""
+        hasher = new_hasher(size)
+        if link in ("reflink", "auto") and size:
+            if try_reflink(fd_in, fd_out):
+                hasher.update_mmap(f"/proc/self/fd/{fd_out}")
+                return bool(hasher.hexdigest() == oid)
+            if link == "reflink":
+                raise ConfigError(
+                    f"the filesystem of {self.root} cannot reflink (copy-on-write clone)",
+                    "gitml config cache.link auto",
+                )
+        if size < CHUNK:
+            data = read_exact(fd_in, size + 1)
+            hasher.update(data)
+            if hasher.hexdigest() != oid:
+                return False  # nothing written: dest stays untouched
+            write_all(fd_out, data)
+            return True
+        copy_hashing(fd_in, fd_out, hasher, f"object {oid}", f"{dest}", size + 1)
+        return bool(hasher.hexdigest() == oid)
+
+
+_FANOUT_SET = frozenset(FANOUT)

@@ -1,0 +1,200 @@
+"""The stat index: skip re-hashing files whose stat has not changed.
+
+A SQLite database (``.gitml/index``) with two tables:
+
+* ``stat``: path → (inode, size, mtime_ns, oid, recorded_ns). A file whose
+  inode, size and mtime match its row is assumed to still hash to the row's
+  oid; this is what makes ``status`` on 100,000 files a walk instead of a
+  re-hash. The racy-git rule guards the one hole: a file modified within the
+  timestamp granularity of the moment its row was recorded may keep the same
+  mtime, so a row is trusted only if the file's mtime is more than 1 s older
+  than the time the row was recorded.
+* ``state``: tracked path → oid last added or materialised there (what the
+  workspace holds "clean"), used to tell user edits from our own writes.
+
+WAL mode with ``synchronous=NORMAL``: readers never block the writer, a crash
+loses at most the last transactions (the index is a cache plus a hint; losing
+rows costs a re-hash, never data). Writes take ``BEGIN IMMEDIATE`` and a
+30 s busy timeout, so two processes serialise instead of corrupting it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitml.errors import GitmlError
+
+RACY_NS = 1_000_000_000
+BUSY_TIMEOUT_S = 30.0
+SCHEMA_VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, ino INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, oid TEXT NOT NULL,"
+    " recorded_ns INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, oid TEXT NOT NULL) WITHOUT ROWID",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """The stat of a file when it was hashed to ``oid``.
+
+    ``recorded_ns`` defaults to the moment the row object is made: build the
+    row right after the ``lstat`` it copies (not later), so the racy-git rule
+    compares against the time the stat was taken.
+    """
+
+    path: str
+    ino: int
+    size: int
+    mtime_ns: int
+    oid: str
+    recorded_ns: int = field(default_factory=time.time_ns)
+
+
+def _where(prefix: str) -> tuple[str, tuple[str, ...]]:
+    """SQL condition (and its parameters) for ``prefix`` itself and ``prefix/...``.
+
+    SQLite compares TEXT with memcmp on UTF-8, i.e. the same byte order as the
+    rest of gitml; '0' is the character right after '/'. Both halves use the
+    primary key (a "MULTI-INDEX OR" plan), never a table scan.
+    """
+    exact = prefix.rstrip("/")
+    if not exact:
+        return "1", ()
+    return "path = ? OR (path >= ? AND path < ?)", (exact, exact + "/", exact + "0")
+
+
+class StatIndex:
+    """See the module docstring. Not thread-safe; one per process is enough."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(
+                os.fspath(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise GitmlError(
+                    f"the stat index {self.path} was written by a newer gitml",
+                    f"upgrade gitml, or delete {self.path} (files are re-hashed once)",
+                )
+            if version != SCHEMA_VERSION:
+                with self._write():
+                    for statement in _SCHEMA:
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise _error(self.path, exc) from None
+
+    def _write(self) -> _Txn:
+        return _Txn(self._db, self.path)
+
+    def lookup_prefix(self, prefix: str) -> dict[str, StatRow]:
+        """Rows for ``prefix`` itself and everything under ``prefix/`` ("" = all)."""
+        where, params = _where(prefix)
+        sql = f"SELECT path, ino, size, mtime_ns, oid, recorded_ns FROM stat WHERE {where}"
+        try:
+            rows = self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _error(self.path, exc) from None
+        return {r[0]: StatRow(*r) for r in rows}
+
+    @staticmethod
+    def fresh_oid(path: str, st: os.stat_result, row: StatRow | None) -> str | None:
+        """The row's oid if the file is unchanged and not racily clean, else None."""
+        if row is None:
+            return None
+        mtime = st.st_mtime_ns
+        if st.st_ino != row.ino or st.st_size != row.size or mtime != row.mtime_ns:
+            return None
+        if mtime >= row.recorded_ns - RACY_NS:
+            return None  # modified too close to when it was recorded: re-hash
+        return row.oid
+
+    def put_many(self, rows: Iterable[StatRow]) -> None:
+        """Insert or replace rows (one transaction)."""
+        data = [(r.path, r.ino, r.size, r.mtime_ns, r.oid, r.recorded_ns) for r in rows]
+        if not data:
+            return
+        with self._write():
+            self._db.executemany("INSERT OR REPLACE INTO stat VALUES (?, ?, ?, ?, ?, ?)", data)
+
+    def drop_prefix(self, prefix: str) -> None:
+        """Forget ``prefix`` and everything under it ("" = everything)."""
+        where, params = _where(prefix)
+        with self._write():
+            self._db.execute(f"DELETE FROM stat WHERE {where}", params)
+
+    def drop_paths(self, paths: Iterable[str]) -> None:
+        """Forget exactly these paths (one transaction)."""
+        data = [(p,) for p in paths]
+        if not data:
+            return
+        with self._write():
+            self._db.executemany("DELETE FROM stat WHERE path = ?", data)
+
+    def get_state(self, tracked_path: str) -> str | None:
+        """The oid last added or materialised at ``tracked_path``, if any."""
+        try:
+            row = self._db.execute(
+                "SELECT oid FROM state WHERE path = ?", (tracked_path,)
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _error(self.path, exc) from None
+        return None if row is None else str(row[0])
+
+    def set_state(self, tracked_path: str, oid: str | None) -> None:
+        """Record (or with None, forget) the oid held at ``tracked_path``."""
+        with self._write():
+            if oid is None:
+                self._db.execute("DELETE FROM state WHERE path = ?", (tracked_path,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (tracked_path, oid))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Txn:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``: take the write lock up front (waiting
+    up to the busy timeout) so two writers never deadlock on a lock upgrade."""
+
+    __slots__ = ("_db", "_path")
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+
+    def __enter__(self) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise _error(self._path, exc) from None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.DatabaseError as err:
+            if exc_type is None:
+                raise _error(self._path, err) from None
+
+
+def _error(path: Path, exc: sqlite3.DatabaseError) -> GitmlError:
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return GitmlError(
+            f"the stat index {path} stayed locked by another gitml process",
+            "wait for the other command to finish and run this one again",
+        )
+    return GitmlError(
+        f"the stat index {path} is unreadable: {exc}",
+        f"delete {path}; gitml rebuilds it (files are re-hashed once)",
+    )

@@ -1,0 +1,205 @@
+"""The journaled write path of a batch: what makes 100,000 small objects fast and safe.
+
+Measured here (docs field notes): a temp file + rename per object doubles the
+metadata cost, and an fsync per object is far worse. So the writer keeps
+pending objects (small ones in memory, big ones as temp files in
+``tmp/<batch-id>.<n>``) and, every few thousand objects:
+
+1. appends their oids to the batch's journal and fsyncs it (journal.py);
+2. *then* writes the small ones straight to their final names with O_EXCL
+   (an object that exists is kept: dedupe) and renames the temps into place;
+
+and at the end makes everything durable with ONE ``os.sync()`` before it
+removes the journal. A crash at any moment leaves every possibly incomplete
+object named by a journal, and ``ObjectStore.recover()`` re-hashes exactly
+those. Objects are created read-only (0444).
+
+Concurrent writers of the same object: O_EXCL makes one of them the writer;
+the other sees the object, and if its size is not yet right (the first writer
+is mid-write, or died) re-checks it at the end and replaces it if still bad.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from typing import TYPE_CHECKING
+
+from gitml.errors import ObjectMissingError
+from gitml.faults import fault_point
+from gitml.store.fsutil import unlink_quiet, write_all, write_error
+from gitml.store.journal import Journal
+
+if TYPE_CHECKING:
+    from gitml.store.objects import ObjectStore
+
+FLUSH_BYTES = 32 << 20  # pending small-object bytes before a journal group is written
+FLUSH_COUNT = 8192  # pending objects before a journal group is written
+CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class Writer:
+    """Pending objects, the journal, and the end of a batch (base of ``Batch``)."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+        self._id = f"{os.getpid()}-{secrets.token_hex(6)}"
+        self._journal: Journal | None = None
+        self._known: set[str] = set()
+        self._small: dict[str, bytes] = {}
+        self._temps: dict[str, tuple[str, int | None]] = {}  # oid -> (temp, mode to restore)
+        self._pending_bytes = 0
+        self._suspects: dict[str, bytes] = {}
+        self._seq = 0
+        self._wrote = False
+
+    def holds(self, oid: str) -> bool:
+        """True if this batch stored (or will store) ``oid``."""
+        return oid in self._known
+
+    def _new_temp(self) -> str:
+        self._ensure_journal()
+        self._seq += 1
+        return f"{self._store.root}/tmp/{self._id}.{self._seq}"
+
+    def _ensure_journal(self) -> None:
+        if self._journal is None:
+            self._store.ensure_layout()
+            try:
+                self._journal = Journal(self._store.root / "journal", self._id)
+            except OSError as exc:
+                raise write_error(f"the journal in {self._store.root}", exc) from None
+
+    def _queue_small(self, oid: str, data: bytes) -> None:
+        if oid in self._known:
+            return
+        self._known.add(oid)
+        self._small[oid] = data
+        self._pending_bytes += len(data)
+        self._maybe_flush()
+
+    def _queue_temp(self, oid: str, tmp: str, restore_mode: int | None) -> None:
+        if oid in self._known:  # same content seen earlier in this batch
+            if restore_mode is not None:  # a user's file we hard-linked: give its mode back
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, restore_mode)
+            unlink_quiet(tmp)
+            return
+        self._known.add(oid)
+        self._temps[oid] = (tmp, restore_mode)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self._pending_bytes >= FLUSH_BYTES or len(self._small) + len(self._temps) >= FLUSH_COUNT:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Journal the pending oids (fsync), then give the objects their final names."""
+        if not self._small and not self._temps:
+            return
+        self._ensure_journal()
+        assert self._journal is not None
+        try:
+            self._journal.append([*self._small, *self._temps])
+        except OSError as exc:
+            raise write_error(f"the journal in {self._store.root}", exc) from None
+        fault_point("store.after-journal")
+        self._wrote = True
+        for oid, data in list(self._small.items()):
+            self._write_small(oid, data)
+            del self._small[oid]
+            fault_point("store.mid-batch")
+        self._pending_bytes = 0
+        for oid, (tmp, _mode) in list(self._temps.items()):
+            self._install(oid, tmp)
+            del self._temps[oid]
+            fault_point("store.mid-batch")
+
+    def _write_small(self, oid: str, data: bytes) -> None:
+        path = self._store.fast_path(oid)
+        for _ in range(3):
+            try:
+                fd = os.open(path, CREATE, 0o444)
+            except FileExistsError:
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue  # quarantined meanwhile: write it
+                if st.st_size != len(data) or st.st_mode & 0o222:
+                    self._suspects[oid] = data  # being written by another batch, or damaged
+                return
+            except FileNotFoundError:
+                os.makedirs(os.path.dirname(path), exist_ok=True)  # fan-out folder removed
+                continue
+            except OSError as exc:
+                raise write_error(f"object {oid} into {self._store.root}", exc) from None
+            try:
+                write_all(fd, data)
+            except OSError as exc:
+                os.close(fd)
+                unlink_quiet(path)
+                raise write_error(f"object {oid} into {self._store.root}", exc) from None
+            os.close(fd)
+            return
+
+    def _install(self, oid: str, tmp: str) -> None:
+        # os.replace: an existing object has the same bytes, or is damaged and
+        # is best replaced by bytes we have just hashed.
+        path = self._store.object_path(oid)
+        try:
+            try:
+                os.replace(tmp, path)
+            except FileNotFoundError:
+                os.makedirs(path.parent, exist_ok=True)
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise write_error(f"object {oid} into {self._store.root}", exc) from None
+
+    def _fix_suspects(self) -> None:
+        """Objects that existed with a wrong size when we wanted to write them.
+
+        By now a concurrent writer has finished; if the object is still wrong
+        its writer died (or it was damaged): move it aside, write ours.
+        """
+        suspects, self._suspects = self._suspects, {}
+        for oid, data in suspects.items():
+            try:
+                if self._store.verify(oid):
+                    continue
+                self._store.quarantine(oid)
+            except ObjectMissingError:
+                pass
+            self._write_small(oid, data)
+        self._suspects.clear()  # re-suspected now means another live writer: it is theirs
+
+    # -- end of batch -------------------------------------------------------
+    def commit(self) -> None:
+        """Write what is pending, make the batch durable (one sync), drop the journal."""
+        try:
+            self._flush()
+            self._fix_suspects()
+        except BaseException:
+            self.abort()
+            raise
+        if self._journal is None:
+            return
+        fault_point("store.before-sync")
+        os.sync()
+        self._journal.remove()
+        self._journal = None
+
+    def abort(self) -> None:
+        """Drop what is pending; objects already written are made durable first."""
+        for tmp, mode in self._temps.values():
+            if mode is not None:  # a user's file we hard-linked: give its mode back
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, mode)
+            unlink_quiet(tmp)
+        self._temps.clear()
+        self._small.clear()
+        if self._journal is not None:
+            if self._wrote:
+                os.sync()
+            self._journal.remove()
+            self._journal = None
