@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gitml.context import RepoContext
+from gitml.errors import PipelineError
 from gitml.guards.projectfile import ProjectFile
 from gitml.guards.results import GuardReport
 from gitml.pipelines.execute import Echo, run_command, stage_env
@@ -142,6 +143,12 @@ def repro(
         if not reasons:
             result.stages.append(StageRun(name, "up-to-date"))
             continue
+        missing = [d for d, oid in inputs["deps"].items() if oid is None]
+        if missing and not dry_run:
+            raise PipelineError(
+                f"stage {name!r}: dep {missing[0]} does not exist",
+                "create it, or add the stage that writes it to outs:",
+            )
         key = run_key(inputs, stage)
         cached = None if force else _cached_run(ctx, key)
         if dry_run:

@@ -30,19 +30,16 @@ def run(cli: Cli, *extra: str, expect: int) -> dict[str, object]:
     return doc
 
 
-def test_healthy(project: Path, cli: Cli) -> None:
+def test_healthy_then_degraded(project: Path, cli: Cli) -> None:
     cli("repro")
     incoming(project, 0.9)
     doc = run(cli, expect=0)
     assert doc["before"]["value"] == 0.9  # type: ignore[index]
     assert (project / str(doc["record"])).is_file()
-
-
-def test_degraded_without_retrain(project: Path, cli: Cli) -> None:
-    cli("repro")
     incoming(project, 0.5)
     doc = run(cli, expect=1)
     assert "degraded" in str(doc["message"]) and not (project / "data/raw/batch.txt").exists()
+    assert len(list((project / ".gitml/monitor").glob("*-m.json"))) == 2
 
 
 def test_retrain_fixes_it(project: Path, cli: Cli) -> None:
@@ -54,3 +51,20 @@ def test_retrain_fixes_it(project: Path, cli: Cli) -> None:
     assert count(project, "prepare") == 2 and count(project, "train") == 2
     lock = json.loads((project / "gitml.lock").read_text())
     assert "data/raw" in lock["stages"]["prepare"]["deps"]
+
+
+def test_retrain_registers_and_promotes(project: Path, cli: Cli) -> None:
+    from tests.conftest import git
+
+    cli("add", "data/raw")
+    cli("repro")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    cli("register", "m")
+    cli("promote", "m@v1", "prod")
+    incoming(project, 0.5)
+    doc = run(cli, "--retrain", "--register", "--promote", expect=10)
+    assert doc["registered"] and doc["promoted"] == "prod"
+    assert "gitml monitor: retrain m" in git(project, "log", "-1", "--format=%s")
+    # the prod model is now the retrained one: healthy
+    assert run(cli, expect=0)["before"]["value"] == 0.99  # type: ignore[index]

@@ -15,6 +15,12 @@ def actions(cli: Cli, *args: str, expect: int = 0) -> dict[str, Any]:
 
 
 def test_runs_in_order_then_up_to_date(project: Path, cli: Cli) -> None:
+    acts = actions(cli, "--dry-run")
+    assert acts["prepare"]["action"] == "would-run" and acts["train"]["action"] == "would-run"
+    assert not (project / "gitml.lock").exists() and count(project, "prepare") == 0
+    assert "train  <- prepare" in cli("dag").out
+    dot = cli("dag", "--dot").out
+    assert dot.startswith("digraph") and '"prepare" -> "train";' in dot
     res = cli("repro")
     assert "stage prepare: ran" in res.out and "stage train: ran" in res.out
     assert (project / "data/prepared.gitml").is_file() and (
@@ -76,12 +82,6 @@ def test_run_cache_restores_without_running(project: Path, cli: Cli) -> None:
     assert count(project, "prepare") == 3 and count(project, "train") == 2
 
 
-def test_dry_run_changes_nothing(project: Path, cli: Cli) -> None:
-    acts = actions(cli, "--dry-run")
-    assert acts["prepare"]["action"] == "would-run" and acts["train"]["action"] == "would-run"
-    assert not (project / "gitml.lock").exists() and count(project, "prepare") == 0
-
-
 def test_failing_command_stops_and_keeps_lock(project: Path, cli: Cli) -> None:
     bad = YAML.replace(
         "python src/train.py", "python -c \"import sys; print('boom-line'); sys.exit(3)\""
@@ -116,7 +116,8 @@ def test_dag_errors_name_the_stages(repo: Path, cli: Cli) -> None:
     assert "gitml.yaml:4: unknown key 'outz'" in cli("dag", expect=3).err
 
 
-def test_dag_text_and_dot(project: Path, cli: Cli) -> None:
-    assert "train  <- prepare" in cli("dag").out
-    dot = cli("dag", "--dot").out
-    assert dot.startswith("digraph") and '"prepare" -> "train";' in dot
+def test_missing_dep_is_an_error(project: Path, cli: Cli) -> None:
+    (project / "src/train.py").unlink()
+    err = cli("repro", "train", expect=1).err
+    assert "stage 'train': dep src/train.py does not exist" in err
+    assert list(json.loads((project / "gitml.lock").read_text())["stages"]) == ["prepare"]
