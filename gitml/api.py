@@ -15,30 +15,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitml.context import RepoContext, open_repo
 from gitml.errors import RemoteError, UsageError
 from gitml.progress import Callback, Reporter
-from gitml.workspace.add import AddResult
-from gitml.workspace.checkout import CheckoutResult, Target
-from gitml.workspace.diff import DiffResult
-from gitml.workspace.init import InitResult
-from gitml.workspace.status import PathStatus
 
+# Only what a signature names is imported here, and only for type checkers:
+# `import gitml.api` must stay cheap because every CLI command and hook does it.
 if TYPE_CHECKING:
+    from gitml.context import RepoContext
+    from gitml.workspace.add import AddResult
+    from gitml.workspace.checkout import CheckoutResult, Target
+    from gitml.workspace.diff import DiffResult
+    from gitml.workspace.init import InitResult
+    from gitml.workspace.status import PathStatus
     from gitml.git.hooks import HookReport, HookStatus
     from gitml.guards.results import GuardReport
     from gitml.hookflow.post_commit import PostCommitOutcome
     from gitml.hookflow.pre_commit import PreCommitOutcome
     from gitml.hookflow.sync import SyncOutcome
     from gitml.meta.history import LogRow
-    from gitml.remotes.workflow import FsckResult, GcResult, SyncResult
+    from gitml.remotes.workflow import FsckResult, GcResult, RemoteStatus, SyncResult
 
 __all__ = [
-    "AddResult",
-    "CheckoutResult",
-    "DiffResult",
-    "InitResult",
-    "PathStatus",
     "add",
     "checkout",
     "diff",
@@ -53,6 +50,8 @@ def session(
     cwd: Path | None, callback: Callback | None, *, write: bool, require_init: bool = True
 ) -> Iterator[RepoContext]:
     """Open the repository (and take its lock when ``write``) for one operation."""
+    from gitml.context import open_repo
+
     ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
     try:
         if write:
@@ -131,6 +130,7 @@ def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str 
 
 def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> list[Target]:
     """Resolve CLI arguments (paths, ``path@rev``) into checkout targets."""
+    from gitml.workspace.checkout import Target
     from gitml.workspace.revisions import pointers_at
     from gitml.workspace.tracked import owning_tracked, read_pointer, resolve_targets
 
@@ -321,23 +321,6 @@ def sync_after(
         return sync_changed(ctx, old, new)
 
 
-from gitml.registry.api import (  # noqa: E402
-    demote,
-    deprecate,
-    model_checkout,
-    model_path,
-    model_show,
-    models,
-    promote,
-    register,
-)
-
-__all__ += [
-    "demote", "deprecate", "model_checkout", "model_path", "model_show", "models", "promote",
-    "register",
-]  # fmt: skip
-
-
 # -- remotes and team workflow ----------------------------------------------------------
 
 
@@ -455,6 +438,20 @@ def pull(
     return result, checkout(targets, force=force, cwd=cwd, callback=callback)
 
 
+def remote_status(
+    targets: list[str] | None = None,
+    *,
+    remote: str | None = None,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> RemoteStatus:
+    """What is not yet pushed, and what is on the remote but not yet fetched."""
+    from gitml.remotes.workflow import remote_status as do_remote_status
+
+    with session(cwd, callback, write=False) as ctx:
+        return do_remote_status(ctx, targets or [], remote=remote, jobs=ctx.config.jobs)
+
+
 def fsck(*, cwd: Path | None = None, callback: Callback | None = None) -> FsckResult:
     """Re-hash every cache object; corrupt ones are quarantined and named."""
     from gitml.remotes.workflow import fsck as do_fsck
@@ -513,3 +510,47 @@ def push_for_hook(
                 "gitml fsck; or push with --no-verify to skip data",
             )
         return f"pushed {len(result.transferred)} data objects" if result.transferred else ""
+
+
+# -- registry, pipelines and DVC interop: typed APIs that live beside their domains --
+# Re-exported lazily (PEP 562) so importing gitml.api does not import them all.
+
+_LAZY = {
+    **dict.fromkeys(
+        ["demote", "deprecate", "model_checkout", "model_path", "model_show", "models",
+         "promote", "register"],
+        "gitml.registry.api",
+    ),
+    **dict.fromkeys(["dag", "monitor", "pipeline", "repro"], "gitml.pipelines.api"),
+    "import_dvc": "gitml.interop.api",
+    "AddResult": "gitml.workspace.add",
+    "CheckoutResult": "gitml.workspace.checkout",
+    "DiffResult": "gitml.workspace.diff",
+    "InitResult": "gitml.workspace.init",
+    "PathStatus": "gitml.workspace.status",
+}  # fmt: skip
+__all__ += sorted(_LAZY)
+
+if TYPE_CHECKING:
+    from gitml.interop.api import import_dvc as import_dvc
+    from gitml.pipelines.api import dag as dag
+    from gitml.pipelines.api import monitor as monitor
+    from gitml.pipelines.api import pipeline as pipeline
+    from gitml.pipelines.api import repro as repro
+    from gitml.registry.api import demote as demote
+    from gitml.registry.api import deprecate as deprecate
+    from gitml.registry.api import model_checkout as model_checkout
+    from gitml.registry.api import model_path as model_path
+    from gitml.registry.api import model_show as model_show
+    from gitml.registry.api import models as models
+    from gitml.registry.api import promote as promote
+    from gitml.registry.api import register as register
+else:
+
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'gitml.api' has no attribute {name!r}")
+        import importlib
+
+        return getattr(importlib.import_module(module), name)

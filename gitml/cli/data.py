@@ -50,8 +50,13 @@ def status(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 if anything differs."),
+    remote: bool = typer.Option(False, "--remote", help="Compare the cache with the data remote."),
+    remote_name: str = typer.Option(None, "-r", help="Which data remote (with --remote)."),
 ) -> None:
-    """Show what changed in tracked data, file by file."""
+    """Show what changed in tracked data, file by file (or, with --remote, what is unpushed)."""
+    if remote:
+        _remote_status(targets or [], remote_name, json_out, exit_code)
+        return
     with progress() as cb:
         result = api.status(targets or [], callback=cb)
     dirty = [s for s in result if s.state != "clean"]
@@ -70,6 +75,26 @@ def status(
                 console.print(f"{'':>14}  ... and {len(item.changes) - 50} more")
     if dirty and exit_code:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _remote_status(targets: list[str], name: str | None, json_out: bool, exit_code: bool) -> None:
+    with progress() as cb:
+        result = api.remote_status(targets, remote=name, callback=cb)
+    if json_out:
+        print_json(result)
+    else:
+        say(f"remote {result.remote}: {result.total} objects needed by the workspace")
+        say(f"  not yet pushed:  {len(result.not_pushed)}" + _examples(result.not_pushed))
+        say(f"  not yet fetched: {len(result.not_fetched)}" + _examples(result.not_fetched))
+    if exit_code and (result.not_pushed or result.not_fetched):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _examples(found: dict[str, str]) -> str:
+    names = sorted(set(found.values()))[:3]
+    return (
+        f"  ({', '.join(names)}{', ...' if len(set(found.values())) > 3 else ''})" if names else ""
+    )
 
 
 def diff(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
 from gitml.cli.guards import render_report
 from gitml.cli.output import console, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED
-from gitml.pipelines import api
+from gitml import api
 
 _VERB = {
     "up-to-date": "up to date",
@@ -21,7 +22,7 @@ _VERB = {
 }
 
 
-def _echo(to_stderr: bool) -> api.Echo:
+def _echo(to_stderr: bool) -> Callable[[bytes], None]:
     def echo(chunk: bytes) -> None:
         stream = sys.stderr if to_stderr else sys.stdout
         stream.flush()

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from gitml import api
 from gitml.cli.output import console, human_size, print_json, progress, say, warn
-from gitml.registry.service import describe
 
 models_app = typer.Typer(help="Registered models: list and show.", invoke_without_command=True)
 
@@ -73,6 +72,8 @@ def deprecate(
 
 
 def _metrics_cell(metrics: dict[str, Any]) -> str:
+    from gitml.registry.service import describe
+
     return describe(metrics)
 
 
@@ -97,8 +98,14 @@ def models_list(
     for r in rows:
         stages = ", ".join(f"{s}={v}" for s, v in r.stages.items())
         name = r.name + (" (deprecated)" if r.deprecated else "")
-        table.add_row(name, r.latest or "-", stages or "-", _metrics_cell(r.metrics) or "-",
-                      (r.registered_at or "-").replace("T", " "), r.registered_by or "-")
+        table.add_row(
+            name,
+            r.latest or "-",
+            stages or "-",
+            _metrics_cell(r.metrics) or "-",
+            (r.registered_at or "-").replace("T", " "),
+            r.registered_by or "-",
+        )
     console.print(table)
 
 

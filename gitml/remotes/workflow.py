@@ -260,3 +260,31 @@ def fetch_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
     except GitmlError as exc:
         ctx.reporter.warning(f"notes from {remote} not merged: {exc.message}")
     return [f"tags and notes ← {remote}"]
+
+
+@dataclass
+class RemoteStatus:
+    remote: str
+    not_pushed: dict[str, str] = field(default_factory=dict)  # oid → who needs it
+    not_fetched: dict[str, str] = field(default_factory=dict)
+    total: int = 0
+
+
+def remote_status(
+    ctx: RepoContext, targets: list[str], *, remote: str | None, jobs: int
+) -> RemoteStatus:
+    """What the workspace pointers need that the remote lacks, and the other way."""
+    rem = remote_for(ctx, remote)
+    try:
+        needed, _missing = expand(ctx, pointers_for(ctx, targets, all_commits=False))
+        present = rem.present(sorted(needed), jobs=jobs)
+    finally:
+        rem.close()
+    out = RemoteStatus(rem.name or "", total=len(needed))
+    for oid, label in needed.items():
+        local = ctx.store.has(oid)
+        if local and oid not in present:
+            out.not_pushed[oid] = label
+        elif not local and oid in present:
+            out.not_fetched[oid] = label
+    return out
