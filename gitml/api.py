@@ -22,11 +22,6 @@ from gitml.progress import Callback, Reporter
 # `import gitml.api` must stay cheap because every CLI command and hook does it.
 if TYPE_CHECKING:
     from gitml.context import RepoContext
-    from gitml.workspace.add import AddResult
-    from gitml.workspace.checkout import CheckoutResult, Target
-    from gitml.workspace.diff import DiffResult
-    from gitml.workspace.init import InitResult
-    from gitml.workspace.status import PathStatus
     from gitml.git.hooks import HookReport, HookStatus
     from gitml.guards.results import GuardReport
     from gitml.hookflow.post_commit import PostCommitOutcome
@@ -34,6 +29,11 @@ if TYPE_CHECKING:
     from gitml.hookflow.sync import SyncOutcome
     from gitml.meta.history import LogRow
     from gitml.remotes.workflow import FsckResult, GcResult, RemoteStatus, SyncResult
+    from gitml.workspace.add import AddResult
+    from gitml.workspace.checkout import CheckoutResult, Target
+    from gitml.workspace.diff import DiffResult
+    from gitml.workspace.init import InitResult
+    from gitml.workspace.status import PathStatus
 
 __all__ = [
     "add",

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import typer
 
+from gitml import api
 from gitml.cli.guards import render_report
 from gitml.cli.output import console, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED
-from gitml import api
 
 _VERB = {
     "up-to-date": "up to date",
