@@ -135,7 +135,16 @@ def monitor(
             result.repro = run.to_dict()
             if not run.ok:
                 result.exit_code = EXIT_DEGRADED
-                result.message = "retrained, but a guard failed: the new model was not accepted"
+                failed = [
+                    f"{r.guard}.{r.rule}{'(' + r.column + ')' if r.column else ''}: {r.message}"
+                    for stage in run.stages
+                    if stage.guards is not None
+                    for r in stage.guards.problems
+                ]
+                result.message = (
+                    "retrained, but a guard failed, so the new model was not accepted: "
+                    + "; ".join(failed[:3])
+                )
             else:
                 result.retrained = True
                 result.after = evaluate(

@@ -16,7 +16,7 @@ from pathlib import Path
 from gitml.context import RepoContext
 from gitml.errors import InputError
 from gitml.store.stat_index import StatRow
-from gitml.workspace.walk import walk_tree
+from gitml.workspace.walk import cache_link_oid, walk_tree
 
 # (absolute path, lstat) → (oid, size); hash_file for status, Batch.add_file for add.
 Hasher = Callable[[Path, os.stat_result], tuple[str, int]]
@@ -43,6 +43,21 @@ class TreeScan:
     all_fresh: bool = False  # every file matched the index and no file came or went
 
 
+def _check_in_place_edit(ctx: RepoContext, path: str, oid: str, st: os.stat_result) -> None:
+    """In hardlink mode a workspace file *is* its cache object: an in-place
+    edit changes both. Say so loudly instead of letting it pass silently (DVC
+    deletes such an object); checkout and fsck quarantine it when they meet it."""
+    try:
+        same = os.stat(ctx.store.object_path(oid)).st_ino == st.st_ino
+    except FileNotFoundError:
+        return
+    if same:
+        ctx.reporter.warning(
+            f"{path} was edited in place while hardlinked to the cache: cache object "
+            f"{oid[:12]} changed with it (gitml fsck quarantines it; gitml pull restores it)"
+        )
+
+
 def _row_key(tracked: str, rel: str) -> str:
     return f"{tracked}/{rel}" if rel else tracked
 
@@ -54,11 +69,18 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         st_top = os.lstat(top)
     except FileNotFoundError:
         return TreeScan(exists=False, is_dir=False)
+    cache_root = ctx.config.cache_dir if ctx.config.link == "symlink" else None
+    linked: dict[str, str] = {}
     if stat.S_ISLNK(st_top.st_mode):
-        raise InputError(f"{tracked} is a symlink", "gitml tracks files and folders, not links")
-    if stat.S_ISDIR(st_top.st_mode):
-        walked = walk_tree(top, tracked)
+        oid = cache_link_oid(str(top), cache_root)
+        if oid is None:
+            raise InputError(f"{tracked} is a symlink", "gitml tracks files and folders, not links")
+        linked[""] = oid
+        st_top = os.stat(top)
+    if stat.S_ISDIR(st_top.st_mode) and not linked:
+        walked = walk_tree(top, tracked, cache_root)
         files = walked.files
+        linked = walked.linked
         skipped = walked.skipped
         known = ctx.index.lookup_prefix(tracked)
         is_dir = True
@@ -74,17 +96,24 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
     result = TreeScan(exists=True, is_dir=is_dir, skipped=skipped)
     fresh_count = 0
     reporter = ctx.reporter
+    hardlink = ctx.config.link == "hardlink"
     pending_bytes = 0
     for rel in sorted(files):
         st = files[rel]
         key = _row_key(tracked, rel)
         row = known.get(key)
-        oid = ctx.index.fresh_oid(key, st, row)
         executable = bool(st.st_mode & 0o111)
+        if rel in linked:  # symlink mode: the workspace file is the cache object
+            result.files[rel] = FileState(linked[rel], st.st_size, False)
+            fresh_count += 1
+            continue
+        oid = ctx.index.fresh_oid(key, st, row)
         if oid is not None:
             fresh_count += 1
             result.files[rel] = FileState(oid, st.st_size, executable)
             continue
+        if row is not None and hardlink and row.ino == st.st_ino:
+            _check_in_place_edit(ctx, key, row.oid, st)
         oid, size = hasher(top / rel if rel else top, st)
         result.hashed += 1
         pending_bytes += size

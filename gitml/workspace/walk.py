@@ -18,10 +18,29 @@ from gitml.safepath import check_relpath
 @dataclass
 class WalkResult:
     files: dict[str, os.stat_result] = field(default_factory=dict)  # relpath inside dir → lstat
+    linked: dict[str, str] = field(default_factory=dict)  # relpath → oid (symlinks into the cache)
     skipped: list[str] = field(default_factory=list)  # FIFOs, sockets, devices (warned)
 
 
-def walk_tree(top: Path, display: str) -> WalkResult:
+def cache_link_oid(path: str, cache_root: Path | None) -> str | None:
+    """The oid a symlink names when it points at an object of the cache
+    (cache.link = symlink), else None."""
+    if cache_root is None:
+        return None
+    target = Path(os.path.join(os.path.dirname(path), os.readlink(path)))
+    try:
+        rel = target.relative_to(cache_root)
+    except ValueError:
+        return None
+    parts = rel.parts
+    if len(parts) == 2 and len(parts[0]) == 2 and len(parts[1]) == 62:
+        oid = parts[0] + parts[1]
+        if all(c in "0123456789abcdef" for c in oid):
+            return oid
+    return None
+
+
+def walk_tree(top: Path, display: str, cache_root: Path | None = None) -> WalkResult:
     """All regular files below ``top`` keyed by their '/'-joined relative path.
 
     Symlinks are refused with a clear error: following them could ingest data
@@ -41,6 +60,11 @@ def walk_tree(top: Path, display: str) -> WalkResult:
         for entry in entries:
             rel = prefix + entry.name
             if entry.is_symlink():
+                oid = cache_link_oid(entry.path, cache_root)
+                if oid is not None and os.path.isfile(entry.path):
+                    result.files[rel] = os.stat(entry.path)
+                    result.linked[rel] = oid
+                    continue
                 raise InputError(
                     f"{display}/{rel} is a symlink; gitml does not follow or store symlinks",
                     "replace it with the file it points to, or move it out of the folder",
