@@ -136,6 +136,55 @@ def guards_demo(demo: Demo) -> None:
     del root
 
 
+def registry_demo(demo: Demo) -> str:
+    chapter("3. Pipeline and registry: repro, register v1, promote it to prod")
+    demo.gitml("dag")
+    demo.gitml("repro")
+    demo.git("add", "-A")
+    demo.git("commit", "-qm", "pipeline run", "--allow-empty")
+    demo.gitml("register", "churn", "-m", "first model")
+    demo.gitml("promote", "churn@v1", "prod")
+    demo.gitml("models")
+    return digest(demo.root / "models/churn.pkl")
+
+
+def monitor_demo(demo: Demo, v1: str) -> None:
+    chapter("4. Monitoring: drifted data arrives, accuracy drops, retrain, v2 registered")
+    demo.python("src/generate.py", "--rows", "2000", "--seed", "3", "--drift", "1.0",
+                "--out", "incoming/drifted.parquet")
+    demo.gitml("monitor", "churn", "--data", "incoming/drifted.parquet", "--metric", "accuracy",
+               "--min", "0.8", expect=1)
+    demo.gitml("monitor", "churn", "--data", "incoming/drifted.parquet", "--metric", "accuracy",
+               "--min", "0.8", "--retrain", "--register", expect=10)
+    demo.gitml("models")
+    check(digest(demo.root / "models/churn.pkl") != v1, "the workspace holds the retrained model")
+    demo.gitml("checkout", "churn@v1", "-o", "restored-v1.pkl")
+    check(digest(demo.root / "restored-v1.pkl") == v1, "gitml checkout churn@v1 restores v1 byte for byte")
+    (demo.root / "restored-v1.pkl").unlink()
+
+
+def remotes_demo(demo: Demo) -> None:
+    chapter("5. Remotes: push to a folder remote; a fresh clone restores everything")
+    root = demo.root
+    shared = root.parent / "team"
+    shared.mkdir()
+    demo.git("init", "-q", "--bare", "-b", "main", str(shared / "repo.git"), show=False)
+    demo.git("remote", "add", "origin", str(shared / "repo.git"))
+    demo.gitml("remote", "add", "origin", str(shared / "data"))
+    demo.git("add", ".gitml/config.toml")
+    demo.git("commit", "-qm", "data remote")
+    demo.git("push", "-q", "origin", "main")
+    demo.gitml("push")
+    clone = root.parent / "clone"
+    demo.git("clone", "-q", "-b", "main", str(shared / "repo.git"), str(clone))
+    demo.gitml("pull", cwd=clone)
+    for path in ("data/raw", "data/prepared", "models/churn.pkl"):
+        check(digest(clone / path) == digest(root / path), f"{path} is byte-identical in the clone")
+    demo.gitml("models", cwd=clone)
+    demo.gitml("checkout", "churn@v1", "-o", "v1.pkl", cwd=clone)
+    check((clone / "v1.pkl").exists(), "the clone restores churn@v1 from the remote alone")
+
+
 def main() -> None:
     keep = "--keep" in sys.argv
     tmp = Path(tempfile.mkdtemp(prefix="gitml-demo-"))
@@ -150,6 +199,9 @@ def main() -> None:
     try:
         snapshots(demo)
         guards_demo(demo)
+        v1 = registry_demo(demo)
+        monitor_demo(demo, v1)
+        remotes_demo(demo)
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)

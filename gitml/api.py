@@ -184,6 +184,7 @@ def checkout(
 ) -> CheckoutResult:
     """Make workspace data match pointers (or ``path@rev``, ``name@version``,
     ``name#stage``), keeping unsaved work. ``output``: write one model version there."""
+    from gitml.workspace.checkout import CheckoutResult
     from gitml.workspace.checkout import checkout as do_checkout
 
     if output is not None:
