@@ -25,7 +25,7 @@ def import_dvc(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be imported."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Import DVC-tracked data (.dvc files, dvc.yaml/dvc.lock outputs) as gitml pointers."""
+    """Import a DVC project: data as gitml pointers, dvc.yaml stages as gitml.yaml stages."""
     from gitml.interop.api import import_dvc as run
 
     with progress() as cb:
@@ -36,12 +36,16 @@ def import_dvc(
         print_json(result)
     else:
         for item in result.imported:
-            verb = "would import" if dry_run else ("imported" if item.changed else "unchanged")
+            if dry_run:
+                verb = "would import" if item.changed else "would re-check"
+            else:
+                verb = "imported" if item.changed else "unchanged"
             what = f"{item.nfiles} files, " if item.kind == "dir" else ""
             where = f", workspace {item.workspace}" if item.workspace else ""
             say(f"{verb} {item.path} ({what}{human_size(item.size)}{where}) from {item.source}")
         for stage in result.stages:
-            verb = "would convert" if dry_run else ("converted" if stage.changed else "unchanged")
+            verb = "unchanged" if not stage.changed else (
+                "would convert" if dry_run else "converted")
             state = (
                 ""
                 if dry_run
