@@ -173,6 +173,14 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
     return out
 
 
+def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
+    """Objects a checkout needs that the cache lacks come from the default data
+    remote, if one is configured (a clone needs nothing but `gitml checkout`)."""
+    from gitml.remotes.workflow import fetch_missing
+
+    fetch_missing(ctx, {f"{t.tracked}@{t.source}": t.pointer for t in targets})
+
+
 def checkout(
     targets: list[str] | None = None,
     *,
@@ -196,12 +204,14 @@ def checkout(
         from gitml.registry.api import checkout_in
 
         with session(cwd, callback, write=True) as ctx:
+            _prefetch(ctx, checkout_targets(ctx, targets or [], cwd))
             done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
             return CheckoutResult(written=done.written, unchanged=done.unchanged)
     with session(cwd, callback, write=True) as ctx:
-        return do_checkout(
-            ctx, checkout_targets(ctx, targets or [], cwd), force=force, dry_run=dry_run
-        )
+        resolved = checkout_targets(ctx, targets or [], cwd)
+        if not dry_run:
+            _prefetch(ctx, resolved)
+        return do_checkout(ctx, resolved, force=force, dry_run=dry_run)
 
 
 def remove(

@@ -288,3 +288,35 @@ def remote_status(
         elif not local and oid in present:
             out.not_fetched[oid] = label
     return out
+
+
+def fetch_missing(ctx: RepoContext, pointers: dict[str, Pointer]) -> int:
+    """Download what these pointers need and the cache lacks, from the default
+    remote, so that checking out any version works from the remote alone.
+    Returns the number of objects fetched (0 when nothing was missing)."""
+    if not ctx.config.remotes:
+        return 0
+    wanted = [p.oid for p in pointers.values() if not ctx.store.has(p.oid)]
+    rem = None
+    fetched = 0
+    try:
+        if wanted:
+            rem = remote_for(ctx, None)
+            fetched += len(
+                rem.download(
+                    ctx.store, wanted, jobs=ctx.config.jobs, reporter=ctx.reporter
+                ).transferred
+            )
+        needed, _missing = expand(ctx, pointers)
+        absent = [oid for oid in needed if not ctx.store.has(oid)]
+        if absent:
+            rem = rem or remote_for(ctx, None)
+            fetched += len(
+                rem.download(
+                    ctx.store, absent, jobs=ctx.config.jobs, reporter=ctx.reporter
+                ).transferred
+            )
+    finally:
+        if rem is not None:
+            rem.close()
+    return fetched

@@ -65,3 +65,34 @@ def test_corrupt_remote_object_never_enters_the_cache(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert not (a / "model.bin").exists()
+
+
+def test_clone_checks_out_an_old_model_version_from_the_remote_alone(tmp_path: Path) -> None:
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    a = tmp_path / "a"
+    a.mkdir()
+    git(a, "init", "-q", "-b", "main")
+    run_gitml(a, "init", check=True)
+    git(a, "remote", "add", "origin", str(bare))
+    run_gitml(a, "remote", "add", "origin", str(tmp_path / "store"), check=True)
+    (a / "models").mkdir()
+    (a / "models" / "churn.pkl").write_bytes(b"model v1" * 1000)
+    run_gitml(a, "add", "models/churn.pkl", check=True)
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "v1")
+    run_gitml(a, "register", "churn", "--path", "models/churn.pkl", check=True)
+    (a / "models" / "churn.pkl").write_bytes(b"model v2" * 1000)
+    run_gitml(a, "add", "models/churn.pkl", check=True)
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "v2")
+    git(a, "push", "-q", "origin", "main")
+    run_gitml(a, "push", check=True)
+
+    b = tmp_path / "b"
+    git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(b))
+    run_gitml(b, "pull", check=True)
+    assert (b / "models" / "churn.pkl").read_bytes() == b"model v2" * 1000
+    run_gitml(b, "checkout", "churn@v1", "-o", "v1.pkl", check=True)
+    assert (b / "v1.pkl").read_bytes() == b"model v1" * 1000
+    assert git(b, "rev-parse", "HEAD") == git(a, "rev-parse", "HEAD")
