@@ -3,7 +3,7 @@
 Keys are relative to the remote root (``objects/ab/cdef...``). Every write is
 all-or-nothing under the final key:
 
-* folder remote (:class:`LocalBackend`): write a temp file beside the final name;
+* folder remote (``local.py``): write a temp file beside the final name;
   :meth:`Backend.flush` then runs ``os.sync()``, renames every finished temp file to its
   final name and syncs again. An object therefore never has its final name before its
   bytes are on disk (a power cut cannot leave a short object that later pushes would
@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import secrets
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from gitml.faults import fault_point
 from gitml.remotes.retry import Retrier, RetryPolicy
 
 
@@ -84,121 +83,13 @@ class Backend(ABC):
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Make every write so far durable under its final key."""
 
+    def cleanup(self, prefix: str, older_than: float) -> int:
+        """Remove leftovers of killed writes (temp files, incomplete multipart uploads)
+        started more than ``older_than`` seconds ago; return how many."""
+        return 0
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
-
-
-# ---------------------------------------------------------------- local folder
-
-
-class _LocalWriter:
-    def __init__(self, backend: LocalBackend, key: str) -> None:
-        self._backend = backend
-        self._key = key
-        self._tmp = backend._temp_path(key)
-        self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
-
-    def write(self, data: bytes) -> None:
-        self._fh.write(data)
-
-    def commit(self) -> None:
-        self._fh.close()
-        self._backend._pending_add(self._tmp, self._backend.path(self._key))
-
-    def abort(self) -> None:
-        self._fh.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._tmp)
-
-
-class _FileReader:
-    def __init__(self, path: str) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self.size: int | None = os.fstat(self._fh.fileno()).st_size
-
-    def read(self, n: int = -1) -> bytes:
-        return self._fh.read(n)
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-class LocalBackend(Backend):
-    """A plain folder (local disk, NFS, a mounted share)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.display = root
-        self._lock = threading.Lock()
-        self._pending: list[tuple[str, str]] = []
-        self._made: set[str] = set()
-
-    def path(self, key: str) -> str:
-        return os.path.join(self.root, key)
-
-    def _temp_path(self, key: str) -> str:
-        final = self.path(key)
-        parent = os.path.dirname(final)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        return self.path(temp_key(key))
-
-    def _pending_add(self, tmp: str, final: str) -> None:
-        with self._lock:
-            self._pending.append((tmp, final))
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        top = self.path(prefix)
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames.sort()
-            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-            for name in filenames:
-                if not name.startswith("."):
-                    yield f"{rel}/{name}"
-
-    def size(self, key: str) -> int | None:
-        try:
-            return os.stat(self.path(key)).st_size
-        except FileNotFoundError:
-            return None
-
-    def put_bytes(self, key: str, data: bytes) -> None:
-        tmp = self._temp_path(key)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        os.close(fd)
-        self._pending_add(tmp, self.path(key))
-
-    def open_writer(self, key: str) -> Writer:
-        return _LocalWriter(self, key)
-
-    def open_reader(self, key: str) -> Reader:
-        return _FileReader(self.path(key))
-
-    def delete(self, keys: list[str]) -> None:
-        for key in keys:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path(key))
-
-    def flush(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, []
-        if not pending:
-            return
-        os.sync()  # the bytes of every temp file are on disk before any gets its name
-        for tmp, final in pending:
-            fault_point("remote.local.before-rename")
-            os.replace(tmp, final)
-        os.sync()  # and the names are durable before we report success
 
 
 # ---------------------------------------------------------------- fsspec
@@ -357,6 +248,37 @@ class FsspecBackend(Backend):
             bucket, _, obj = self.path(key).partition("/")
             return _S3Reader(self.fs, bucket, obj)
         return _FsspecReader(self.fs, self.path(key))
+
+    def cleanup(self, prefix: str, older_than: float) -> int:
+        if not self.is_s3:
+            return 0  # SFTP temp names: left to the server's owner (no cheap mtime listing)
+        bucket, _, root_key = self.root.partition("/")
+        request: dict[str, Any] = {
+            "Bucket": bucket,
+            "Prefix": f"{root_key}/{prefix}/" if root_key else f"{prefix}/",
+        }
+        cutoff = time.time() - older_than
+        removed = 0
+        while True:
+            page = self.retrier(
+                functools.partial(self.fs.call_s3, "list_multipart_uploads", **request)
+            )
+            for upload in page.get("Uploads", ()):
+                if upload["Initiated"].timestamp() < cutoff:
+                    self.retrier(
+                        functools.partial(
+                            self.fs.call_s3,
+                            "abort_multipart_upload",
+                            Bucket=bucket,
+                            Key=upload["Key"],
+                            UploadId=upload["UploadId"],
+                        )
+                    )
+                    removed += 1
+            if not page.get("IsTruncated"):
+                return removed
+            request["KeyMarker"] = page.get("NextKeyMarker")
+            request["UploadIdMarker"] = page.get("NextUploadIdMarker")
 
     def delete(self, keys: list[str]) -> None:
         if not keys:

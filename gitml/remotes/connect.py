@@ -16,7 +16,8 @@ from typing import Any
 
 from gitml.config import RemoteConfig
 from gitml.errors import RemoteError
-from gitml.remotes.backends import Backend, FsspecBackend, LocalBackend
+from gitml.remotes.backends import Backend, FsspecBackend
+from gitml.remotes.local import LocalBackend
 from gitml.remotes.redact import install_log_redaction, register_env_secrets, register_secret
 from gitml.remotes.retry import RetryPolicy
 from gitml.remotes.url import RemoteURL, check_endpoint_url

@@ -16,6 +16,7 @@ missing bucket, local disk full) stops the transfer with a one-line, redacted
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -25,8 +26,9 @@ from typing import Any
 from gitml.config import RemoteConfig
 from gitml.errors import GitmlError, RemoteError
 from gitml.progress import Reporter
-from gitml.remotes.backends import Backend, LocalBackend
+from gitml.remotes.backends import Backend
 from gitml.remotes.connect import RemoteOptions, make_backend
+from gitml.remotes.local import LocalBackend
 from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
 from gitml.remotes.transfer import (
     OID_RE,
@@ -253,15 +255,24 @@ class Remote:
         wanted = check_oids(oids)
         if remote_oids is None:
             remote_oids = self.present(wanted, jobs=jobs)
-        plan = plan_upload(wanted, store.has, remote_oids)
+        path_of = _path_fn(store)
+        sizes: dict[str, int] = {}
+
+        def local_has(oid: str) -> bool:  # one stat gives presence and progress total
+            try:
+                sizes[oid] = os.stat(path_of(oid)).st_size
+            except OSError:
+                return False
+            return True
+
+        plan = plan_upload(wanted, local_has, remote_oids)
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = "not in the local cache"
-        total = sum(_size(store.object_path(o)) for o in plan.todo)
-        progress = self._begin(reporter, "upload", total)
+        progress = self._begin(reporter, "upload", sum(sizes.values()))
         from gitml.remotes.upload import Uploader
 
-        Uploader(self, store, result, progress).run(plan.todo, jobs)
+        Uploader(self, store, path_of, result, progress).run(plan.todo, jobs)
         self._end(progress, result, "uploaded")
         return result
 
@@ -279,7 +290,8 @@ class Remote:
         needed = [o for o in wanted if not store.has(o)]
         if remote_oids is None:
             remote_oids = self.present(needed, jobs=jobs)
-        plan = plan_download(wanted, store.has, remote_oids)
+        have = set(wanted).difference(needed)
+        plan = plan_download(wanted, have.__contains__, remote_oids)
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = f"not on the remote {self.url.display()}"
@@ -293,6 +305,12 @@ class Remote:
             Downloader(self, batch, lock, result, progress).run(plan.todo, jobs)
         self._end(progress, result, "downloaded")
         return result
+
+    def cleanup(self, *, older_than: float = 86400.0) -> int:
+        """Remove what killed uploads left behind more than ``older_than`` seconds ago
+        (temp files of folder remotes, incomplete S3 multipart uploads). Never touches
+        objects. For ``gc``; younger leftovers may belong to an upload in flight."""
+        return int(self._call("clean up", lambda: self.backend.cleanup(OBJECTS, older_than)))
 
     def delete(self, oids: Iterable[str], *, jobs: int = 8) -> TransferResult:
         """Delete objects from the remote (missing ones are not an error)."""
@@ -313,11 +331,13 @@ class Remote:
         return result
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _path_fn(store: StoreLike) -> Callable[[str], str]:
+    """``store.object_path`` as a str; the store's unvalidated ``fast_path`` when it has
+    one (the oids were validated by :func:`check_oids`)."""
+    fast = getattr(store, "fast_path", None)
+    if callable(fast):
+        return lambda oid: str(fast(oid))
+    return lambda oid: str(store.object_path(oid))
 
 
 __all__ = ["OBJECTS", "BadHashError", "BatchLike", "LocalCorruptError", "Remote", "describe"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gitml.errors import RemoteError
@@ -22,9 +23,15 @@ class LocalMissingError(Exception):
 
 class Uploader:
     def __init__(
-        self, remote: Remote, store: StoreLike, result: TransferResult, progress: Progress
+        self,
+        remote: Remote,
+        store: StoreLike,
+        path_of: Callable[[str], str],
+        result: TransferResult,
+        progress: Progress,
     ) -> None:
         self.remote = remote
+        self.path_of = path_of
         self.backend = remote.backend
         self.store = store
         self.result = result
@@ -54,28 +61,36 @@ class Uploader:
     def _one(self, oid: str) -> int:
         key = self.remote.key(oid)
         try:
-            fh = open(self.store.object_path(oid), "rb")  # noqa: SIM115 - closed below
+            fd = os.open(self.path_of(oid), os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise LocalMissingError(oid) from None
-        with fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size <= self.opts.small_object:
-                data = fh.read()
-                hasher = _blake3()
-                hasher.update(data)
-                if hasher.hexdigest() != oid:
-                    raise LocalCorruptError(oid)
-                self.backend.retrier(lambda: self.backend.put_bytes(key, data))
-                fault_point("remote.upload.object")
-                return len(data)
-        sent = self.backend.retrier(lambda: self._stream(oid, key))
+        try:
+            size = os.fstat(fd).st_size
+            if size > self.opts.small_object:
+                data = None
+            else:
+                parts = [os.read(fd, size + 1)]
+                while parts[-1] and sum(map(len, parts)) <= size:
+                    parts.append(os.read(fd, 1 << 20))
+                data = b"".join(parts)
+        finally:
+            os.close(fd)
+        if data is None:
+            sent = self.backend.retrier(lambda: self._stream(oid, key))
+            fault_point("remote.upload.object")
+            return sent
+        hasher = _blake3()
+        hasher.update(data)
+        if hasher.hexdigest() != oid:
+            raise LocalCorruptError(oid)
+        self.backend.retrier(lambda: self.backend.put_bytes(key, data))
         fault_point("remote.upload.object")
-        return sent
+        return len(data)
 
     def _stream(self, oid: str, key: str) -> int:
         hasher = _blake3()
         total = 0
-        with open(self.store.object_path(oid), "rb") as fh:
+        with open(self.path_of(oid), "rb") as fh:
             writer = self.backend.open_writer(key)
             try:
                 while chunk := fh.read(self.opts.chunk_size):

@@ -180,3 +180,28 @@ def test_empty_and_missing_remote(make_remote: MakeRemote, store: ObjectStore) -
     assert handle.remote.list_oids() == set()
     assert handle.remote.present(["ab" * 32]) == set()
     assert handle.remote.upload(store, []).transferred == []
+
+
+def test_cleanup_removes_only_old_leftovers(make_remote: MakeRemote, store: ObjectStore) -> None:
+    handle = make_remote()
+    oids = fill(store, 2)
+    handle.remote.upload(store, oids)
+    if handle.root is not None:
+        old, new = handle.root / "objects/ab/.x.1.tmp", handle.root / "objects/ab/.y.2.tmp"
+        old.parent.mkdir(parents=True, exist_ok=True)
+        old.write_bytes(b"partial")
+        new.write_bytes(b"partial")
+        os.utime(old, (1, 1))
+        expected = 0 if handle.kind == "fsspec" else 1
+        assert handle.remote.cleanup(older_than=3600) == expected
+        assert new.exists() and old.exists() == (expected == 0)
+    else:
+        assert handle.bucket is not None
+        s3 = handle.bucket.server.client()
+        key = f"{handle.prefix}/{Remote.key('ef' * 32)}"
+        s3.create_multipart_upload(Bucket=handle.bucket.name, Key=key)
+        # moto reports every upload as initiated in 2010, so "young ones are kept"
+        # cannot be shown here (it is for folders above)
+        assert handle.remote.cleanup(older_than=3600) == 1
+        assert not s3.list_multipart_uploads(Bucket=handle.bucket.name).get("Uploads")
+    assert handle.remote.list_oids() == set(oids)

@@ -1,0 +1,142 @@
+"""The folder backend: local disk, NFS, a mounted share.
+
+Objects are written to a temp file beside their final name; :meth:`LocalBackend.flush`
+runs ``os.sync()``, renames every finished temp file and syncs again, so an object
+never has its final name before its bytes are on disk and ``flush`` returning means
+the names are durable too (see backends.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+from gitml.faults import fault_point
+from gitml.remotes.backends import Backend, Reader, Writer, temp_key
+
+
+class _LocalWriter:
+    def __init__(self, backend: LocalBackend, key: str) -> None:
+        self._backend = backend
+        self._key = key
+        self._tmp = backend._temp_path(key)
+        self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+
+    def write(self, data: bytes) -> None:
+        self._fh.write(data)
+
+    def commit(self) -> None:
+        self._fh.close()
+        self._backend._pending_add(self._tmp, self._backend.path(self._key))
+
+    def abort(self) -> None:
+        self._fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
+
+
+class _FileReader:
+    def __init__(self, path: str) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.size: int | None = os.fstat(self._fh.fileno()).st_size
+
+    def read(self, n: int = -1) -> bytes:
+        return self._fh.read(n)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class LocalBackend(Backend):
+    """A plain folder (local disk, NFS, a mounted share)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.display = root
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, str]] = []
+        self._made: set[str] = set()
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.root, key)
+
+    def _temp_path(self, key: str) -> str:
+        final = self.path(key)
+        parent = os.path.dirname(final)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return self.path(temp_key(key))
+
+    def _pending_add(self, tmp: str, final: str) -> None:
+        with self._lock:
+            self._pending.append((tmp, final))
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        top = self.path(prefix)
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            for name in filenames:
+                if not name.startswith("."):
+                    yield f"{rel}/{name}"
+
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(self.path(key)).st_size
+        except FileNotFoundError:
+            return None
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        tmp = self._temp_path(key)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        os.close(fd)
+        self._pending_add(tmp, self.path(key))
+
+    def open_writer(self, key: str) -> Writer:
+        return _LocalWriter(self, key)
+
+    def open_reader(self, key: str) -> Reader:
+        return _FileReader(self.path(key))
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(key))
+
+    def cleanup(self, prefix: str, older_than: float) -> int:
+        cutoff = time.time() - older_than
+        removed = 0
+        for dirpath, _dirs, filenames in os.walk(self.path(prefix)):
+            for name in filenames:
+                if not (name.startswith(".") and name.endswith(".tmp")):
+                    continue
+                path = os.path.join(dirpath, name)
+                with contextlib.suppress(FileNotFoundError):
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+        return removed
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return
+        os.sync()  # the bytes of every temp file are on disk before any gets its name
+        for tmp, final in pending:
+            fault_point("remote.local.before-rename")
+            os.replace(tmp, final)
+        os.sync()  # and the names are durable before we report success
