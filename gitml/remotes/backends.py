@@ -191,7 +191,7 @@ class FsspecBackend(Backend):
         top = self.path(prefix).rstrip("/")
         cut = len(self.root) + 1
         try:
-            names = self.fs.find(top)
+            names = self.retrier(lambda: self.fs.find(top))
         except FileNotFoundError:
             return
         for name in names:

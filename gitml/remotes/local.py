@@ -77,7 +77,12 @@ class LocalBackend(Backend):
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         top = self.path(prefix)
-        for dirpath, dirnames, filenames in os.walk(top):
+
+        def onerror(err: OSError) -> None:  # a missing folder is empty; anything else is not
+            if not isinstance(err, FileNotFoundError):
+                raise err
+
+        for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
             dirnames.sort()
             rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
             for name in filenames:

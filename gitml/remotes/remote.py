@@ -141,9 +141,9 @@ class Remote:
             hint = f"gave up after {self.options.retry.attempts} attempts; run again to resume"
         return RemoteError(f"{action} {self.url.display()} failed: {describe(exc)}", hint)
 
-    def _call(self, action: str, fn: Callable[[], Any]) -> Any:
+    def _call(self, action: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
         try:
-            return self.backend.retrier(fn)
+            return self.backend.retrier(fn) if retry else fn()
         except GitmlError:
             raise
         except Exception as exc:
@@ -165,7 +165,8 @@ class Remote:
 
     def estimate_count(self) -> int:
         """Objects on the remote, estimated from one shard (one request)."""
-        return len(self._call("list", lambda: self._list_shard("00"))) * 256
+        # listings are retried page by page inside the backend
+        return len(self._call("list", lambda: self._list_shard("00"), retry=False)) * 256
 
     def list_oids(self, *, jobs: int = 8) -> set[str]:
         """Every object id on the remote.
@@ -183,7 +184,8 @@ class Remote:
             estimate = self.estimate_count() if estimate is None else estimate
             flat = estimate < self.options.sharded_listing_min
         if flat:
-            self._call("list", lambda: self._keys_to_oids(self.backend.list_keys(OBJECTS), out))
+            keys = self.backend.list_keys(OBJECTS)
+            self._call("list", lambda: self._keys_to_oids(keys, out), retry=False)
             return out
 
         def merge(_shard: str, found: set[str] | None, exc: BaseException | None) -> None:

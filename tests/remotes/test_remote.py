@@ -6,6 +6,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+import pytest
 from remote_helpers import (
     FAST,
     MakeRemote,
@@ -205,3 +206,15 @@ def test_cleanup_removes_only_old_leftovers(make_remote: MakeRemote, store: Obje
         assert handle.remote.cleanup(older_than=3600) == 1
         assert not s3.list_multipart_uploads(Bucket=handle.bucket.name).get("Uploads")
     assert handle.remote.list_oids() == set(oids)
+
+
+def test_broken_folder_remote_is_an_error_not_empty(tmp_path: Path) -> None:
+    from gitml.errors import RemoteError
+
+    root = tmp_path / "remote"
+    root.mkdir()
+    (root / "objects").write_bytes(b"not a folder")  # like an I/O or permission error
+    with pytest.raises(RemoteError) as info:
+        Remote.from_url(str(root)).list_oids()
+    assert "NotADirectoryError" in info.value.message
+    assert Remote.from_url(str(tmp_path / "missing")).list_oids() == set()
