@@ -178,7 +178,7 @@ def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
     remote, if one is configured (a clone needs nothing but `gitml checkout`)."""
     from gitml.remotes.workflow import fetch_missing
 
-    fetch_missing(ctx, {f"{t.tracked}@{t.source}": t.pointer for t in targets})
+    fetch_missing(ctx, {f"{t.tracked}.gitml@{t.source}": t.pointer for t in targets})
 
 
 def checkout(
