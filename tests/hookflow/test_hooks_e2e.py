@@ -196,3 +196,31 @@ def test_missing_interpreter_fails_closed(hooked: Path, tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "gone-python" in proc.stderr
     assert git(hooked, "rev-list", "--all").strip() == ""
+
+
+def test_branch_switch_brings_data_along_and_keeps_unsaved_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    monkeypatch.chdir(root)
+    cli("init")
+    (root / "data.csv").write_text("v1\n")
+    cli("add", "data.csv")
+    assert commit(root, "v1").returncode == 0
+    git(root, "checkout", "-q", "-b", "feature")
+    (root / "data.csv").write_text("v2\n")
+    cli("add", "data.csv")
+    assert commit(root, "v2").returncode == 0
+    git(root, "checkout", "-q", "main")  # post-checkout brings v1 back
+    assert (root / "data.csv").read_text() == "v1\n"
+    git(root, "checkout", "-q", "feature")
+    assert (root / "data.csv").read_text() == "v2\n"
+    (root / "data.csv").write_text("unsaved\n")  # not added: must survive a switch
+    proc = subprocess.run(
+        ["git", "checkout", "-q", "main"], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0
+    assert "unsaved" in proc.stderr or "not updated" in proc.stderr
+    assert (root / "data.csv").read_text() == "unsaved\n"
