@@ -18,11 +18,13 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TransferSpeedColumn,
 )
+from rich.text import Text
 
 from gitml.progress import Callback, Event
 
@@ -67,6 +69,21 @@ def warn(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {message}", markup=True)
 
 
+class RatesColumn(ProgressColumn):
+    """items/s and MB/s: the library reports both counts and bytes."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if elapsed <= 0:
+            return Text("")
+        items = task.completed / elapsed
+        mbytes = float(task.fields.get("nbytes", 0)) / elapsed / 1e6
+        text = f"{items:,.0f}/s"
+        if mbytes:
+            text += f" {mbytes:,.1f} MB/s"
+        return Text(text, style="progress.data.speed")
+
+
 @contextmanager
 def progress() -> Iterator[Callback]:
     """A callback that renders library progress events, for one command."""
@@ -75,7 +92,7 @@ def progress() -> Iterator[Callback]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TransferSpeedColumn(),
+        RatesColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
@@ -85,9 +102,11 @@ def progress() -> Iterator[Callback]:
 
     def callback(event: Event) -> None:
         if event.kind == "start":
-            tasks[event.task] = bar.add_task(event.task, total=event.total or None)
+            tasks[event.task] = bar.add_task(event.task, total=event.total or None, nbytes=0)
         elif event.kind == "advance" and event.task in tasks:
-            bar.advance(tasks[event.task], event.count)
+            task_id = tasks[event.task]
+            done = bar.tasks[bar.task_ids.index(task_id)].fields.get("nbytes", 0)
+            bar.update(task_id, advance=event.count, nbytes=done + event.nbytes)
         elif event.kind == "done" and event.task in tasks:
             bar.remove_task(tasks.pop(event.task))
         elif event.kind == "warning":
