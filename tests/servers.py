@@ -282,7 +282,7 @@ class FaultProxy:
                 rbody = b"" if no_body else _read_body(up_rfile, rheaders, until_close=True)
                 if no_body is False and _header(rheaders, "content-length") is None:
                     close = True
-                if fault and fault.kind == "flip" and rbody and status == 200:
+                if fault and fault.kind == "flip" and rbody and status in (200, 206):
                     pos = len(rbody) // 2
                     rbody = rbody[:pos] + bytes([rbody[pos] ^ 0x01]) + rbody[pos + 1 :]
                 raw = _head_bytes(status_line, rheaders) + rbody

@@ -80,6 +80,17 @@ class Backend(ABC):
     @abstractmethod
     def delete(self, keys: list[str]) -> None: ...
 
+    @abstractmethod
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        """``length`` bytes of ``key`` from ``start`` (one ranged request)."""
+
+    def get_bytes(self, key: str) -> bytes:
+        reader = self.open_reader(key)
+        try:
+            return reader.read()
+        finally:
+            reader.close()
+
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Make every write so far durable under its final key."""
 
@@ -248,6 +259,22 @@ class FsspecBackend(Backend):
             bucket, _, obj = self.path(key).partition("/")
             return _S3Reader(self.fs, bucket, obj)
         return _FsspecReader(self.fs, self.path(key))
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        if not self.is_s3:
+            return bytes(self.fs.cat_file(self.path(key), start=start, end=start + length))
+        from fsspec.asyn import sync
+
+        bucket, _, obj = self.path(key).partition("/")
+        rng = f"bytes={start}-{start + length - 1}"
+        resp = self.fs.call_s3("get_object", Bucket=bucket, Key=obj, Range=rng)
+        body = resp["Body"]
+        try:
+            return bytes(sync(self.fs.loop, body.read))
+        finally:
+            body.close()
 
     def cleanup(self, prefix: str, older_than: float) -> int:
         if not self.is_s3:

@@ -42,6 +42,13 @@ class RemoteOptions:
     chunk_size: int = 8 * 1024 * 1024  # streaming chunk (and S3 multipart part) size
     flush_every: int = 2000  # folder remotes: objects per durability batch
     sharded_listing_min: int = 4000  # estimated objects above which shards are listed in parallel
+    pack: bool = True  # send many small objects as packs (packs.py)
+    pack_min_objects: int = 64  # ... when at least this many small objects are to be sent
+    pack_object_max: int = 1024 * 1024  # objects up to this size go into packs
+    pack_max_bytes: int = 32 * 1024 * 1024  # one pack holds at most this many bytes
+    pack_max_objects: int = 10_000  # ... and this many objects
+    range_gap: int = 256 * 1024  # packed objects closer than this share one ranged read
+    range_max: int = 4 * 1024 * 1024  # one ranged read covers at most this many bytes
 
 
 def _import(scheme: str) -> Any:

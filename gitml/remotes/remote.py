@@ -29,6 +29,7 @@ from gitml.progress import Reporter
 from gitml.remotes.backends import Backend
 from gitml.remotes.connect import RemoteOptions, make_backend
 from gitml.remotes.local import LocalBackend
+from gitml.remotes.packs import PACKS, PackSet, pack_ids
 from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
 from gitml.remotes.transfer import (
     OID_RE,
@@ -95,6 +96,8 @@ class Remote:
         self._lock = threading.Lock()
         self._retry_count = 0
         self._progress: Progress | None = None
+        self.packs = PackSet()
+        self._packs_loaded = False
         backend.retrier = Retrier(self.options.retry, self._on_retry)
 
     @classmethod
@@ -175,7 +178,27 @@ class Remote:
         suggests more than a few thousand objects, the 256 shards are listed in
         parallel instead (``jobs`` at a time).
         """
-        return self._list_all(jobs, None)
+        return self._list_all(jobs, None) | set(self.load_packs(jobs=jobs).where)
+
+    def load_packs(self, *, jobs: int = 8) -> PackSet:
+        """Refresh :attr:`packs`: one listing of ``packs/``, then the new indexes."""
+        from gitml.remotes.packio import load_index
+
+        keys = self.backend.list_keys(PACKS)
+        ids: set[str] = self._call("list", lambda: pack_ids(keys), retry=False)
+        for gone in set(self.packs.indexes) - ids:
+            self.packs.drop(gone)
+
+        def done(pack_id: str, index: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise exc
+            if index is not None:
+                self.packs.add(pack_id, index)
+
+        new = sorted(ids - set(self.packs.indexes))
+        run_parallel(new, lambda pack_id: load_index(self, pack_id), jobs, done)
+        self._packs_loaded = True
+        return self.packs
 
     def _list_all(self, jobs: int, estimate: int | None) -> set[str]:
         out: set[str] = set()
@@ -198,6 +221,13 @@ class Remote:
 
     def stat_many(self, oids: Iterable[str], *, jobs: int = 8) -> dict[str, int | None]:
         """Size of each object on the remote, None where it is missing (parallel HEADs)."""
+        wanted = check_oids(oids)
+        packed = self.load_packs(jobs=jobs).where if wanted else {}
+        out: dict[str, int | None] = {o: packed[o][2] for o in wanted if o in packed}
+        out.update(self._stat_loose([o for o in wanted if o not in out], jobs))
+        return out
+
+    def _stat_loose(self, oids: list[str], jobs: int) -> dict[str, int | None]:
         out: dict[str, int | None] = {}
 
         def one(oid: str) -> int | None:
@@ -208,7 +238,7 @@ class Remote:
                 raise self._fail("check objects on", exc) from None
             out[oid] = size
 
-        run_parallel(check_oids(oids), one, jobs, done)
+        run_parallel(oids, one, jobs, done)
         return out
 
     def present(self, oids: Iterable[str], *, jobs: int = 8) -> set[str]:
@@ -218,6 +248,11 @@ class Remote:
         if not wanted:
             return set()
         jobs = max(1, jobs)
+        packed = self.load_packs(jobs=jobs).where
+        found = {o for o in wanted if o in packed}
+        wanted = [o for o in wanted if o not in packed]
+        if not wanted:
+            return found
         estimate: int | None = None
         if isinstance(self.backend, LocalBackend):
             use_stat = len(wanted) <= 2000
@@ -229,8 +264,9 @@ class Remote:
                 list_rounds = (256 + estimate / _LISTING_PAGE) / jobs
             use_stat = len(wanted) / jobs < list_rounds
         if use_stat:
-            return {o for o, size in self.stat_many(wanted, jobs=jobs).items() if size is not None}
-        return self._list_all(jobs, estimate) & set(wanted)
+            sizes = self._stat_loose(wanted, jobs)
+            return found | {o for o, size in sizes.items() if size is not None}
+        return found | (self._list_all(jobs, estimate) & set(wanted))
 
     # ------------------------------------------------------------ transfers
     def _begin(self, reporter: Reporter | None, task: str, total: int) -> Progress:
@@ -272,9 +308,17 @@ class Remote:
         for oid in plan.missing:
             result.failed[oid] = "not in the local cache"
         progress = self._begin(reporter, "upload", sum(sizes.values()))
+        from gitml.remotes.packio import PackUploader
         from gitml.remotes.upload import Uploader
 
-        Uploader(self, store, path_of, result, progress).run(plan.todo, jobs)
+        opts = self.options
+        small = [o for o in plan.todo if sizes[o] <= opts.pack_object_max]
+        if not opts.pack or len(small) < opts.pack_min_objects:
+            small = []
+        loose = [o for o in plan.todo if sizes[o] > opts.pack_object_max] if small else plan.todo
+        Uploader(self, store, path_of, result, progress).run(loose, jobs)
+        if small:
+            PackUploader(self, store, path_of, result, progress, sizes).run(small, jobs)
         self._end(progress, result, "uploaded")
         return result
 
@@ -292,19 +336,26 @@ class Remote:
         needed = [o for o in wanted if not store.has(o)]
         if remote_oids is None:
             remote_oids = self.present(needed, jobs=jobs)
+        elif needed and not self._packs_loaded:
+            self.load_packs(jobs=jobs)
         have = set(wanted).difference(needed)
         plan = plan_download(wanted, have.__contains__, remote_oids)
+        packed = [o for o in plan.todo if o in self.packs.where]
+        loose = [o for o in plan.todo if o not in self.packs.where] if packed else plan.todo
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = f"not on the remote {self.url.display()}"
         progress = self._begin(reporter, "download", 0)
         from gitml.remotes.download import Downloader
+        from gitml.remotes.packio import PackDownloader
 
         with store.batch() as batch:
             lock: AbstractContextManager[Any] = (
                 nullcontext() if getattr(batch, "thread_safe", False) else threading.Lock()
             )
-            Downloader(self, batch, lock, result, progress).run(plan.todo, jobs)
+            Downloader(self, batch, lock, result, progress).run(loose, jobs)
+            if packed:
+                PackDownloader(self, batch, result, progress).run(packed, jobs)
         self._end(progress, result, "downloaded")
         return result
 
@@ -330,6 +381,12 @@ class Remote:
             result.transferred.extend(chunk)
 
         run_parallel(batches, one, jobs, done)
+        if self.packs.where.keys() & set(wanted) or not self._packs_loaded:
+            from gitml.remotes.packio import repack
+
+            doomed = set(wanted)
+            if self.load_packs(jobs=jobs).where.keys() & doomed:
+                self._call("repack", lambda: repack(self, doomed), retry=False)
         return result
 
 

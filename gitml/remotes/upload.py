@@ -60,21 +60,7 @@ class Uploader:
     # runs on a worker thread
     def _one(self, oid: str) -> int:
         key = self.remote.key(oid)
-        try:
-            fd = os.open(self.path_of(oid), os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise LocalMissingError(oid) from None
-        try:
-            size = os.fstat(fd).st_size
-            if size > self.opts.small_object:
-                data = None
-            else:
-                parts = [os.read(fd, size + 1)]
-                while parts[-1] and sum(map(len, parts)) <= size:
-                    parts.append(os.read(fd, 1 << 20))
-                data = b"".join(parts)
-        finally:
-            os.close(fd)
+        data = read_small(self.path_of(oid), oid, self.opts.small_object)
         if data is None:
             sent = self.backend.retrier(lambda: self._stream(oid, key))
             fault_point("remote.upload.object")
@@ -119,14 +105,7 @@ class Uploader:
             self.result.failed[oid] = "not in the local cache"
             return
         if isinstance(exc, LocalCorruptError):
-            where = "quarantined"
-            try:
-                self.store.quarantine(oid)
-            except Exception as qexc:
-                where = f"could not quarantine it: {describe(qexc)}"
-            reason = f"corrupt in the local cache: its bytes do not match its id ({where})"
-            self.result.failed[oid] = reason + ", not uploaded"
-            self.progress.warning(f"{oid}: {reason}; not uploaded")
+            report_corrupt(self.store, self.result, self.progress, oid)
             return
         if not is_transient(exc):
             raise self.remote._fail("upload to", exc) from None
@@ -138,3 +117,33 @@ class Uploader:
                 f"in a row failed, last: {describe(exc)}",
                 "run again to resume; objects already uploaded are skipped",
             )
+
+
+def read_small(path: str, oid: str, limit: int) -> bytes | None:
+    """The bytes of a cache object up to ``limit`` bytes, None if it is bigger."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise LocalMissingError(oid) from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            return None
+        parts = [os.read(fd, size + 1)]
+        while parts[-1] and sum(map(len, parts)) <= size:
+            parts.append(os.read(fd, 1 << 20))
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def report_corrupt(store: StoreLike, result: TransferResult, progress: Progress, oid: str) -> None:
+    """A cache object whose bytes do not match its name: quarantine it, report it."""
+    where = "quarantined"
+    try:
+        store.quarantine(oid)
+    except Exception as exc:
+        where = f"could not quarantine it: {describe(exc)}"
+    reason = f"corrupt in the local cache: its bytes do not match its id ({where})"
+    result.failed[oid] = reason + ", not uploaded"
+    progress.warning(f"{oid}: {reason}; not uploaded")

@@ -21,6 +21,7 @@ def _uploaded(make_s3: MakeRemote, store: ObjectStore, n: int = 4) -> tuple[Hand
     oids = fill(store, n, size=2000)
     assert handle.remote.upload(store, oids).ok
     assert handle.proxy is not None
+    handle.remote.load_packs()  # so faults hit object reads, not the packs/ listing
     handle.proxy.reset()
     return handle, oids
 
@@ -81,6 +82,7 @@ def test_stall_times_out_then_retries(
     assert handle.proxy is not None
     quick = make_s3(dataclasses.replace(FAST, read_timeout=0.5))
     quick.proxy = handle.proxy
+    quick.remote.load_packs()
     handle.proxy.stall_next(1, seconds=6, method="GET")
     start = time.monotonic()
     result = quick.remote.download(other_store, oids, remote_oids=set(oids))
@@ -96,6 +98,7 @@ def test_stall_every_time_fails_cleanly(
     handle, oids = _uploaded(make_s3, store, n=1)
     assert handle.proxy is not None
     quick = make_s3(dataclasses.replace(ONE_TRY, read_timeout=0.3))
+    quick.remote.load_packs()
     handle.proxy.stall_next(2, seconds=1.0, method="GET")
     result = quick.remote.download(other_store, oids, remote_oids=set(oids))
     assert list(result.failed) == oids

@@ -3,6 +3,7 @@ run completes it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from remote_helpers import ROOT, Handle, MakeRemote, assert_cache_clean, fill
 
+from gitml.remotes import Remote
 from gitml.store.objects import ObjectStore
 
 CHILD = """
@@ -23,7 +25,7 @@ from gitml.store.objects import ObjectStore
 args = json.loads(sys.argv[1])
 store = ObjectStore(args["cache"])
 cfg = RemoteConfig(name="origin", url=args["url"], endpoint_url=args["endpoint"])
-remote = Remote.from_config(cfg, options=RemoteOptions(flush_every=args["flush_every"]))
+remote = Remote.from_config(cfg, options=RemoteOptions(**args["options"]))
 op = remote.upload if args["op"] == "upload" else remote.download
 result = op(store, args["oids"], jobs=2)
 print(json.dumps({"transferred": len(result.transferred), "failed": result.failed}))
@@ -36,7 +38,7 @@ def _run(
     op: str,
     oids: list[str],
     fault: str,
-    flush_every: int = 2000,
+    **options: object,
 ) -> subprocess.CompletedProcess[str]:
     endpoint = handle.bucket.endpoint_url if handle.bucket else None
     args = {
@@ -45,7 +47,7 @@ def _run(
         "endpoint": endpoint,
         "op": op,
         "oids": oids,
-        "flush_every": flush_every,
+        "options": options,
     }
     env = {**os.environ, "GITML_FAULT": fault, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
@@ -88,7 +90,17 @@ def test_folder_upload_killed_while_renaming(store: ObjectStore, tmp_path: Path)
     remote = Remote.from_config(RemoteConfig(name="o", url=str(root)))
     handle = Handle("local", remote, str(root), root=root)
     oids = fill(store, 30, size=800)
-    _killed(_run(handle, store, "upload", oids, "remote.local.before-rename:12", flush_every=10))
+    _killed(
+        _run(
+            handle,
+            store,
+            "upload",
+            oids,
+            "remote.local.before-rename:12",
+            flush_every=10,
+            pack=False,
+        )
+    )
     temps = [p for p in root.rglob(".*.tmp")]
     assert temps  # the kill left temp files ...
     assert 10 <= len(remote.list_oids()) < 30  # ... next to whole, renamed objects
@@ -115,3 +127,23 @@ def test_download_killed_then_resumed(
     assert_cache_clean(fresh)
     for oid in oids:
         assert fresh.read_bytes(oid) == store.read_bytes(oid)
+
+
+@pytest.mark.slow
+def test_pack_upload_killed_then_resumed(
+    make_url_remote: MakeRemote, store: ObjectStore, tmp_path: Path
+) -> None:
+    handle = make_url_remote()
+    oids = fill(store, 30, size=500)
+    packing = {"pack_min_objects": 8, "pack_max_objects": 10}
+    _killed(_run(handle, store, "upload", oids, "remote.upload.pack:2", **packing))
+    partial = handle.remote.list_oids()
+    assert partial < set(oids)  # a pack without its index is never counted
+    handle.all_good(tmp_path)
+    options = dataclasses.replace(handle.remote.options, **packing)  # type: ignore[arg-type]
+    again = Remote(handle.remote.url, handle.remote.backend, options=options)
+    result = again.upload(store, oids)
+    assert result.ok, result.failed
+    assert set(result.skipped) == partial
+    assert handle.remote.list_oids() == set(oids)
+    handle.all_good(tmp_path)
