@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError, RemoteError, UsageError
@@ -19,6 +20,9 @@ from gitml.remotes.transfer import TransferResult
 from gitml.store.manifest import decode_manifest
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
 from gitml.workspace.tracked import read_pointer, resolve_targets
+
+if TYPE_CHECKING:
+    from gitml.remotes.remote import Remote
 
 
 @dataclass
@@ -29,7 +33,7 @@ class SyncResult:
     missing_manifests: list[str] = field(default_factory=list)
 
 
-def remote_for(ctx: RepoContext, name: str | None):  # type: ignore[no-untyped-def]
+def remote_for(ctx: RepoContext, name: str | None) -> Remote:
     from gitml.remotes.remote import Remote
 
     name = name or ctx.config.default_remote
@@ -76,6 +80,28 @@ def expand(ctx: RepoContext, pointers: dict[str, Pointer]) -> tuple[dict[str, st
     return needed, missing
 
 
+def _raise_failed(result: TransferResult, needed: dict[str, str], what: str, hint: str) -> None:
+    if result.failed:
+        names = ", ".join(needed.get(o, o[:12]) for o in list(result.failed)[:5])
+        raise RemoteError(f"{len(result.failed)} objects {what}: {names}", hint)
+
+
+def download_for(
+    ctx: RepoContext, rem: Remote, pointers: dict[str, Pointer], jobs: int
+) -> tuple[TransferResult, dict[str, str], list[str]]:
+    """Two phases: the pointers' own objects (files and manifests), then what
+    the manifests list. Everything is verified before it enters the cache."""
+    first = rem.download(
+        ctx.store, sorted({p.oid for p in pointers.values()}), jobs=jobs, reporter=ctx.reporter
+    )
+    needed, missing = expand(ctx, pointers)
+    second = rem.download(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
+    second.failed.update(first.failed)
+    second.transferred += first.transferred
+    second.bytes += first.bytes
+    return second, needed, missing
+
+
 def push(
     ctx: RepoContext,
     targets: list[str],
@@ -90,12 +116,9 @@ def push(
         result = rem.upload(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
     finally:
         rem.close()
-    if result.failed:
-        names = ", ".join(needed.get(o, o[:12]) for o in list(result.failed)[:5])
-        raise RemoteError(
-            f"{len(result.failed)} objects were not pushed: {names}",
-            "gitml fsck finds corrupt or missing local objects",
-        )
+    _raise_failed(
+        result, needed, "were not pushed", "gitml fsck finds corrupt or missing local objects"
+    )
     return SyncResult(rem.name or "", result, missing_manifests=missing)
 
 
@@ -110,21 +133,16 @@ def fetch(
     rem = remote_for(ctx, remote)
     try:
         pointers = pointers_for(ctx, targets, all_commits=all_commits)
-        first = rem.download(
-            ctx.store, sorted({p.oid for p in pointers.values()}), jobs=jobs, reporter=ctx.reporter
-        )
-        needed, missing = expand(ctx, pointers)
-        second = rem.download(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
+        result, needed, missing = download_for(ctx, rem, pointers, jobs)
     finally:
         rem.close()
-    second.failed.update(first.failed)
-    if second.failed:
-        names = ", ".join(needed.get(o, o[:12]) for o in list(second.failed)[:5])
-        raise RemoteError(
-            f"{len(second.failed)} objects could not be fetched: {names}",
-            "they may not have been pushed yet: ask their author to gitml push",
-        )
-    return SyncResult(rem.name or "", second, missing_manifests=missing)
+    _raise_failed(
+        result,
+        needed,
+        "could not be fetched",
+        "they may not have been pushed yet: ask their author to gitml push",
+    )
+    return SyncResult(rem.name or "", result, missing_manifests=missing)
 
 
 @dataclass
@@ -296,27 +314,12 @@ def fetch_missing(ctx: RepoContext, pointers: dict[str, Pointer]) -> int:
     Returns the number of objects fetched (0 when nothing was missing)."""
     if not ctx.config.remotes:
         return 0
-    wanted = [p.oid for p in pointers.values() if not ctx.store.has(p.oid)]
-    rem = None
-    fetched = 0
+    needed, missing = expand(ctx, pointers)
+    if not missing and all(ctx.store.has(oid) for oid in needed):
+        return 0
+    rem = remote_for(ctx, None)
     try:
-        if wanted:
-            rem = remote_for(ctx, None)
-            fetched += len(
-                rem.download(
-                    ctx.store, wanted, jobs=ctx.config.jobs, reporter=ctx.reporter
-                ).transferred
-            )
-        needed, _missing = expand(ctx, pointers)
-        absent = [oid for oid in needed if not ctx.store.has(oid)]
-        if absent:
-            rem = rem or remote_for(ctx, None)
-            fetched += len(
-                rem.download(
-                    ctx.store, absent, jobs=ctx.config.jobs, reporter=ctx.reporter
-                ).transferred
-            )
+        result, _needed, _missing = download_for(ctx, rem, pointers, ctx.config.jobs)
     finally:
-        if rem is not None:
-            rem.close()
-    return fetched
+        rem.close()
+    return len(result.transferred)
