@@ -235,14 +235,14 @@ class Batch(Writer):
             return self._temps[oid][0]
         if oid in self._small:
             self._flush()
-        path = self._store.object_path(oid)
+        path = self._store.path_of(oid)
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return None
         if st.st_size != size or st.st_mode & 0o222:
             return None  # damaged: our new copy will replace it
-        return str(path)
+        return path
 
     # -- queueing and flushing ----------------------------------------------
 

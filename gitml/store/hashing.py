@@ -45,7 +45,7 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def hash_file(path: Path) -> tuple[str, int]:
+def hash_file(path: Path | str) -> tuple[str, int]:
     """Return ``(oid, size)`` of the file at ``path``, never holding it in memory.
 
     Raises :class:`InputError` if the file is not a regular file or if it

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ class ObjectStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._root_str = os.fspath(self.root)
         self._fanout_ready = False
         self._recovered = False
         self._batches: list[Batch] = []
@@ -67,20 +69,20 @@ class ObjectStore:
     # -- naming -------------------------------------------------------------
     def object_path(self, oid: str) -> Path:
         """``root/<oid[:2]>/<oid[2:]>``; refuses anything that is not an oid."""
+        return Path(self.path_of(oid))
+
+    def path_of(self, oid: str) -> str:
+        """``object_path`` as a str: pathlib costs more than the syscalls in hot loops."""
         if not is_oid(oid):
             raise UsageError(f"not an object id: {oid!r}")
-        return self.root / oid[:2] / oid[2:]
-
-    def fast_path(self, oid: str) -> str:
-        """``object_path`` as a str, without validation: only for oids gitml computed."""
-        return f"{self.root}/{oid[:2]}/{oid[2:]}"
+        return f"{self._root_str}/{oid[:2]}/{oid[2:]}"
 
     def has(self, oid: str) -> bool:
         """True if the object exists (or was added by a batch still open in this process)."""
         for batch in self._batches:
             if batch.holds(oid):
                 return True
-        return os.path.exists(self.object_path(oid))
+        return os.path.exists(self.path_of(oid))
 
     def iter_oids(self) -> Iterator[str]:
         """Every object name present (no verification)."""
@@ -131,14 +133,15 @@ class ObjectStore:
 
     def remove(self, oid: str) -> None:
         """Delete an object (gc); a missing object is not an error."""
-        unlink_quiet(self.object_path(oid))
+        unlink_quiet(self.path_of(oid))
 
     def quarantine(self, oid: str) -> Path:
-        """Move an object to ``root/quarantine/<oid>.<time_ns>``; never deletes it."""
-        src = self.object_path(oid)
+        """Move an object to ``root/quarantine/<oid>.<time_ns>.<random>``; never deletes it."""
+        src = self.path_of(oid)
         qdir = self.root / "quarantine"
         os.makedirs(qdir, exist_ok=True)
-        dest = qdir / f"{oid}.{time.time_ns()}"
+        # time + random: os.rename would silently replace an earlier quarantined copy
+        dest = qdir / f"{oid}.{time.time_ns()}.{secrets.token_hex(3)}"
         try:
             os.rename(src, dest)
         except FileNotFoundError:
@@ -157,7 +160,7 @@ class ObjectStore:
     # -- reading ------------------------------------------------------------
     def _open(self, oid: str) -> tuple[int, os.stat_result]:
         try:
-            fd = os.open(self.object_path(oid), _OPEN_OBJ)
+            fd = os.open(self.path_of(oid), _OPEN_OBJ)
         except FileNotFoundError:
             raise ObjectMissingError(
                 f"object {oid} is not in the cache {self.root}", "gitml pull, or add the data again"
@@ -193,7 +196,7 @@ class ObjectStore:
 
     def verify(self, oid: str) -> bool:
         """Re-hash the object; False if its bytes do not match (does not quarantine)."""
-        path = self.object_path(oid)
+        path = self.path_of(oid)
         if not os.path.lexists(path):
             raise ObjectMissingError(f"object {oid} is not in the cache {self.root}")
         try:
@@ -227,7 +230,7 @@ class ObjectStore:
             self.recover()  # links trust a size check: first fix what a crash left
         if link in ("hardlink", "symlink"):
             self._check_for_link(oid, size)
-            src = self.object_path(oid)
+            src = self.path_of(oid)
             try:
                 if link == "symlink":
                     replace_with_symlink(os.path.abspath(src), dest)

@@ -117,7 +117,7 @@ class Writer:
             fault_point("store.mid-batch")
 
     def _write_small(self, oid: str, data: bytes) -> None:
-        path = self._store.fast_path(oid)
+        path = self._store.path_of(oid)
         for _ in range(3):
             try:
                 fd = os.open(path, CREATE, 0o444)
@@ -146,12 +146,12 @@ class Writer:
     def _install(self, oid: str, tmp: str) -> None:
         # os.replace: an existing object has the same bytes, or is damaged and
         # is best replaced by bytes we have just hashed.
-        path = self._store.object_path(oid)
+        path = self._store.path_of(oid)
         try:
             try:
                 os.replace(tmp, path)
             except FileNotFoundError:
-                os.makedirs(path.parent, exist_ok=True)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
                 os.replace(tmp, path)
         except OSError as exc:
             raise write_error(f"object {oid} into {self._store.root}", exc) from None

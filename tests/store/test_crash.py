@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from gitml.store.hashing import hash_bytes
 from gitml.store.journal import parse
 from gitml.store.objects import ObjectStore
 
-from .conftest import run_python
+from .conftest import corrupt, run_python
 
 SCRIPT = """
 import sys
@@ -148,3 +149,47 @@ def test_recover_leaves_live_batches_alone(tmp_path: Path) -> None:
         assert len(os.listdir(store.root / "tmp")) == 1
     assert store.read_bytes(hash_bytes(b"pending")) == b"pending"
     _assert_clean(store)
+
+
+def _fake_journal(cache: Path, name: str, host: str, oids: list[str]) -> Path:
+    (cache / "journal").mkdir(parents=True, exist_ok=True)
+    path = cache / "journal" / name
+    body = f"gitml-journal 1\npid 999999\nhost {host}\ntime 0\n"
+    path.write_text(body + "".join(f"o {oid}\n" for oid in oids) + "o 12ab")  # torn last line
+    return path
+
+
+def test_recover_dead_journal_cleans_temps(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "cache")
+    with store.batch() as batch:
+        good = batch.add_bytes(b"good")
+        bad = batch.add_bytes(b"bad")
+    corrupt(store.object_path(bad))
+    missing = hash_bytes(b"never written")
+    journal = _fake_journal(store.root, "999999-abc", os.uname().nodename, [good, bad, missing])
+    (store.root / "tmp" / "999999-abc.1").write_bytes(b"half a temp")
+    (store.root / "tmp" / "other-batch.1").write_bytes(b"not ours to delete")
+    assert store.recover() == [bad]
+    assert not journal.exists()
+    assert os.listdir(store.root / "tmp") == ["other-batch.1"]
+    assert store.verify(good) and not store.has(bad)
+
+
+def test_recover_leaves_other_hosts_alone(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "cache")
+    with store.batch() as batch:
+        bad = batch.add_bytes(b"bad")
+    corrupt(store.object_path(bad))
+    journal = _fake_journal(store.root, "1-x", "some-other-host", [bad])
+    assert store.recover() == []
+    assert journal.exists() and store.has(bad)
+
+
+def test_recover_drops_dead_staging_journal(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "cache")
+    staging = _fake_journal(store.root, ".1-x.new", "h", [])
+    old = time.time() - 3600
+    os.utime(staging, (old, old))
+    fresh = _fake_journal(store.root, ".2-x.new", "h", [])
+    assert store.recover() == []
+    assert not staging.exists() and fresh.exists()  # a fresh one may be a live batch's

@@ -386,3 +386,23 @@ def test_fanout_folder_removed_behind_our_back(store: ObjectStore) -> None:
     with store.batch() as batch:
         batch.add_bytes(b"two")
     assert store.read_bytes(oid) == b"two"
+
+
+def test_strict_reflink_add(store: ObjectStore, make_file: MakeFile) -> None:
+    src = make_file("f", b"clone me")
+    try:
+        with store.batch() as batch:
+            oid, _ = batch.add_file(src, link="reflink")
+    except ConfigError as exc:  # no copy-on-write on this filesystem: a clear error
+        assert "reflink" in str(exc) and exc.hint
+        assert list(store.iter_oids()) == []
+        assert os.listdir(store.root / "tmp") == []
+    else:
+        assert store.read_bytes(oid) == b"clone me"
+
+
+def test_link_modes_match_config() -> None:
+    from gitml.config import LINK_MODES as CONFIG_MODES
+    from gitml.store.fsutil import LINK_MODES
+
+    assert LINK_MODES == CONFIG_MODES
