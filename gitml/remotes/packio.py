@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
     from gitml.remotes.remote import Remote
 
-_Built = tuple[list[str], list[str], list[str], int]  # ok, corrupt, missing, bytes
+# ok, corrupt, missing, bytes, (pack id, index) or None
+_Built = tuple[list[str], list[str], list[str], int, tuple[str, dict[str, tuple[int, int]]] | None]
 
 
 def _hash(data: bytes) -> str:
@@ -80,16 +81,16 @@ class PackUploader:
             ok.append(oid)
             blobs.append(data)
         if not ok:
-            return ok, corrupt, missing, 0
+            return ok, corrupt, missing, 0, None
         pack = b"".join(blobs)
-        pack_id = _hash(pack)
         index = encode_index(zip(ok, map(len, blobs), strict=True))
+        blobs.clear()  # only the joined copy stays in memory while it is sent
+        pack_id = _hash(pack)
         backend = self.remote.backend
         backend.retrier(lambda: backend.put_bytes(pack_key(pack_id), pack))
         fault_point("remote.upload.pack")
         backend.retrier(lambda: backend.put_bytes(index_key(pack_id), index))
-        self.remote.packs.add(pack_id, decode_index(index))
-        return ok, corrupt, missing, len(pack)
+        return ok, corrupt, missing, len(pack), (pack_id, decode_index(index))
 
     def _done(self, oids: list[str], built: _Built | None, exc: BaseException | None) -> None:
         if exc is not None:
@@ -99,7 +100,9 @@ class PackUploader:
                 self.result.failed[oid] = describe(exc)
             return
         assert built is not None
-        ok, corrupt, missing, nbytes = built
+        ok, corrupt, missing, nbytes, packed = built
+        if packed is not None:
+            self.remote.packs.add(*packed)
         for oid in corrupt:
             report_corrupt(self.store, self.result, self.progress, oid)
         for oid in missing:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 PACKS = "packs"
 MAGIC = b"gitml-pack-index 1\n"
+MAX_ENTRY = 64 * 1024 * 1024  # a packed object is small; a bigger entry means a bad index
 _ID_RE = re.compile(r"^[0-9a-f]{64}$")
 _LINE_RE = re.compile(rb"^([0-9a-f]{64}) (\d{1,15}) (\d{1,15})$")
 
@@ -55,6 +56,8 @@ def decode_index(data: bytes) -> dict[str, tuple[int, int]]:
         oid, offset, size = match.group(1).decode(), int(match.group(2)), int(match.group(3))
         if offset != expected or oid in out:
             raise ValueError("index entries overlap or repeat")
+        if size > MAX_ENTRY:
+            raise ValueError(f"index entry of {size} bytes is too big for a pack")
         out[oid] = (offset, size)
         expected = offset + size
     return out

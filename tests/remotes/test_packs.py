@@ -40,6 +40,7 @@ def test_index_round_trip_and_strictness() -> None:
         data + f"{A} 8 1\n".encode(),  # a repeat
         data.replace(A.encode(), b"A" * 64),
         data + b"../x 8 1\n",
+        encode_index([(A, 65 * 1024 * 1024)]),  # no reading gigabytes on a remote's word
     ]
     for item in bad:
         with pytest.raises(ValueError):
