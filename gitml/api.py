@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from gitml.hookflow.pre_commit import PreCommitOutcome
     from gitml.hookflow.sync import SyncOutcome
     from gitml.meta.history import LogRow
-    from gitml.remotes.workflow import FsckResult, GcResult, RemoteStatus, SyncResult
+    from gitml.remotes.maintenance import FsckResult, GcResult
+    from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.add import AddResult
     from gitml.workspace.checkout import CheckoutResult, Target
     from gitml.workspace.diff import DiffResult
@@ -463,11 +464,23 @@ def remote_status(
         return do_remote_status(ctx, targets or [], remote=remote, jobs=ctx.config.jobs)
 
 
-def fsck(*, cwd: Path | None = None, callback: Callback | None = None) -> FsckResult:
-    """Re-hash every cache object; corrupt ones are quarantined and named."""
-    from gitml.remotes.workflow import fsck as do_fsck
+def fsck(
+    *,
+    remote: bool = False,
+    remote_name: str | None = None,
+    verify: bool = False,
+    all_commits: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> FsckResult:
+    """Re-hash every cache object (corrupt ones are quarantined and named); with
+    ``remote``, check the remote has every needed object (``verify``: its bytes)."""
+    from gitml.remotes.maintenance import fsck as do_fsck
+    from gitml.remotes.maintenance import fsck_remote
 
     with session(cwd, callback, write=True) as ctx:
+        if remote:
+            return fsck_remote(ctx, remote=remote_name, verify=verify, all_commits=all_commits)
         return do_fsck(ctx)
 
 
@@ -475,13 +488,19 @@ def gc(
     *,
     all_commits: bool = False,
     dry_run: bool = False,
+    remote: bool = False,
+    remote_name: str | None = None,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> GcResult:
-    """Remove cache objects that no kept revision needs (with a grace period)."""
-    from gitml.remotes.workflow import gc as do_gc
+    """Remove objects that no kept revision needs: from the cache (objects newer
+    than the grace period survive), or with ``remote`` from the data remote."""
+    from gitml.remotes.maintenance import gc as do_gc
+    from gitml.remotes.maintenance import gc_remote
 
     with session(cwd, callback, write=True) as ctx:
+        if remote:
+            return gc_remote(ctx, remote=remote_name, all_commits=all_commits, dry_run=dry_run)
         return do_gc(ctx, all_commits=all_commits, dry_run=dry_run)
 
 

@@ -112,15 +112,29 @@ def pull(
     say(f"wrote {len(checked.written)} files, {checked.unchanged} already up to date")
 
 
-def fsck(json_out: bool = typer.Option(False, "--json")) -> None:
-    """Re-hash every cache object; corrupt ones are quarantined. Exit 1 if anything is wrong."""
+def fsck(
+    remote: bool = typer.Option(False, "--remote", help="Check the data remote instead."),
+    remote_name: str = typer.Option(None, "-r", help="Which data remote."),
+    verify: bool = typer.Option(False, "--verify", help="With --remote: download and hash."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="With --remote: every commit."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-hash every cache object (corrupt ones are quarantined), or check the
+    remote. Exit 1 if anything is wrong."""
     with progress() as cb:
-        result = api.fsck(callback=cb)
+        result = api.fsck(
+            remote=remote,
+            remote_name=remote_name,
+            verify=verify,
+            all_commits=all_commits,
+            callback=cb,
+        )
     if json_out:
         print_json(result)
     else:
+        where = "on the remote" if remote else "(quarantined)"
         for oid, who in result.corrupt.items():
-            console.print(f"corrupt {oid[:12]} (quarantined), needed by {who}", markup=False)
+            console.print(f"corrupt {oid[:12]} {where}, needed by {who}", markup=False)
         for oid, who in result.missing.items():
             console.print(f"missing {oid[:12]}, needed by {who}", markup=False)
         say(f"checked {result.checked} objects: " + ("ok" if result.ok else "problems found"))
@@ -131,14 +145,37 @@ def fsck(json_out: bool = typer.Option(False, "--json")) -> None:
 def gc(
     all_commits: bool = typer.Option(False, "--all-commits", help="Keep data of every commit."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
+    remote: bool = typer.Option(False, "--remote", help="Collect on the data remote."),
+    remote_name: str = typer.Option(None, "-r", help="Which data remote."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting remotely."),
 ) -> None:
-    """Remove cache objects no kept revision needs (workspace, HEAD history, tags)."""
+    """Remove objects no kept revision needs (workspace, index, HEAD history, all tags)."""
+    if remote and not dry_run and not yes:
+        preview = api.gc(
+            all_commits=all_commits, dry_run=True, remote=True, remote_name=remote_name
+        )
+        if not preview.removed:
+            say("nothing to remove on the remote")
+            return
+        typer.confirm(
+            f"delete {len(preview.removed)} objects from the remote? No other clone "
+            "may be pushing meanwhile",
+            abort=True,
+        )
     with progress() as cb:
-        result = api.gc(all_commits=all_commits, dry_run=dry_run, callback=cb)
+        result = api.gc(
+            all_commits=all_commits,
+            dry_run=dry_run,
+            remote=remote,
+            remote_name=remote_name,
+            callback=cb,
+        )
     verb = "would remove" if dry_run else "removed"
+    where = " from the remote" if remote else ""
+    size = f" ({human_size(result.bytes)})" if not remote else ""
     say(
-        f"{verb} {len(result.removed)} objects ({human_size(result.bytes)}); "
-        f"kept {result.kept_recent} newer than the grace period"
+        f"{verb} {len(result.removed)} objects{where}{size}"
+        + ("" if remote else f"; kept {result.kept_recent} newer than the grace period")
     )
 
 

@@ -9,7 +9,6 @@ first so the files they list can be fetched in the same run.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -143,91 +142,6 @@ def fetch(
         "they may not have been pushed yet: ask their author to gitml push",
     )
     return SyncResult(rem.name or "", result, missing_manifests=missing)
-
-
-@dataclass
-class FsckResult:
-    checked: int
-    corrupt: dict[str, str] = field(default_factory=dict)  # oid → who needs it
-    missing: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.corrupt and not self.missing
-
-
-def fsck(ctx: RepoContext) -> FsckResult:
-    """Re-hash every cache object; quarantine corrupt ones; name who needs them."""
-    needed, _ = expand(ctx, pointers_for(ctx, [], all_commits=False))
-    store = ctx.store
-    oids = list(store.iter_oids())
-    result = FsckResult(checked=len(oids))
-    ctx.reporter.start("fsck", len(oids))
-    for oid in oids:
-        if not store.verify(oid):
-            store.quarantine(oid)
-            result.corrupt[oid] = needed.get(oid, "no current pointer")
-        ctx.reporter.advance("fsck")
-    ctx.reporter.done("fsck")
-    for oid, label in needed.items():
-        if oid not in result.corrupt and not store.has(oid):
-            result.missing[oid] = label
-    return result
-
-
-@dataclass
-class GcResult:
-    removed: list[str] = field(default_factory=list)
-    kept_recent: int = 0
-    bytes: int = 0
-
-
-def gc(
-    ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: float = 3600.0
-) -> GcResult:
-    """Remove cache objects no kept revision needs. Roots: workspace and staged
-    pointers, registry tags always, every ref's history with ``all_commits``.
-    Objects younger than the grace period are kept (a concurrent add)."""
-    revs = None if all_commits else ["--tags", "HEAD"]
-    pointers = pointers_for(ctx, [], all_commits=False)
-    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs if ctx.git.head() else ["--tags"])
-    data = ctx.git.read_blobs(blobs)
-    for sha, name in blobs.items():
-        try:
-            pointers[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
-        except GitmlError:
-            continue
-    staged = ctx.git.staged_blobs(p for p in ctx.git.ls_files() if p.endswith(POINTER_SUFFIX))
-    for name, blob in staged.items():
-        if blob is not None:
-            try:
-                pointers[f":{name}"] = parse_pointer(blob, source=name)
-            except GitmlError:
-                continue
-    needed, missing = expand(ctx, pointers)
-    if missing:
-        raise UsageError(
-            f"cannot tell what {missing[0]} needs: its manifest is not local",
-            "gitml fetch --all-commits first, so gc keeps what it lists",
-        )
-    out = GcResult()
-    now = time.time()
-    for oid in list(ctx.store.iter_oids()):
-        if oid in needed:
-            continue
-        path = ctx.store.object_path(oid)
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        if now - st.st_mtime < grace_seconds:
-            out.kept_recent += 1
-            continue
-        out.removed.append(oid)
-        out.bytes += st.st_size
-        if not dry_run:
-            ctx.store.remove(oid)
-    return out
 
 
 def git_remote_for(ctx: RepoContext, data_remote: str) -> str | None:
