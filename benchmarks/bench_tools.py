@@ -1,0 +1,184 @@
+"""How the harness drives each tool. Both run as subprocesses (start-up counts).
+
+Setup commands (``git init``, ``<tool> init``, config, commits) are not measured; they
+raise :class:`SetupError` on failure so the caller can mark the tool's side broken.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_proc import describe_failure, run_proc
+
+# Paths git must never stage in the benchmark repos (the data and the caches).
+GIT_EXCLUDES = ("data", ".gitml/cache", ".dvc/cache")
+
+
+class SetupError(Exception):
+    """An unmeasured setup step failed."""
+
+
+@dataclass
+class Shell:
+    """Runs unmeasured helper commands with a timeout, logging to ``logs``."""
+
+    env: Mapping[str, str]
+    timeout: float
+    logs: Path
+    counter: int = 0
+
+    def run(self, argv: Sequence[str], cwd: Path, what: str) -> str:
+        self.counter += 1
+        prefix = self.logs / f"setup-{self.counter:05d}"
+        res = run_proc(argv, cwd=cwd, env=self.env, timeout=self.timeout, log_prefix=prefix)
+        if res.returncode != 0 or res.timed_out:
+            raise SetupError(f"{what}: {describe_failure(argv, res, self.timeout)}")
+        return res.stdout_tail
+
+
+def git_exclude(repo: Path) -> None:
+    """Keep the data and the caches out of git even if a tool writes no .gitignore."""
+    info = repo / ".git" / "info"
+    info.mkdir(parents=True, exist_ok=True)
+    with open(info / "exclude", "a") as fh:
+        fh.write("".join(f"/{p}\n" for p in GIT_EXCLUDES))
+
+
+def git_commit(sh: Shell, repo: Path, message: str) -> None:
+    sh.run(["git", "add", "-A"], repo, "git add")
+    sh.run(
+        ["git", "commit", "-q", "--no-verify", "--allow-empty", "-m", message], repo, "git commit"
+    )
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """The two-level TOML that ``.gitml/config.toml`` uses ([section], [remote."name"])."""
+    lines: list[str] = []
+    for section, body in data.items():
+        if section == "remote":
+            for name, rbody in body.items():
+                lines.append(f'[remote."{name}"]')
+                lines += [f"{k} = {_toml_value(v)}" for k, v in rbody.items()]
+                lines.append("")
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in body.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def edit_gitml_config(repo: Path, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    """Merge ``updates`` into ``.gitml/config.toml`` (written directly: a stable format)."""
+    path = repo / ".gitml" / "config.toml"
+    data: dict[str, Any] = {}
+    if path.exists():
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    for section, body in updates.items():
+        target = data.setdefault(section, {})
+        for key, value in body.items():
+            if isinstance(value, Mapping):
+                target.setdefault(key, {}).update(value)
+            else:
+                target[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_toml(data))
+
+
+class Tool:
+    name: str = ""
+    cache_rel: str = ""
+
+    def __init__(self, cmd: Sequence[str]) -> None:
+        self.cmd = list(cmd)
+
+    def init(self, sh: Shell, repo: Path, link: str) -> None:
+        raise NotImplementedError
+
+    def add(self) -> list[str]:
+        return [*self.cmd, "add", "data"]
+
+    def readd(self) -> list[str]:
+        return self.add()
+
+    def status(self) -> list[str]:
+        return [*self.cmd, "status"]
+
+    def checkout(self) -> list[str]:
+        return [*self.cmd, "checkout"]
+
+    def help(self) -> list[str]:
+        return [*self.cmd, "--help"]
+
+    def add_remote(self, sh: Shell, repo: Path, name: str, url: str, endpoint: str | None) -> None:
+        raise NotImplementedError
+
+    def push(self) -> list[str]:
+        return [*self.cmd, "push"]
+
+    def pull(self) -> list[str]:
+        return [*self.cmd, "pull"]
+
+    def cache_dir(self, repo: Path) -> Path:
+        return repo / self.cache_rel
+
+
+class Gitml(Tool):
+    name = "gitml"
+    cache_rel = ".gitml/cache"
+
+    def init(self, sh: Shell, repo: Path, link: str) -> None:
+        sh.run(["git", "init", "-q"], repo, "git init")
+        git_exclude(repo)
+        sh.run([*self.cmd, "init"], repo, "gitml init")
+        edit_gitml_config(repo, {"cache": {"link": link}})
+
+    def add_remote(self, sh: Shell, repo: Path, name: str, url: str, endpoint: str | None) -> None:
+        extra = ["--endpoint-url", endpoint] if endpoint else []
+        try:
+            sh.run([*self.cmd, "remote", "add", "-d", *extra, name, url], repo, "gitml remote add")
+            return
+        except SetupError:
+            pass  # fall back to writing the config (the same keys `remote add` writes)
+        remote: dict[str, Any] = {"url": url}
+        if endpoint:
+            remote["endpoint_url"] = endpoint
+        edit_gitml_config(repo, {"core": {"remote": name}, "remote": {name: remote}})
+
+
+class Dvc(Tool):
+    name = "dvc"
+    cache_rel = ".dvc/cache"
+
+    def init(self, sh: Shell, repo: Path, link: str) -> None:
+        sh.run(["git", "init", "-q"], repo, "git init")
+        git_exclude(repo)
+        sh.run([*self.cmd, "init", "-q"], repo, "dvc init")
+        # Same as `dvc config ...` three times, without three more DVC start-ups.
+        with open(repo / ".dvc" / "config", "a") as fh:
+            fh.write(
+                "[core]\n    analytics = false\n    check_update = false\n"
+                f"[cache]\n    type = {link}\n"
+            )
+
+    def add_remote(self, sh: Shell, repo: Path, name: str, url: str, endpoint: str | None) -> None:
+        sh.run([*self.cmd, "remote", "add", "-d", name, url], repo, "dvc remote add")
+        if endpoint:
+            sh.run(
+                [*self.cmd, "remote", "modify", name, "endpointurl", endpoint],
+                repo,
+                "dvc remote modify",
+            )
