@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check gitml tests benchmarks examples
+	$(BIN)/ruff check gitml tests examples $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

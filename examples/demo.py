@@ -150,16 +150,48 @@ def registry_demo(demo: Demo) -> str:
 
 def monitor_demo(demo: Demo, v1: str) -> None:
     chapter("4. Monitoring: drifted data arrives, accuracy drops, retrain, v2 registered")
-    demo.python("src/generate.py", "--rows", "2000", "--seed", "3", "--drift", "1.0",
-                "--out", "incoming/drifted.parquet")
-    demo.gitml("monitor", "churn", "--data", "incoming/drifted.parquet", "--metric", "accuracy",
-               "--min", "0.8", expect=1)
-    demo.gitml("monitor", "churn", "--data", "incoming/drifted.parquet", "--metric", "accuracy",
-               "--min", "0.8", "--retrain", "--register", expect=10)
+    demo.python(
+        "src/generate.py",
+        "--rows",
+        "2000",
+        "--seed",
+        "3",
+        "--drift",
+        "1.0",
+        "--out",
+        "incoming/drifted.parquet",
+    )
+    demo.gitml(
+        "monitor",
+        "churn",
+        "--data",
+        "incoming/drifted.parquet",
+        "--metric",
+        "accuracy",
+        "--min",
+        "0.8",
+        expect=1,
+    )
+    demo.gitml(
+        "monitor",
+        "churn",
+        "--data",
+        "incoming/drifted.parquet",
+        "--metric",
+        "accuracy",
+        "--min",
+        "0.8",
+        "--retrain",
+        "--register",
+        expect=10,
+    )
     demo.gitml("models")
     check(digest(demo.root / "models/churn.pkl") != v1, "the workspace holds the retrained model")
     demo.gitml("checkout", "churn@v1", "-o", "restored-v1.pkl")
-    check(digest(demo.root / "restored-v1.pkl") == v1, "gitml checkout churn@v1 restores v1 byte for byte")
+    check(
+        digest(demo.root / "restored-v1.pkl") == v1,
+        "gitml checkout churn@v1 restores v1 byte for byte",
+    )
     (demo.root / "restored-v1.pkl").unlink()
 
 
