@@ -167,7 +167,9 @@ def apply(ctx: RepoContext, plans: list[_Plan]) -> CheckoutResult:
             full = _full(tracked, rel)
             dest = safe_parent(root, full) / full.rpartition("/")[2]
             try:
-                store.materialize(want.oid, dest, link=link, executable=want.executable)
+                store.materialize(
+                    want.oid, dest, link=link, executable=want.executable, size=want.size
+                )
             except CorruptObjectError as exc:
                 raise CorruptObjectError(
                     f"{exc.message}; needed by {pointer_name(tracked)} for {full}",
