@@ -47,7 +47,16 @@ def _global(
     settings.traceback = traceback or settings.traceback
 
 
+_registered = False
+
+
 def _register() -> None:
+    """Add every command group to the app, once per process (tests call main()
+    many times in one process)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from gitml.cli import data
 
     data.register(app)
