@@ -206,7 +206,7 @@ def build_rows(res: Results) -> list[dict[str, Any]]:
                     "met": _met(target, g.median, d.median, b.median if b else None, None),
                 }
             )
-        if dataset == "many" and "add" in ops:
+        if dataset == "many" and "add" in ops and any(d == "many" for _, d in present):
             rows.append(_memory_row(res, dataset))
     return rows
 

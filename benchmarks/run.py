@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -26,7 +24,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench_cli import METHOD_NOTES, parse_args
 from bench_data import Dataset, build, modify_one, verify
+from bench_env import (
+    cmd_version,
+    fs_type,
+    host_summary,
+    load_average,
+    log,
+    make_env,
+    start_background_cleanup,
+    start_s3,
+    wait_previous_cleanup,
+)
 from bench_proc import USE_GNU_TIME, Sample, measure
 from bench_report import Results, build_rows, render, write_json
 from bench_tools import Dvc, Gitml, SetupError, Shell, Tool, git_commit
@@ -35,14 +45,6 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 WALK = HERE / "walk.py"
 RACY_WAIT = 1.5  # seconds between writing the data and `add` (mtime racy-clean rule)
-
-
-def load_average() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -215,43 +217,6 @@ def rm_tree(ctx: Ctx, path: Path, *, defer: bool = False) -> None:
         path.rename(ctx.trash / f"{time.monotonic_ns()}-{path.name}")
         return
     subprocess.run(["rm", "-rf", "--", str(path)], check=False, timeout=max(ctx.args.timeout, 600))
-
-
-def wait_previous_cleanup(ctx: Ctx) -> None:
-    """A previous run's background delete must end before anything is measured."""
-    pid_file = ctx.workdir / "trash.pid"
-    if pid_file.exists():
-        try:
-            pid = int(pid_file.read_text())
-            os.kill(pid, 0)
-            log(f"waiting for the previous run's cleanup (pid {pid}) to finish")
-            while True:
-                os.kill(pid, 0)
-                time.sleep(1)
-        except (ValueError, ProcessLookupError, PermissionError):
-            pass
-        pid_file.unlink(missing_ok=True)
-    for old in ("runs", "trash"):
-        if (ctx.workdir / old).exists():
-            log(f"deleting {ctx.workdir / old} left by an earlier run")
-            subprocess.run(["rm", "-rf", "--", str(ctx.workdir / old)], check=False)
-
-
-def start_background_cleanup(ctx: Ctx) -> None:
-    if not ctx.trash.exists():
-        return
-    final = ctx.workdir / f"trash-{os.getpid()}"
-    ctx.trash.rename(final)
-    proc = subprocess.Popen(
-        ["rm", "-rf", "--", str(final)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    (ctx.workdir / "trash.pid").write_text(str(proc.pid))
-    proc.returncode = 0  # detached on purpose: the next run waits for it
-    log(f"deleting the run folders in the background (pid {proc.pid})")
 
 
 def new_repeat(ctx: Ctx, ds: Dataset, rep: int, name: str, tools: list[Tool]) -> Repeat:
@@ -430,83 +395,14 @@ def run_help(ctx: Ctx) -> None:
     rm_tree(ctx, r.rundir)
 
 
-def start_s3(ctx: Ctx) -> None:
-    """Start a moto S3 server on 127.0.0.1 in this process and create the buckets."""
-    try:
-        import boto3  # type: ignore[import-untyped]
-        from moto.server import ThreadedMotoServer
-    except ImportError as exc:
-        ctx.notes.append(f"- S3 section skipped: {exc}")
-        return
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    creds = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    ctx.base_env.update(creds)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    for tool in ctx.tools:
-        s3.create_bucket(Bucket=f"bench-{tool.name}")
-    ctx.s3_endpoint = endpoint
-
-
-def cmd_version(argv: Sequence[str], env: dict[str, str]) -> str:
-    try:
-        out = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=60, env=env, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable ({exc})"
-    text = (out.stdout or out.stderr).strip().splitlines()
-    return text[0] if out.returncode == 0 and text else f"unavailable (exit {out.returncode})"
-
-
-def fs_type(path: Path) -> str:
-    best, kind = "", "?"
-    try:
-        with open("/proc/mounts") as fh:
-            for line in fh:
-                parts = line.split()
-                mnt = parts[1]
-                if str(path).startswith(mnt) and len(mnt) > len(best):
-                    best, kind = mnt, f"{parts[2]} ({parts[0]} on {mnt})"
-    except OSError:
-        pass
-    return kind
-
-
 def machine_facts(ctx: Ctx, datasets: list[Dataset]) -> dict[str, Any]:
-    cpu = "?"
-    mem = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
     env = ctx.base_env
     tools = {t.name: t for t in ctx.tools}
     head = cmd_version(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], env)
     a = ctx.args
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, "
-        f"{mem} RAM, kernel {platform.release()}",
+        "machine": host_summary(),
         "filesystem": fs_type(ctx.workdir),
         "python": sys.version.split()[0],
         "dvc": cmd_version([*tools["dvc"].cmd, "--version"], env) if "dvc" in tools else "—",
@@ -523,97 +419,6 @@ def machine_facts(ctx: Ctx, datasets: list[Dataset]) -> dict[str, Any]:
         "seed": a.seed,
         "load average at start (1/5/15 min)": ctx.load_at_start,
     }
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    venv_bin = Path(sys.executable).parent
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument(
-        "--scale",
-        type=float,
-        default=1.0,
-        help="dataset size factor (1: 100,000 small files, 8 x 256 MiB)",
-    )
-    p.add_argument("--repeat", type=int, default=3, help="repeats per step; medians are shown")
-    p.add_argument(
-        "--dvc-repeat",
-        type=int,
-        default=None,
-        help="repeats of DVC's steps on 'many' (default: 1 at scale >= 0.5, "
-        "else --repeat): DVC needs minutes per repeat there",
-    )
-    p.add_argument(
-        "--only",
-        choices=["many", "big"],
-        action="append",
-        help="run only this dataset (may be given twice)",
-    )
-    p.add_argument("--tools", default="gitml,dvc", help="comma list of gitml,dvc")
-    p.add_argument("--remotes", action="store_true", help="also push/pull to a local folder")
-    p.add_argument("--s3", action="store_true", help="also push/pull to a moto S3 server")
-    p.add_argument("--workdir", type=Path, default=REPO_ROOT / ".bench")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="Markdown report (default WORKDIR/results.md; JSON beside it)",
-    )
-    p.add_argument("--timeout", type=float, default=900, help="per-command timeout, s")
-    p.add_argument(
-        "--budget",
-        type=float,
-        default=3600,
-        help="whole-run time budget, s: later steps are reported as not run",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--keep", action="store_true", help="keep the run folders")
-    p.add_argument(
-        "--drop-caches",
-        action="store_true",
-        help="write 3 to /proc/sys/vm/drop_caches before each step (root only; "
-        "slows everything on a shared machine)",
-    )
-    p.add_argument("--gitml", default=None, help="gitml command (default: VENV/bin/gitml)")
-    p.add_argument("--dvc", default=str(venv_bin / "dvc"), help="dvc command")
-    args = p.parse_args(argv)
-    if args.gitml is None:
-        exe = venv_bin / "gitml"
-        args.gitml = str(exe) if exe.exists() else f"{sys.executable} -m gitml"
-    return args
-
-
-def make_env(workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    venv_bin = str(Path(sys.executable).parent)
-    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
-    for who in ("AUTHOR", "COMMITTER"):
-        env[f"GIT_{who}_NAME"] = "gitml bench"
-        env[f"GIT_{who}_EMAIL"] = "bench@example.invalid"
-    # DVC: no analytics, no update check, a global config of our own.
-    dvc_global = workdir / "dvc-global"
-    dvc_global.mkdir(parents=True, exist_ok=True)
-    (dvc_global / "config").write_text("[core]\n    analytics = false\n    check_update = false\n")
-    env["DVC_GLOBAL_CONFIG_DIR"] = str(dvc_global)
-    env["DVC_NO_ANALYTICS"] = "1"
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "VIRTUAL_ENV_PROMPT"):
-        env.pop(var, None)
-    return env
-
-
-METHOD_NOTES = [
-    "- Same bytes for both tools (seeded generator); each repeat uses fresh `git init` "
-    "repositories and empty caches. Both tools copy into their cache (gitml "
-    '`cache.link = "copy"`, DVC `cache.type copy`) except in the hardlink row.',
-    "- The OS page cache is not dropped (shared machine; see --drop-caches): the data was "
-    "just copied into each workspace, so 'cold' means an empty tool cache and no "
-    "tool state, with the data files in RAM, for both tools alike.",
-    "- `os.sync()` runs before every measured command; `cp -r` is timed with `sync` "
-    "included. The walk baseline is a separate Python process (start-up included).",
-    "- 'one file modified': 16 bytes overwritten in place at the start of one file "
-    "(same size, new mtime). status accepts exit code 0 or 1.",
-    "- checkout: `data/` is moved away, then `gitml checkout` / `dvc checkout`; the result "
-    "is checked (file names, sizes, sampled contents) and a wrong result counts as an error.",
-]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -641,9 +446,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         started=started,
     )
     ctx.logs.mkdir(parents=True, exist_ok=True)
-    wait_previous_cleanup(ctx)
+    wait_previous_cleanup(workdir)
     if args.s3:
-        start_s3(ctx)
+        try:
+            ctx.s3_endpoint = start_s3(ctx.base_env, [f"bench-{t.name}" for t in tools])
+        except ImportError as exc:
+            ctx.notes.append(f"- S3 section skipped: {exc}")
 
     kinds = args.only or ["many", "big"]
     datasets: list[Dataset] = []
@@ -689,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_json(out.with_suffix(".json"), facts, rows, ctx.results)
     print(text)
     log(f"written {out} and {out.with_suffix('.json')}")
-    start_background_cleanup(ctx)
+    start_background_cleanup(workdir, ctx.trash)
     return 0
 
 
