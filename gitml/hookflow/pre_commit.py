@@ -53,7 +53,7 @@ def check_staged_pointers(ctx: RepoContext, pointer_paths: list[str]) -> list[st
             problems.append(f"{tracked}: its data is not in the cache (run: gitml add {tracked})")
             continue
         result = scan(ctx, tracked, _hash_for_status)
-        ctx.index.put_many(result.rows)
+        ctx.index.put_many(result.refreshed_rows())
         if not result.exists:
             continue  # data removed from the workspace: the pointer still names cached data
         if workspace_oid(result) != pointer.oid:

@@ -39,7 +39,7 @@ def path_oid(ctx: RepoContext, rel: str) -> str | None:
     result = scan(ctx, rel, _hash_for_scan)
     if not result.exists:
         return None
-    ctx.index.put_many(result.rows)
+    ctx.index.put_many(result.refreshed_rows())  # never rows of unadded content
     return workspace_oid(result)
 
 

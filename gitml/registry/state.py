@@ -101,7 +101,14 @@ def _order_keys(events: list[Event]) -> list[_OrderKey]:
         if e.event.counter is not None:
             keys.append((e.event.counter, 0, e.date, e.tag))
         else:
-            i = bisect.bisect_left(dates, e.date)  # counted events dated strictly earlier
+            # Tag dates have one-second resolution. A registration in the same
+            # second as a counted event goes before it (assignments refer to
+            # registered versions); a deprecation goes after it (it retires what
+            # came before: `demote` then `deprecate` from one script).
+            if isinstance(e.event, Deprecation):
+                i = bisect.bisect_right(dates, e.date)
+            else:
+                i = bisect.bisect_left(dates, e.date)
             keys.append((prefix_max[i - 1] if i else 0, 1, e.date, e.tag))
     return keys
 

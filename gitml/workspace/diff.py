@@ -31,7 +31,7 @@ class DiffResult:
 
 def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
     result = scan(ctx, tracked, _hash_for_status)
-    ctx.index.put_many(result.rows)
+    ctx.index.put_many(result.refreshed_rows())
     if not result.exists:
         return None
     return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}

@@ -38,6 +38,20 @@ class TreeScan:
     files: dict[str, FileState] = field(default_factory=dict)  # "" for a tracked file
     rows: list[StatRow] = field(default_factory=list)  # stat rows to record
     gone: list[str] = field(default_factory=list)  # index keys whose file no longer exists
+    prior: dict[str, StatRow | None] = field(default_factory=dict)  # hashed rel → its old row
+
+    def refreshed_rows(self) -> list[StatRow]:
+        """Rows of re-read files whose content did not change. Read-only commands
+        record only these: the index must keep describing the tree gitml last
+        wrote or added (its per-path state), or a modified file would look clean."""
+        out = []
+        for row in self.rows:
+            rel = row.path.partition("/")[2] if self.is_dir else ""
+            old = self.prior.get(rel)
+            if old is not None and old.oid == row.oid:
+                out.append(row)
+        return out
+
     hashed: int = 0  # files that had to be read
     skipped: list[str] = field(default_factory=list)
     all_fresh: bool = False  # every file matched the index and no file came or went
@@ -115,6 +129,7 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         if row is not None and hardlink and row.ino == st.st_ino:
             _check_in_place_edit(ctx, key, row.oid, st)
         oid, size = hasher(top / rel if rel else top, st)
+        result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
         result.files[rel] = FileState(oid, size, executable)

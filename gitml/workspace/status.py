@@ -46,7 +46,7 @@ def workspace_oid(result: TreeScan) -> str:
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
     pointer: Pointer = read_pointer(ctx, tracked)
     result = scan(ctx, tracked, _hash_for_status)
-    ctx.index.put_many(result.rows)  # so the next status reads nothing
+    ctx.index.put_many(result.refreshed_rows())  # touched but unchanged: not read again
     last = ctx.index.get_state(tracked)
     if not result.exists:
         if not ctx.store.has(pointer.oid):
@@ -56,6 +56,8 @@ def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
         return PathStatus(
             tracked, pointer.kind, "modified", message="a file replaced a folder or back"
         )
+    if last is not None and last == pointer.oid and result.is_dir:
+        return _against_state(ctx, tracked, pointer, result)
     current = last if (result.all_fresh and last is not None) else workspace_oid(result)
     if current == pointer.oid:
         if not ctx.store.has(pointer.oid):
@@ -76,6 +78,35 @@ def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
         compare(tracked, old, new),
         "gitml checkout" if state == "stale" else "gitml add",
     )
+
+
+def _against_state(
+    ctx: RepoContext, tracked: str, pointer: Pointer, result: TreeScan
+) -> PathStatus:
+    """The pointer names the tree gitml last wrote or added here, and the stat
+    index describes exactly that tree: the changes are the files that were
+    re-read with new content, the new files and the vanished ones. No manifest
+    is read and nothing is re-encoded, however large the folder."""
+    changes: list[FileChange] = []
+    for rel, old in result.prior.items():
+        new = result.files[rel]
+        full = f"{tracked}/{rel}"
+        if old is None:
+            changes.append(FileChange(full, "added", None, new.size))
+        elif old.oid != new.oid:
+            changes.append(FileChange(full, "modified", old.size, new.size))
+    known = ctx.index.lookup_prefix(tracked) if result.gone else {}
+    for key in result.gone:
+        row = known.get(key)
+        changes.append(FileChange(key, "deleted", row.size if row else None, None))
+    if not changes:
+        if not ctx.store.has(pointer.oid):
+            return PathStatus(
+                tracked, pointer.kind, "not-in-cache", message="gitml pull or gitml add"
+            )
+        return PathStatus(tracked, pointer.kind, "clean")
+    changes.sort(key=lambda c: c.path.encode("utf-8"))
+    return PathStatus(tracked, pointer.kind, "modified", changes, "gitml add")
 
 
 def status(ctx: RepoContext, tracked: list[str]) -> list[PathStatus]:

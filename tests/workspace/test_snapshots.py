@@ -170,3 +170,30 @@ def test_commands_outside_a_repo_fail_cleanly(tmp_path: Path, cli: Cli, monkeypa
 def test_add_missing_path_is_a_usage_error(repo: Path, cli: Cli) -> None:
     result = cli("add", "nope", expect=2)
     assert "does not exist" in result.err
+
+
+def test_modified_file_stays_modified_on_later_status(repo: Path, cli: Cli) -> None:
+    """Status must not record a changed file's new content as known: a second
+    status (past the racy window) still reports it."""
+    import os
+    import time
+
+    make_dataset(repo)
+    cli("add", "data")
+    write(repo / "data/a.csv", "changed\n")
+    old = time.time() - 10
+    os.utime(repo / "data/a.csv", (old, old))  # past the racy window at once
+    for _ in range(2):
+        out = json.loads(cli("status", "--json").out)[0]
+        assert out["state"] == "modified"
+        assert [c["path"] for c in out["changes"]] == ["data/a.csv"]
+    (repo / "data/new.csv").write_text("n\n")
+    (repo / "data/empty.txt").unlink()
+    changes = {
+        c["path"]: c["change"] for c in json.loads(cli("status", "--json").out)[0]["changes"]
+    }
+    assert changes == {
+        "data/a.csv": "modified",
+        "data/new.csv": "added",
+        "data/empty.txt": "deleted",
+    }
