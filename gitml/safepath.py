@@ -62,6 +62,29 @@ def check_relpath(path: str, *, what: str = "path") -> str:
     return path
 
 
+def check_name(name: str, *, what: str) -> str:
+    """One path component: the per-part rules of :func:`check_relpath`, for
+    walkers that validate a tree one directory entry at a time (O(1) per file
+    instead of re-checking every parent)."""
+    if name in ("", ".", "..") or "/" in name:
+        raise UnsafePathError(f"{what} has an empty, '.' or '..' part")
+    for ch in _FORBIDDEN_CHARS:
+        if ch in name:
+            raise UnsafePathError(
+                f"{what} contains a forbidden character {ch!r}",
+                "gitml refuses backslashes, NUL, CR and LF in tracked names",
+            )
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise UnsafePathError(f"{what} is not valid UTF-8", "rename the file") from None
+    if size > MAX_COMPONENT_BYTES:
+        raise UnsafePathError(f"{what} has a part longer than 255 bytes")
+    if name[0] in ".gG" and _is_reserved(name):
+        raise UnsafePathError(f"{what} points into .git or .gitml")
+    return name
+
+
 def safe_parent(root: Path, relpath: str, *, create: bool = True) -> Path:
     """Return the absolute parent directory of ``root/relpath``.
 

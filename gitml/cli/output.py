@@ -14,17 +14,6 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from gitml.progress import Callback, Event
 
@@ -69,24 +58,35 @@ def warn(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {message}", markup=True)
 
 
-class RatesColumn(ProgressColumn):
-    """items/s and MB/s: the library reports both counts and bytes."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        if elapsed <= 0:
-            return Text("")
-        items = task.completed / elapsed
-        mbytes = float(task.fields.get("nbytes", 0)) / elapsed / 1e6
-        text = f"{items:,.0f}/s"
-        if mbytes:
-            text += f" {mbytes:,.1f} MB/s"
-        return Text(text, style="progress.data.speed")
-
-
 @contextmanager
 def progress() -> Iterator[Callback]:
     """A callback that renders library progress events, for one command."""
+    # rich.progress is imported here, not at start-up: most commands that
+    # finish in milliseconds never draw a bar.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class RatesColumn(ProgressColumn):
+        """items/s and MB/s: the library reports both counts and bytes."""
+
+        def render(self, task: Task) -> Text:
+            elapsed = task.elapsed or 0.0
+            if elapsed <= 0:
+                return Text("")
+            items = task.completed / elapsed
+            mbytes = float(task.fields.get("nbytes", 0)) / elapsed / 1e6
+            text = f"{items:,.0f}/s" + (f" {mbytes:,.1f} MB/s" if mbytes else "")
+            return Text(text, style="progress.data.speed")
+
     show = err_console.is_terminal and not settings.quiet
     bar = Progress(
         TextColumn("{task.description}"),

@@ -163,9 +163,14 @@ def apply(ctx: RepoContext, plans: list[_Plan]) -> CheckoutResult:
             _remove_empty_parents(root, top, rel)
             out.deleted.append(_full(tracked, rel))
         done = 0
+        checked: dict[str, Path] = {}  # parent folders already verified in this run
         for rel, want in p.writes.items():
             full = _full(tracked, rel)
-            dest = safe_parent(root, full) / full.rpartition("/")[2]
+            parent_rel, _, name = full.rpartition("/")
+            parent = checked.get(parent_rel)
+            if parent is None:
+                parent = checked[parent_rel] = safe_parent(root, full)
+            dest = parent / name
             try:
                 store.materialize(
                     want.oid, dest, link=link, executable=want.executable, size=want.size

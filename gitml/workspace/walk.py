@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitml.errors import InputError, UnsafePathError
-from gitml.safepath import check_relpath
+from gitml.safepath import check_name
 
 
 @dataclass
@@ -70,7 +70,7 @@ def walk_tree(top: Path, display: str, cache_root: Path | None = None) -> WalkRe
                     "replace it with the file it points to, or move it out of the folder",
                 )
             try:
-                check_relpath(rel, what=f"name {display}/{rel}")
+                check_name(entry.name, what=f"name {display}/{rel!r}")
             except UnsafePathError as exc:
                 raise InputError(exc.message, "rename the file") from None
             if entry.is_dir(follow_symlinks=False):
