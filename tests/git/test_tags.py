@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -85,12 +84,10 @@ def test_two_thousand_tags_list_fast_in_one_process(
     git("fast-import", "--quiet", input=stream.encode())
     with GitRepo.discover(repo_path) as r:
         git_calls.reset()
-        start = time.perf_counter()
         tags = list_tags(r)
-        elapsed = time.perf_counter() - start
         assert len(tags) == 2000 and all(t.annotated for t in tags)
+        # One git process for all tags (speed is measured by make bench, not asserted).
         assert git_calls.commands()[0].startswith("for-each-ref") and len(git_calls.commands()) == 1
-    assert elapsed < 1.0, f"listing 2,000 tags took {elapsed:.3f} s"
 
 
 def test_create_refuses_existing_and_invalid(repo_path: Path, repo: GitRepo) -> None:
