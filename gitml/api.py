@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitml.errors import RemoteError, UsageError
+from gitml.errors import UsageError
 from gitml.progress import Callback, Reporter
 
 # Only what a signature names is imported here, and only for type checkers:
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from gitml.hookflow.pre_commit import PreCommitOutcome
     from gitml.hookflow.sync import SyncOutcome
     from gitml.meta.history import LogRow
-    from gitml.remotes.maintenance import FsckResult, GcResult
-    from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.add import AddResult
     from gitml.workspace.checkout import CheckoutResult, Target
     from gitml.workspace.diff import DiffResult
@@ -333,215 +331,6 @@ def sync_after(
         return sync_changed(ctx, old, new)
 
 
-# -- remotes and team workflow ----------------------------------------------------------
-
-
-def remote_add(
-    name: str,
-    url: str,
-    *,
-    endpoint_url: str | None = None,
-    default: bool = False,
-    cwd: Path | None = None,
-) -> None:
-    """Record a data remote in the tracked config (secrets belong in config.local.toml)."""
-    from gitml.config import read_raw, write_raw
-    from gitml.remotes.url import parse_url
-
-    with session(cwd, None, write=True) as ctx:
-        parse_url(url, base=ctx.root)  # refuse bad URLs before recording them
-        data = read_raw(ctx.root)
-        body: dict[str, str] = {"url": url}
-        if endpoint_url:
-            body["endpoint_url"] = endpoint_url
-        data.setdefault("remote", {})[name] = body
-        if default or not ctx.config.default_remote:
-            data.setdefault("core", {})["remote"] = name
-        write_raw(ctx.root, data)
-        ctx.git.add([".gitml/config.toml"])
-
-
-def remote_remove(name: str, *, cwd: Path | None = None) -> None:
-    from gitml.config import read_raw, write_raw
-
-    with session(cwd, None, write=True) as ctx:
-        data = read_raw(ctx.root)
-        if name not in data.get("remote", {}):
-            raise UsageError(f"no data remote named {name!r}", "gitml remote list")
-        del data["remote"][name]
-        if data.get("core", {}).get("remote") == name:
-            del data["core"]["remote"]
-        write_raw(ctx.root, data)
-        ctx.git.add([".gitml/config.toml"])
-
-
-def remote_list(*, cwd: Path | None = None) -> list[dict[str, Any]]:
-    from gitml.remotes.url import parse_url
-
-    with session(cwd, None, write=False) as ctx:
-        return [
-            {
-                "name": r.name,
-                "url": parse_url(r.url, base=ctx.root).display(),
-                "default": r.name == ctx.config.default_remote,
-            }
-            for r in ctx.config.remotes.values()
-        ]
-
-
-def push(
-    targets: list[str] | None = None,
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    all_commits: bool = False,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> SyncResult:
-    """Upload the objects the pointers need (verified), then tags and notes with git."""
-    from gitml.remotes.workflow import push as do_push
-    from gitml.remotes.workflow import push_git_side
-
-    with session(cwd, callback, write=True) as ctx:
-        result = do_push(
-            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
-        )
-        result.git = push_git_side(ctx, result.remote)
-        return result
-
-
-def fetch(
-    targets: list[str] | None = None,
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    all_commits: bool = False,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> SyncResult:
-    """Download (verified) the objects the pointers need; fetch tags and notes."""
-    from gitml.remotes.workflow import fetch as do_fetch
-    from gitml.remotes.workflow import fetch_git_side
-
-    with session(cwd, callback, write=True) as ctx:
-        name = remote or ctx.config.default_remote or ""
-        git_side = fetch_git_side(ctx, name) if name else []
-        result = do_fetch(
-            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
-        )
-        result.git = git_side
-        return result
-
-
-def pull(
-    targets: list[str] | None = None,
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    all_commits: bool = False,
-    force: bool = False,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> tuple[SyncResult, CheckoutResult]:
-    """fetch, then checkout: a fresh clone plus ``gitml pull`` has all its data."""
-    result = fetch(
-        targets, remote=remote, jobs=jobs, all_commits=all_commits, cwd=cwd, callback=callback
-    )
-    return result, checkout(targets, force=force, cwd=cwd, callback=callback)
-
-
-def remote_status(
-    targets: list[str] | None = None,
-    *,
-    remote: str | None = None,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> RemoteStatus:
-    """What is not yet pushed, and what is on the remote but not yet fetched."""
-    from gitml.remotes.workflow import remote_status as do_remote_status
-
-    with session(cwd, callback, write=False) as ctx:
-        return do_remote_status(ctx, targets or [], remote=remote, jobs=ctx.config.jobs)
-
-
-def fsck(
-    *,
-    remote: bool = False,
-    remote_name: str | None = None,
-    verify: bool = False,
-    all_commits: bool = False,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> FsckResult:
-    """Re-hash every cache object (corrupt ones are quarantined and named); with
-    ``remote``, check the remote has every needed object (``verify``: its bytes)."""
-    from gitml.remotes.maintenance import fsck as do_fsck
-    from gitml.remotes.maintenance import fsck_remote
-
-    with session(cwd, callback, write=True) as ctx:
-        if remote:
-            return fsck_remote(ctx, remote=remote_name, verify=verify, all_commits=all_commits)
-        return do_fsck(ctx)
-
-
-def gc(
-    *,
-    all_commits: bool = False,
-    dry_run: bool = False,
-    remote: bool = False,
-    remote_name: str | None = None,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> GcResult:
-    """Remove objects that no kept revision needs: from the cache (objects newer
-    than the grace period survive), or with ``remote`` from the data remote."""
-    from gitml.remotes.maintenance import gc as do_gc
-    from gitml.remotes.maintenance import gc_remote
-
-    with session(cwd, callback, write=True) as ctx:
-        if remote:
-            return gc_remote(ctx, remote=remote_name, all_commits=all_commits, dry_run=dry_run)
-        return do_gc(ctx, all_commits=all_commits, dry_run=dry_run)
-
-
-def push_for_hook(
-    git_remote: str, lines: list[str], *, cwd: Path | None = None, callback: Callback | None = None
-) -> str:
-    """pre-push: upload the objects the pushed commits' pointers need. Returns a
-    message; raises (blocking the push) when a configured remote cannot take them."""
-    from gitml.git.index import blobs_in_history
-    from gitml.remotes.workflow import expand, remote_for
-    from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer
-
-    with session(cwd, callback, write=True) as ctx:
-        if not ctx.config.remotes:
-            return "no gitml data remote configured: data stays local (gitml remote add NAME URL)"
-        shas = [
-            ln.split()[1] for ln in lines if len(ln.split()) == 4 and set(ln.split()[1]) != {"0"}
-        ]
-        if not shas:
-            return ""
-        blobs = blobs_in_history(
-            ctx.git, POINTER_SUFFIX, [*shas, "--not", f"--remotes={git_remote}"]
-        )
-        data = ctx.git.read_blobs(blobs)
-        pointers = {f"{n}@{s[:8]}": parse_pointer(data[s], source=n) for s, n in blobs.items()}
-        needed, _missing = expand(ctx, pointers)
-        rem = remote_for(ctx, None)
-        try:
-            result = rem.upload(
-                ctx.store, sorted(needed), jobs=ctx.config.jobs, reporter=ctx.reporter
-            )
-        finally:
-            rem.close()
-        if result.failed:
-            raise RemoteError(
-                f"{len(result.failed)} data objects could not be pushed",
-                "gitml fsck; or push with --no-verify to skip data",
-            )
-        return f"pushed {len(result.transferred)} data objects" if result.transferred else ""
-
-
 # -- registry, pipelines and DVC interop: typed APIs that live beside their domains --
 # Re-exported lazily (PEP 562) so importing gitml.api does not import them all.
 
@@ -553,6 +342,11 @@ _LAZY = {
     ),
     **dict.fromkeys(["dag", "monitor", "pipeline", "repro"], "gitml.pipelines.api"),
     "import_dvc": "gitml.interop.api",
+    **dict.fromkeys(
+        ["remote_add", "remote_remove", "remote_list", "push", "fetch", "pull",
+         "remote_status", "fsck", "gc", "push_for_hook"],
+        "gitml.remotes.api",
+    ),
     "AddResult": "gitml.workspace.add",
     "CheckoutResult": "gitml.workspace.checkout",
     "DiffResult": "gitml.workspace.diff",
@@ -575,6 +369,16 @@ if TYPE_CHECKING:
     from gitml.registry.api import models as models
     from gitml.registry.api import promote as promote
     from gitml.registry.api import register as register
+    from gitml.remotes.api import fetch as fetch
+    from gitml.remotes.api import fsck as fsck
+    from gitml.remotes.api import gc as gc
+    from gitml.remotes.api import pull as pull
+    from gitml.remotes.api import push as push
+    from gitml.remotes.api import push_for_hook as push_for_hook
+    from gitml.remotes.api import remote_add as remote_add
+    from gitml.remotes.api import remote_list as remote_list
+    from gitml.remotes.api import remote_remove as remote_remove
+    from gitml.remotes.api import remote_status as remote_status
 else:
 
     def __getattr__(name: str) -> Any:
