@@ -42,8 +42,8 @@ def _global(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    settings.quiet = quiet
-    settings.verbose = verbose
+    settings.quiet = quiet or settings.quiet
+    settings.verbose = verbose or settings.verbose
     settings.traceback = traceback or settings.traceback
 
 
@@ -70,14 +70,36 @@ def _register() -> None:
         module.register(app)
 
 
+_GLOBAL_FLAGS = {"--traceback": "traceback", "-q": "quiet", "--quiet": "quiet",
+                 "-v": "verbose", "--verbose": "verbose"}  # fmt: skip
+
+
+def _hoist_global_flags(args: list[str]) -> list[str]:
+    """Accept the global flags anywhere before ``--`` (``gitml add -q data``), as
+    users type them, not only before the command name."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        name = _GLOBAL_FLAGS.get(arg)
+        if name is None:
+            out.append(arg)
+        else:
+            setattr(settings, name, True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every error into one line and an exit code."""
-    import click
+    from typer import Abort, Exit
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    # --traceback is accepted anywhere on the line, not only before the command.
-    settings.traceback = "--traceback" in args
-    args = [a for a in args if a != "--traceback"]
+    try:  # recent typer vendors click; older versions use the click package
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click.exceptions import ClickException  # type: ignore[assignment]
+
+    settings.quiet = settings.verbose = settings.traceback = False  # main() may run again
+    args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     _register()
     try:
         rc = app(args=args, prog_name="gitml", standalone_mode=False)
@@ -90,14 +112,14 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             sys.stderr.write(f"hint: {exc.hint}\n")
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except Abort:
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)

@@ -197,3 +197,10 @@ def test_modified_file_stays_modified_on_later_status(repo: Path, cli: Cli) -> N
         "data/new.csv": "added",
         "data/empty.txt": "deleted",
     }
+
+
+def test_global_flags_anywhere_and_usage_errors_exit_2(repo: Path, cli: Cli) -> None:
+    make_dataset(repo)
+    assert cli("add", "data", "-q").out == ""
+    result = cli("add", "--no-such-flag", expect=2)
+    assert "No such option" in result.err and "Traceback" not in result.err
