@@ -16,8 +16,8 @@ from gitml.guards.runner import affected_guards
 from gitml.hookflow.guarding import run_for_commit
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer, tracked_name
-from gitml.workspace.scan import scan
-from gitml.workspace.status import _hash_for_status, workspace_oid
+from gitml.workspace.scan import observe
+from gitml.workspace.status import workspace_oid
 
 PENDING = "pending-commit.json"
 
@@ -52,8 +52,7 @@ def check_staged_pointers(ctx: RepoContext, pointer_paths: list[str]) -> list[st
         if not ctx.store.has(pointer.oid):
             problems.append(f"{tracked}: its data is not in the cache (run: gitml add {tracked})")
             continue
-        result = scan(ctx, tracked, _hash_for_status)
-        ctx.index.put_many(result.refreshed_rows())
+        result = observe(ctx, tracked)
         if not result.exists:
             continue  # data removed from the workspace: the pointer still names cached data
         if workspace_oid(result) != pointer.oid:

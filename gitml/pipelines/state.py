@@ -9,7 +9,6 @@ so it diffs well and a crash leaves the old or the new file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from gitml.errors import ConfigError, PipelineError
 from gitml.guards.projectfile import ProjectFile
 from gitml.pipelines.spec import Stage
 from gitml.store.durable import write_file_atomic
-from gitml.store.hashing import hash_bytes, hash_file
-from gitml.workspace.scan import scan
+from gitml.store.hashing import hash_bytes
+from gitml.workspace.scan import observe
 from gitml.workspace.status import workspace_oid
 
 LOCK_FILE = "gitml.lock"
@@ -30,16 +29,11 @@ def canonical(value: Any) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _hash_for_scan(path: Path, _st: os.stat_result) -> tuple[str, int]:
-    return hash_file(path)
-
-
 def path_oid(ctx: RepoContext, rel: str) -> str | None:
     """The oid ``rel`` (file or folder) would get if added now; None if absent."""
-    result = scan(ctx, rel, _hash_for_scan)
+    result = observe(ctx, rel)
     if not result.exists:
         return None
-    ctx.index.put_many(result.refreshed_rows())  # never rows of unadded content
     return workspace_oid(result)
 
 

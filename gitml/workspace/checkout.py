@@ -25,8 +25,7 @@ from gitml.store.durable import write_file_atomic
 from gitml.store.stat_index import StatRow
 from gitml.workspace.compare import Sized, load_entries
 from gitml.workspace.pointer import Pointer, pointer_name
-from gitml.workspace.scan import scan
-from gitml.workspace.status import _hash_for_status
+from gitml.workspace.scan import observe
 
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 JOURNAL = "checkout.journal"
@@ -80,7 +79,7 @@ def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
             f"not in the cache: {', '.join(missing[:5])}{more} (needed by {pointer_name(tracked)})",
             "gitml pull",
         )
-    current = scan(ctx, tracked, _hash_for_status)
+    current = observe(ctx, tracked)
     result = _Plan(target)
     have = current.files if current.exists and current.is_dir == (pointer.kind == "dir") else {}
     if current.exists and current.is_dir != (pointer.kind == "dir"):

@@ -9,8 +9,7 @@ from gitml.context import RepoContext
 from gitml.errors import ObjectMissingError
 from gitml.workspace.compare import FileChange, Sized, compare, load_entries
 from gitml.workspace.revisions import pointers_at
-from gitml.workspace.scan import scan
-from gitml.workspace.status import _hash_for_status
+from gitml.workspace.scan import observe
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +29,7 @@ class DiffResult:
 
 
 def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
-    result = scan(ctx, tracked, _hash_for_status)
-    ctx.index.put_many(result.refreshed_rows())
+    result = observe(ctx, tracked)
     if not result.exists:
         return None
     return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}

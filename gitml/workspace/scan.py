@@ -146,3 +146,19 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
     result.gone = [key for key in known if key not in current]
     result.all_fresh = fresh_count == len(files) == len(known)
     return result
+
+
+def _hash_only(path: Path, _st: os.stat_result) -> tuple[str, int]:
+    from gitml.store.hashing import hash_file
+
+    return hash_file(path)
+
+
+def observe(ctx: RepoContext, tracked: str) -> TreeScan:
+    """Scan for a command that only looks (status, diff, hooks, pipelines):
+    changed files are hashed, nothing is stored, and only rows of re-read but
+    unchanged files are recorded, so the stat index keeps describing the tree
+    gitml last wrote or added."""
+    result = scan(ctx, tracked, _hash_only)
+    ctx.index.put_many(result.refreshed_rows())
+    return result

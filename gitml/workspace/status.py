@@ -6,17 +6,16 @@ whose every file matches, not even the manifest is loaded.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Literal
 
 from gitml.context import RepoContext
 from gitml.errors import ObjectMissingError
-from gitml.store.hashing import hash_bytes, hash_file
+from gitml.store.hashing import hash_bytes
 from gitml.store.manifest import Entry, encode_manifest
 from gitml.workspace.compare import FileChange, Sized, compare, load_entries
 from gitml.workspace.pointer import Pointer
-from gitml.workspace.scan import TreeScan, scan
+from gitml.workspace.scan import TreeScan, observe
 from gitml.workspace.tracked import read_pointer
 
 State = Literal["clean", "modified", "stale", "missing", "not-in-cache"]
@@ -31,10 +30,6 @@ class PathStatus:
     message: str = ""
 
 
-def _hash_for_status(path: os.PathLike[str], _st: os.stat_result) -> tuple[str, int]:
-    return hash_file(path)  # type: ignore[arg-type]
-
-
 def workspace_oid(result: TreeScan) -> str:
     """The oid the workspace version would get if added now."""
     if not result.is_dir:
@@ -45,8 +40,7 @@ def workspace_oid(result: TreeScan) -> str:
 
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
     pointer: Pointer = read_pointer(ctx, tracked)
-    result = scan(ctx, tracked, _hash_for_status)
-    ctx.index.put_many(result.refreshed_rows())  # touched but unchanged: not read again
+    result = observe(ctx, tracked)
     last = ctx.index.get_state(tracked)
     if not result.exists:
         if not ctx.store.has(pointer.oid):
