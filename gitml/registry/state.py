@@ -11,8 +11,10 @@ Ordering of an artifact's events (what "latest" means):
   GTO orders by tagger date instead; for tags gitml writes both orders agree.
 * Events without a counter (registrations, deregistrations, deprecations, GTO
   ``--simple`` stage tags) are placed after every counted event dated strictly
-  earlier, then by date, then by tag name. "Strictly" keeps a registration made in
-  the same second as its first stage assignment before that assignment.
+  earlier, then by date, then registrations < other events < deprecations (tag
+  dates have one-second resolution and scripts write several tags per second),
+  then by tag name. "Strictly" keeps a registration made in the same second as
+  its first stage assignment before that assignment.
 
 Stages follow GTO: an assignment does not remove the stage from other versions.
 Each version's latest event in a stage decides whether it is in that stage;
@@ -57,7 +59,7 @@ from gitml.registry.record import EventRecord, Record, RegistrationRecord, parse
 from gitml.registry.semver import SemVer
 
 _SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_OrderKey = tuple[int, int, int, str]
+_OrderKey = tuple[int, int, int, int, str]
 
 
 def _record_for(event: TagEvent, tag: TagLike, warn: list[RegistryWarning]) -> Record | None:
@@ -99,7 +101,7 @@ def _order_keys(events: list[Event]) -> list[_OrderKey]:
     keys: list[_OrderKey] = []
     for e in events:
         if e.event.counter is not None:
-            keys.append((e.event.counter, 0, e.date, e.tag))
+            keys.append((e.event.counter, 0, e.date, 0, e.tag))
         else:
             # Tag dates have one-second resolution. A registration in the same
             # second as a counted event goes before it (assignments refer to
@@ -109,8 +111,18 @@ def _order_keys(events: list[Event]) -> list[_OrderKey]:
                 i = bisect.bisect_right(dates, e.date)
             else:
                 i = bisect.bisect_left(dates, e.date)
-            keys.append((prefix_max[i - 1] if i else 0, 1, e.date, e.tag))
+            keys.append((prefix_max[i - 1] if i else 0, 1, e.date, _same_second_rank(e), e.tag))
     return keys
+
+
+def _same_second_rank(e: Event) -> int:
+    # Uncounted events of one second keep their causal order, not the tag names'
+    # (``churn@deprecated`` sorts before ``churn@v1.0.0!``): a version is registered
+    # before it is deregistered, and deprecating the artifact retires everything
+    # written before it in that second.
+    if isinstance(e.event, Registration):
+        return 0
+    return 2 if isinstance(e.event, Deprecation) else 1
 
 
 def fold_tags(tags: Iterable[TagLike]) -> RegistryState:

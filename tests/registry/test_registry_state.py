@@ -340,3 +340,15 @@ def test_fold_never_crashes_and_is_consistent(tags: list[RawTag]) -> None:
                 resolve(s, ref)
             except RegistryError:
                 pass
+
+
+def test_same_second_deregister_then_deprecate(timeline: Timeline) -> None:
+    # `deprecate churn@v1` then `deprecate churn` within one second (CI saw this):
+    # the tag names sort the other way round, the artifact must still be deprecated.
+    register(timeline, 1)
+    register(timeline, 2)
+    s = timeline.apply(plan_deregister(timeline.state(), "churn@v1.0.0"), date=1_900_000_000)
+    s = timeline.apply(plan_deprecate(s, "churn"), date=1_900_000_000)
+    art = s.artifacts["churn"]
+    assert [e.tag for e in art.history][-2:] == ["churn@v1.0.0!", "churn@deprecated"]
+    assert art.deprecated
