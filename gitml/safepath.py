@@ -10,6 +10,7 @@ parent directory (git-lfs CVE-2025-26625, DVC #11101).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from gitml.errors import UnsafePathError
 _FORBIDDEN_CHARS = ("\x00", "\n", "\r", "\\")
 _RESERVED = (".git", ".gitml")
 MAX_COMPONENT_BYTES = 255
+# One search finds every character check_name refuses: the forbidden ones, the
+# separator, and lone surrogates (os.scandir's spelling of bytes that are not UTF-8).
+_BAD_NAME_CHAR = re.compile(r"[\x00\n\r\\/\ud800-\udfff]")
 
 
 def _is_reserved(part: str) -> bool:
@@ -65,7 +69,19 @@ def check_relpath(path: str, *, what: str = "path") -> str:
 def check_name(name: str, *, what: str) -> str:
     """One path component: the per-part rules of :func:`check_relpath`, for
     walkers that validate a tree one directory entry at a time (O(1) per file
-    instead of re-checking every parent)."""
+    instead of re-checking every parent). Runs once per file of every walk, so
+    the common case is one regex search and two comparisons."""
+    if _BAD_NAME_CHAR.search(name) is None and name not in ("", ".", ".."):
+        # 63 characters are at most 252 UTF-8 bytes: only longer names need encoding.
+        if len(name) > 63 and len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            raise UnsafePathError(f"{what} has a part longer than 255 bytes")
+        if name[0] in ".gG" and _is_reserved(name):
+            raise UnsafePathError(f"{what} points into .git or .gitml")
+        return name
+    return _refuse_name(name, what)
+
+
+def _refuse_name(name: str, what: str) -> str:
     if name in ("", ".", "..") or "/" in name:
         raise UnsafePathError(f"{what} has an empty, '.' or '..' part")
     for ch in _FORBIDDEN_CHARS:
@@ -74,15 +90,7 @@ def check_name(name: str, *, what: str) -> str:
                 f"{what} contains a forbidden character {ch!r}",
                 "gitml refuses backslashes, NUL, CR and LF in tracked names",
             )
-    try:
-        size = len(name.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise UnsafePathError(f"{what} is not valid UTF-8", "rename the file") from None
-    if size > MAX_COMPONENT_BYTES:
-        raise UnsafePathError(f"{what} has a part longer than 255 bytes")
-    if name[0] in ".gG" and _is_reserved(name):
-        raise UnsafePathError(f"{what} points into .git or .gitml")
-    return name
+    raise UnsafePathError(f"{what} is not valid UTF-8", "rename the file")
 
 
 def safe_parent(root: Path, relpath: str, *, create: bool = True) -> Path:

@@ -30,6 +30,9 @@ from pathlib import Path
 from gitml.errors import GitmlError
 
 RACY_NS = 1_000_000_000
+# (relpath, ino, size, mtime_ns, recorded_ns): a row as SQLite returns it
+# (slicing off the path would cost a tuple per row).
+RowTuple = tuple[str, int, int, int, int]
 BUSY_TIMEOUT_S = 30.0
 SCHEMA_VERSION = 1
 _SCHEMA = (
@@ -107,6 +110,28 @@ class StatIndex:
         except sqlite3.DatabaseError as exc:
             raise _error(self.path, exc) from None
         return {r[0]: StatRow(*r) for r in rows}
+
+    def rows_under(self, tracked: str) -> dict[str, RowTuple]:
+        """Stat rows of ``tracked`` and everything under it, keyed by the path
+        relative to ``tracked`` ("" for the tracked path itself), as the plain
+        tuples SQLite returns, without the oids (see :meth:`oids_under`): the scan
+        of a 100,000-file folder compares them in a tight loop, and a dataclass
+        or an oid string per row cost more than the whole walk's comparison."""
+        return {r[0]: r for r in self._under(tracked, "ino, size, mtime_ns, recorded_ns")}
+
+    def oids_under(self, tracked: str) -> dict[str, str]:
+        """The recorded oids of ``tracked`` and everything under it, keyed as
+        :meth:`rows_under` keys them."""
+        return dict(self._under(tracked, "oid"))
+
+    def _under(self, tracked: str, columns: str) -> sqlite3.Cursor:
+        where, params = _where(tracked)
+        start = len(tracked.rstrip("/")) + 2 if tracked.strip("/") else 1
+        sql = f"SELECT substr(path, ?), {columns} FROM stat WHERE {where}"
+        try:
+            return self._db.execute(sql, (start, *params))
+        except sqlite3.DatabaseError as exc:
+            raise _error(self.path, exc) from None
 
     @staticmethod
     def fresh_oid(path: str, st: os.stat_result, row: StatRow | None) -> str | None:

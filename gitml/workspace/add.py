@@ -23,6 +23,8 @@ from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, format_pointer, poi
 from gitml.workspace.scan import TreeScan, scan
 from gitml.workspace.tracked import owning_tracked, tracked_paths
 
+LIST_CACHE_FROM = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class Added:
@@ -86,17 +88,28 @@ def add_one(
     if not result.exists:
         raise InputError(f"{tracked} does not exist")
     # Files known from the stat index must still have their object (it may
-    # have been garbage-collected or quarantined since).
+    # have been garbage-collected or quarantined since). Files read just now
+    # were stored by this batch.
     top = ctx.root / tracked
-    for rel, state in result.files.items():
-        if not store.has(state.oid):
-            oid, _ = batch.add_file(top / rel if rel else top, link=link)
-            if oid != state.oid:
-                raise InputError(
-                    f"{tracked}/{rel} changed while being added", "run gitml add again"
-                )
+    fresh = [(rel, st.oid) for rel, st in result.files.items() if rel not in result.read]
+    present = _present(ctx, [oid for _, oid in fresh])
+    for rel, oid_was in fresh:
+        if oid_was in present or store.has(oid_was):
+            continue
+        oid, _ = batch.add_file(top / rel if rel else top, link=link)
+        if oid != oid_was:
+            raise InputError(f"{tracked}/{rel} changed while being added", "run gitml add again")
     entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
     return result, entries
+
+
+def _present(ctx: RepoContext, oids: list[str]) -> set[str]:
+    """The oids of ``oids`` known to be in the cache. Past a few thousand, one
+    listing of the cache's folders is cheaper than a stat per object; below,
+    the caller's ``store.has`` per oid is."""
+    if len(oids) < LIST_CACHE_FROM:
+        return set()
+    return set(oids).intersection(ctx.store.iter_oids())
 
 
 def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> AddResult:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import InputError
-from gitml.store.stat_index import StatRow
+from gitml.store.stat_index import RACY_NS, RowTuple, StatRow
 from gitml.workspace.walk import cache_link_oid, walk_tree
 
 # (absolute path, lstat) → (oid, size); hash_file for status, Batch.add_file for add.
@@ -31,30 +31,54 @@ class FileState:
 
 @dataclass
 class TreeScan:
-    """The workspace state of one tracked path."""
+    """The workspace state of one tracked path.
+
+    ``files`` (every file's oid, size and mode) is built on first use: a clean
+    ``status`` of a big folder only needs to know that nothing changed, and a
+    state object per file cost more than the walk's comparison itself.
+    """
 
     exists: bool
     is_dir: bool
-    files: dict[str, FileState] = field(default_factory=dict)  # "" for a tracked file
     rows: list[StatRow] = field(default_factory=list)  # stat rows to record
     gone: list[str] = field(default_factory=list)  # index keys whose file no longer exists
     prior: dict[str, StatRow | None] = field(default_factory=dict)  # hashed rel → its old row
+    refreshed: list[StatRow] = field(default_factory=list)  # re-read, content unchanged
+    hashed: int = 0  # files that had to be read
+    skipped: list[str] = field(default_factory=list)
+    all_fresh: bool = False  # every file matched the index and no file came or went
+    # What `files` is built from; released once it is.
+    stats: dict[str, os.stat_result] = field(default_factory=dict)
+    known: dict[str, RowTuple] = field(default_factory=dict)
+    linked: dict[str, str] = field(default_factory=dict)
+    recorded_oids: Callable[[], dict[str, str]] = dict  # rel → oid the index recorded
+    read: dict[str, FileState] = field(default_factory=dict)  # rel → state of files read
+    _files: dict[str, FileState] | None = None
+
+    @property
+    def files(self) -> dict[str, FileState]:
+        """rel → state for every file ("" for a tracked file)."""
+        if self._files is None:
+            read, linked = self.read, self.linked
+            oids = self.recorded_oids() if len(read) < len(self.stats) else {}
+            out: dict[str, FileState] = {}
+            for rel, st in self.stats.items():
+                state = read.get(rel)
+                if state is None:
+                    if linked and rel in linked:
+                        state = FileState(linked[rel], st.st_size, False)
+                    else:
+                        state = FileState(oids[rel], st.st_size, bool(st.st_mode & 0o111))
+                out[rel] = state
+            self._files = out
+            self.stats, self.known = {}, {}
+        return self._files
 
     def refreshed_rows(self) -> list[StatRow]:
         """Rows of re-read files whose content did not change. Read-only commands
         record only these: the index must keep describing the tree gitml last
         wrote or added (its per-path state), or a modified file would look clean."""
-        out = []
-        for row in self.rows:
-            rel = row.path.partition("/")[2] if self.is_dir else ""
-            old = self.prior.get(rel)
-            if old is not None and old.oid == row.oid:
-                out.append(row)
-        return out
-
-    hashed: int = 0  # files that had to be read
-    skipped: list[str] = field(default_factory=list)
-    all_fresh: bool = False  # every file matched the index and no file came or went
+        return self.refreshed
 
 
 def _check_in_place_edit(ctx: RepoContext, path: str, oid: str, st: os.stat_result) -> None:
@@ -91,61 +115,100 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
             raise InputError(f"{tracked} is a symlink", "gitml tracks files and folders, not links")
         linked[""] = oid
         st_top = os.stat(top)
+    known = ctx.index.rows_under(tracked)
     if stat.S_ISDIR(st_top.st_mode) and not linked:
-        walked = walk_tree(top, tracked, cache_root)
-        files = walked.files
-        linked = walked.linked
-        skipped = walked.skipped
-        known = ctx.index.lookup_prefix(tracked)
-        is_dir = True
+        walked = walk_tree(top, tracked, cache_root, known)
+        files, linked, skipped, is_dir = walked.files, walked.linked, walked.skipped, True
     elif stat.S_ISREG(st_top.st_mode):
-        files = {"": st_top}
-        skipped = []
-        known = ctx.index.lookup_prefix(tracked)
-        is_dir = False
+        files, skipped, is_dir = {"": st_top}, [], False
     else:
         raise InputError(
             f"{tracked} is not a regular file or folder", "gitml skips FIFOs and devices"
         )
-    result = TreeScan(exists=True, is_dir=is_dir, skipped=skipped)
+    result = TreeScan(
+        exists=True,
+        is_dir=is_dir,
+        skipped=skipped,
+        stats=files,
+        known=known,
+        linked=linked,
+        recorded_oids=lambda: ctx.index.oids_under(tracked),
+    )
+    changed: list[str] = []
     fresh_count = 0
+    # The hot loop of status and add: one dict lookup and four comparisons per
+    # file, no calls, no objects. A row is trusted only if the file's mtime is
+    # more than RACY_NS older than the moment the row was recorded (racy git).
+    for rel, st in files.items():
+        row = known.get(rel)
+        if row is not None:
+            mtime = st.st_mtime_ns
+            if (
+                row[1] == st.st_ino
+                and row[2] == st.st_size
+                and row[3] == mtime
+                and mtime < row[4] - RACY_NS
+                and not (linked and rel in linked)
+            ):
+                fresh_count += 1
+                continue
+        if linked and rel in linked:  # symlink mode: the workspace file is the cache object
+            fresh_count += 1
+            continue
+        changed.append(rel)
+    _hash_changed(ctx, tracked, top, changed, hasher, result, task)
+    gone = known.keys() - files.keys()
+    result.gone = sorted(_row_key(tracked, rel) for rel in gone)
+    result.all_fresh = fresh_count == len(files) == len(known)
+    return result
+
+
+def _hash_changed(
+    ctx: RepoContext,
+    tracked: str,
+    top: Path,
+    changed: list[str],
+    hasher: Hasher,
+    result: TreeScan,
+    task: str,
+) -> None:
+    """Read the files the stat index could not vouch for, in path order."""
     reporter = ctx.reporter
     hardlink = ctx.config.link == "hardlink"
     pending_bytes = 0
-    for rel in sorted(files):
+    files, known = result.stats, result.known
+    with_rows = sum(1 for rel in changed if rel in known)
+    # The old oids of re-read files: one query each for a few, one for all if many.
+    all_oids = result.recorded_oids() if with_rows > 64 else None
+    for rel in sorted(changed):
         st = files[rel]
         key = _row_key(tracked, rel)
-        row = known.get(key)
-        executable = bool(st.st_mode & 0o111)
-        if rel in linked:  # symlink mode: the workspace file is the cache object
-            result.files[rel] = FileState(linked[rel], st.st_size, False)
-            fresh_count += 1
-            continue
-        oid = ctx.index.fresh_oid(key, st, row)
-        if oid is not None:
-            fresh_count += 1
-            result.files[rel] = FileState(oid, st.st_size, executable)
-            continue
+        old = known.get(rel)
+        row = None
+        if old is not None:
+            if all_oids is not None:
+                oid_was = all_oids.get(rel, "")
+            else:
+                oid_was = ctx.index.oids_under(key).get("", "")
+            row = StatRow(key, old[1], old[2], old[3], oid_was, old[4])
         if row is not None and hardlink and row.ino == st.st_ino:
             _check_in_place_edit(ctx, key, row.oid, st)
-        oid, size = hasher(top / rel if rel else top, st)
+        path = top / rel if rel else top
+        oid, size = hasher(path, st)
         result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
-        result.files[rel] = FileState(oid, size, executable)
-        st_after = os.lstat(top / rel if rel else top)
-        result.rows.append(
-            StatRow(key, st_after.st_ino, st_after.st_size, st_after.st_mtime_ns, oid)
-        )
+        result.read[rel] = FileState(oid, size, bool(st.st_mode & 0o111))
+        st_after = os.lstat(path)
+        new_row = StatRow(key, st_after.st_ino, st_after.st_size, st_after.st_mtime_ns, oid)
+        result.rows.append(new_row)
+        if row is not None and row.oid == oid:
+            result.refreshed.append(new_row)
         if task and result.hashed % 256 == 0:
             reporter.advance(task, 256, pending_bytes)
             pending_bytes = 0
     if task:
         reporter.advance(task, result.hashed % 256, pending_bytes)
-    current = {_row_key(tracked, rel) for rel in files}
-    result.gone = [key for key in known if key not in current]
-    result.all_fresh = fresh_count == len(files) == len(known)
-    return result
 
 
 def _hash_only(path: Path, _st: os.stat_result) -> tuple[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,19 +41,32 @@ def cache_link_oid(path: str, cache_root: Path | None) -> str | None:
     return None
 
 
-def walk_tree(top: Path, display: str, cache_root: Path | None = None) -> WalkResult:
+def _check(name: str, display: str, rel: str) -> None:
+    try:
+        check_name(name, what=f"name {display}/{rel!r}")
+    except UnsafePathError as exc:
+        raise InputError(exc.message, "rename the file") from None
+
+
+def walk_tree(
+    top: Path, display: str, cache_root: Path | None = None, known: Container[str] = ()
+) -> WalkResult:
     """All regular files below ``top`` keyed by their '/'-joined relative path.
 
     Symlinks are refused with a clear error: following them could ingest data
     from outside the repository, and recording them is not supported yet.
-    ``display`` is the tracked path, used in messages.
+    ``display`` is the tracked path, used in messages. Names of files in
+    ``known`` (relative paths the stat index recorded, i.e. that gitml itself
+    validated earlier) are not checked again: that check was a quarter of a
+    no-change ``status``.
     """
     result = WalkResult()
     stack: list[tuple[str, str]] = [(os.fspath(top), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as it:
+                entries = list(it)
         except PermissionError:
             raise InputError(
                 f"cannot read folder {display}/{prefix}", "check its permissions"
@@ -69,13 +83,12 @@ def walk_tree(top: Path, display: str, cache_root: Path | None = None) -> WalkRe
                     f"{display}/{rel} is a symlink; gitml does not follow or store symlinks",
                     "replace it with the file it points to, or move it out of the folder",
                 )
-            try:
-                check_name(entry.name, what=f"name {display}/{rel!r}")
-            except UnsafePathError as exc:
-                raise InputError(exc.message, "rename the file") from None
             if entry.is_dir(follow_symlinks=False):
+                _check(entry.name, display, rel)
                 stack.append((entry.path, rel + "/"))
                 continue
+            if rel not in known:
+                _check(entry.name, display, rel)
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISREG(st.st_mode):
                 result.files[rel] = st
