@@ -81,7 +81,7 @@ def add_one(
     """Store every changed file of ``tracked``; return the scan and its manifest entries."""
     store = ctx.store
 
-    def store_file(path: Path, _st: os.stat_result) -> tuple[str, int]:
+    def store_file(path: str, _st: os.stat_result) -> tuple[str, int]:
         return batch.add_file(path, link=link)
 
     result = scan(ctx, tracked, store_file, task="add")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from gitml.store.stat_index import RACY_NS, RowTuple, StatRow
 from gitml.workspace.walk import cache_link_oid, walk_tree
 
 # (absolute path, lstat) → (oid, size); hash_file for status, Batch.add_file for add.
-Hasher = Callable[[Path, os.stat_result], tuple[str, int]]
+# Both raise InputError if the file changed between the lstat and the end of the read.
+Hasher = Callable[[str, os.stat_result], tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,9 @@ def _row_key(tracked: str, rel: str) -> str:
 
 def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> TreeScan:
     """Scan ``tracked`` (file or dir) in the workspace, hashing only changed files."""
+    # Rows of this scan count as recorded when it started, before any lstat: the
+    # racy-git rule must never trust a row more than the moment of its stat allows.
+    started_ns = time.time_ns()
     top = ctx.root / tracked
     try:
         st_top = os.lstat(top)
@@ -156,7 +161,7 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
             fresh_count += 1
             continue
         changed.append(rel)
-    _hash_changed(ctx, tracked, top, changed, hasher, result, task)
+    _hash_changed(ctx, tracked, top, changed, hasher, result, task, started_ns)
     gone = known.keys() - files.keys()
     result.gone = sorted(_row_key(tracked, rel) for rel in gone)
     result.all_fresh = fresh_count == len(files) == len(known)
@@ -171,12 +176,14 @@ def _hash_changed(
     hasher: Hasher,
     result: TreeScan,
     task: str,
+    started_ns: int,
 ) -> None:
     """Read the files the stat index could not vouch for, in path order."""
     reporter = ctx.reporter
     hardlink = ctx.config.link == "hardlink"
     pending_bytes = 0
     files, known = result.stats, result.known
+    top_str = os.fspath(top)
     with_rows = sum(1 for rel in changed if rel in known)
     # The old oids of re-read files: one query each for a few, one for all if many.
     all_oids = result.recorded_oids() if with_rows > 64 else None
@@ -193,14 +200,14 @@ def _hash_changed(
             row = StatRow(key, old[1], old[2], old[3], oid_was, old[4])
         if row is not None and hardlink and row.ino == st.st_ino:
             _check_in_place_edit(ctx, key, row.oid, st)
-        path = top / rel if rel else top
-        oid, size = hasher(path, st)
+        oid, size = hasher(f"{top_str}/{rel}" if rel else top_str, st)
         result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
         result.read[rel] = FileState(oid, size, bool(st.st_mode & 0o111))
-        st_after = os.lstat(path)
-        new_row = StatRow(key, st_after.st_ino, st_after.st_size, st_after.st_mtime_ns, oid)
+        # The hasher checked that the file did not change after this lstat, so the
+        # lstat describes the bytes hashed (no second lstat per file).
+        new_row = StatRow(key, st.st_ino, st.st_size, st.st_mtime_ns, oid, started_ns)
         result.rows.append(new_row)
         if row is not None and row.oid == oid:
             result.refreshed.append(new_row)
@@ -211,7 +218,7 @@ def _hash_changed(
         reporter.advance(task, result.hashed % 256, pending_bytes)
 
 
-def _hash_only(path: Path, _st: os.stat_result) -> tuple[str, int]:
+def _hash_only(path: str, _st: os.stat_result) -> tuple[str, int]:
     from gitml.store.hashing import hash_file
 
     return hash_file(path)
