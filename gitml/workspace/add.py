@@ -22,6 +22,7 @@ from gitml.workspace.ignore import add_ignore
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, format_pointer, pointer_name
 from gitml.workspace.scan import TreeScan, scan
 from gitml.workspace.tracked import owning_tracked, tracked_paths
+from gitml.workspace.walk import FileStat
 
 LIST_CACHE_FROM = 5000
 
@@ -81,7 +82,7 @@ def add_one(
     """Store every changed file of ``tracked``; return the scan and its manifest entries."""
     store = ctx.store
 
-    def store_file(path: str, _st: os.stat_result) -> tuple[str, int]:
+    def store_file(path: str, _st: FileStat) -> tuple[str, int]:
         return batch.add_file(path, link=link)
 
     result = scan(ctx, tracked, store_file, task="add")

@@ -17,11 +17,11 @@ from pathlib import Path
 from gitml.context import RepoContext
 from gitml.errors import InputError
 from gitml.store.stat_index import RACY_NS, RowTuple, StatRow
-from gitml.workspace.walk import cache_link_oid, walk_tree
+from gitml.workspace.walk import FileStat, cache_link_oid, file_stat, walk_tree
 
 # (absolute path, lstat) → (oid, size); hash_file for status, Batch.add_file for add.
 # Both raise InputError if the file changed between the lstat and the end of the read.
-Hasher = Callable[[str, os.stat_result], tuple[str, int]]
+Hasher = Callable[[str, FileStat], tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class TreeScan:
     skipped: list[str] = field(default_factory=list)
     all_fresh: bool = False  # every file matched the index and no file came or went
     # What `files` is built from; released once it is.
-    stats: dict[str, os.stat_result] = field(default_factory=dict)
+    stats: dict[str, FileStat] = field(default_factory=dict)
     known: dict[str, RowTuple] = field(default_factory=dict)
     linked: dict[str, str] = field(default_factory=dict)
     recorded_oids: Callable[[], dict[str, str]] = dict  # rel → oid the index recorded
@@ -68,9 +68,9 @@ class TreeScan:
                 state = read.get(rel)
                 if state is None:
                     if linked and rel in linked:
-                        state = FileState(linked[rel], st.st_size, False)
+                        state = FileState(linked[rel], st[1], False)
                     else:
-                        state = FileState(oids[rel], st.st_size, bool(st.st_mode & 0o111))
+                        state = FileState(oids[rel], st[1], bool(st[3] & 0o111))
                 out[rel] = state
             self._files = out
             self.stats, self.known = {}, {}
@@ -83,12 +83,12 @@ class TreeScan:
         return self.refreshed
 
 
-def _check_in_place_edit(ctx: RepoContext, path: str, oid: str, st: os.stat_result) -> None:
+def _check_in_place_edit(ctx: RepoContext, path: str, oid: str, st: FileStat) -> None:
     """In hardlink mode a workspace file *is* its cache object: an in-place
     edit changes both. Say so loudly instead of letting it pass silently (DVC
     deletes such an object); checkout and fsck quarantine it when they meet it."""
     try:
-        same = os.stat(ctx.store.object_path(oid)).st_ino == st.st_ino
+        same = os.stat(ctx.store.object_path(oid)).st_ino == st[0]
     except FileNotFoundError:
         return
     if same:
@@ -125,7 +125,7 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         walked = walk_tree(top, tracked, cache_root, known)
         files, linked, skipped, is_dir = walked.files, walked.linked, walked.skipped, True
     elif stat.S_ISREG(st_top.st_mode):
-        files, skipped, is_dir = {"": st_top}, [], False
+        files, skipped, is_dir = {"": file_stat(st_top)}, [], False
     else:
         raise InputError(
             f"{tracked} is not a regular file or folder", "gitml skips FIFOs and devices"
@@ -147,10 +147,10 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
     for rel, st in files.items():
         row = known.get(rel)
         if row is not None:
-            mtime = st.st_mtime_ns
+            mtime = st[2]
             if (
-                row[1] == st.st_ino
-                and row[2] == st.st_size
+                row[1] == st[0]
+                and row[2] == st[1]
                 and row[3] == mtime
                 and mtime < row[4] - RACY_NS
                 and not (linked and rel in linked)
@@ -198,16 +198,16 @@ def _hash_changed(
             else:
                 oid_was = ctx.index.oids_under(key).get("", "")
             row = StatRow(key, old[1], old[2], old[3], oid_was, old[4])
-        if row is not None and hardlink and row.ino == st.st_ino:
+        if row is not None and hardlink and row.ino == st[0]:
             _check_in_place_edit(ctx, key, row.oid, st)
         oid, size = hasher(f"{top_str}/{rel}" if rel else top_str, st)
         result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
-        result.read[rel] = FileState(oid, size, bool(st.st_mode & 0o111))
+        result.read[rel] = FileState(oid, size, bool(st[3] & 0o111))
         # The hasher checked that the file did not change after this lstat, so the
         # lstat describes the bytes hashed (no second lstat per file).
-        new_row = StatRow(key, st.st_ino, st.st_size, st.st_mtime_ns, oid, started_ns)
+        new_row = StatRow(key, st[0], st[1], st[2], oid, started_ns)
         result.rows.append(new_row)
         if row is not None and row.oid == oid:
             result.refreshed.append(new_row)
@@ -218,7 +218,7 @@ def _hash_changed(
         reporter.advance(task, result.hashed % 256, pending_bytes)
 
 
-def _hash_only(path: str, _st: os.stat_result) -> tuple[str, int]:
+def _hash_only(path: str, _st: FileStat) -> tuple[str, int]:
     from gitml.store.hashing import hash_file
 
     return hash_file(path)
