@@ -33,7 +33,7 @@ from gitml.errors import (
 )
 from gitml.store import journal
 from gitml.store.batch import Batch
-from gitml.store.durable import tmp_name
+from gitml.store.durable import fsync_dir, tmp_name
 from gitml.store.fsutil import (
     LINK_FALLBACK,
     LINK_MODES,
@@ -116,17 +116,18 @@ class ObjectStore:
             self._batches.remove(batch)
 
     def ensure_layout(self) -> None:
-        """Create the 256 fan-out folders once, so writes never need a mkdir."""
+        """Create the cache and its ``tmp/`` folder once (fsyncing their parents).
+
+        The 256 fan-out folders are created by the writers when first needed
+        (256 mkdirs cost a small add ~0.5 s on a busy disk).
+        """
         if self._fanout_ready:
             return
         try:
-            os.makedirs(self.root, exist_ok=True)
-            present = set(os.listdir(self.root))
-            for name in FANOUT:
-                if name not in present:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(self.root / name)
-            os.makedirs(self.root / "tmp", exist_ok=True)
+            for path in (self.root, self.root / "tmp"):
+                if not os.path.isdir(path):
+                    os.makedirs(path, exist_ok=True)
+                    fsync_dir(path.parent)
         except OSError as exc:
             raise write_error(f"the cache folder {self.root}", exc) from None
         self._fanout_ready = True

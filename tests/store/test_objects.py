@@ -378,14 +378,18 @@ def test_damaged_existing_object_is_replaced(store: ObjectStore) -> None:
     assert len(os.listdir(store.root / "quarantine")) == 1
 
 
-def test_fanout_folder_removed_behind_our_back(store: ObjectStore) -> None:
+def test_fanout_folders_created_when_needed(store: ObjectStore) -> None:
+    one, two = hash_bytes(b"one"), hash_bytes(b"two")
     with store.batch() as batch:
         batch.add_bytes(b"one")
-    oid = hash_bytes(b"two")
-    os.rmdir(store.root / oid[:2]) if not os.listdir(store.root / oid[:2]) else None
+    assert [name for name in os.listdir(store.root) if len(name) == 2] == [one[:2]]
+    store.remove(one)
+    os.rmdir(store.root / one[:2])  # removed behind our back
     with store.batch() as batch:
+        batch.add_bytes(b"one")
         batch.add_bytes(b"two")
-    assert store.read_bytes(oid) == b"two"
+    assert store.read_bytes(one) == b"one"
+    assert store.read_bytes(two) == b"two"
 
 
 def test_strict_reflink_add(store: ObjectStore, make_file: MakeFile) -> None:
