@@ -7,7 +7,6 @@ needed anyway to consult the stat index, and nothing here reads file contents.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,27 +78,34 @@ def walk_tree(
             raise InputError(
                 f"cannot read folder {display}/{prefix}", "check its permissions"
             ) from None
+        files = result.files
         for entry in entries:
             rel = prefix + entry.name
-            if entry.is_symlink():
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # deleted since the listing: as if never there
+            mode = st.st_mode
+            # The file type from the lstat already made (S_IFMT >> 12: 8 regular,
+            # 4 folder, 10 symlink): no DirEntry method calls per file.
+            kind = mode >> 12
+            if kind == 8:
+                if rel not in known:
+                    _check(entry.name, display, rel)
+                files[rel] = (st.st_ino, st.st_size, st.st_mtime_ns, mode)
+            elif kind == 4:
+                _check(entry.name, display, rel)
+                stack.append((entry.path, rel + "/"))
+            elif kind == 10:
                 oid = cache_link_oid(entry.path, cache_root)
                 if oid is not None and os.path.isfile(entry.path):
-                    result.files[rel] = file_stat(os.stat(entry.path))
+                    files[rel] = file_stat(os.stat(entry.path))
                     result.linked[rel] = oid
                     continue
                 raise InputError(
                     f"{display}/{rel} is a symlink; gitml does not follow or store symlinks",
                     "replace it with the file it points to, or move it out of the folder",
                 )
-            if entry.is_dir(follow_symlinks=False):
-                _check(entry.name, display, rel)
-                stack.append((entry.path, rel + "/"))
-                continue
-            if rel not in known:
-                _check(entry.name, display, rel)
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode):
-                result.files[rel] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
             else:
                 result.skipped.append(f"{display}/{rel}")
     return result
