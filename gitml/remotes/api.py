@@ -169,21 +169,29 @@ def fsck(
 def gc(
     *,
     all_commits: bool = False,
+    workspace_only: bool = False,
     dry_run: bool = False,
     remote: bool = False,
     remote_name: str | None = None,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> GcResult:
-    """Remove objects that no kept revision needs: from the cache (objects newer
-    than the grace period survive), or with ``remote`` from the data remote."""
+    """Remove objects that no kept revision needs (see gitml.remotes.roots), from
+    the cache or with ``remote`` from the data remote; objects newer than the
+    grace period (1 h) survive either way."""
     from gitml.remotes.maintenance import gc as do_gc
     from gitml.remotes.maintenance import gc_remote
 
     with session(cwd, callback, write=True) as ctx:
         if remote:
-            return gc_remote(ctx, remote=remote_name, all_commits=all_commits, dry_run=dry_run)
-        return do_gc(ctx, all_commits=all_commits, dry_run=dry_run)
+            return gc_remote(
+                ctx,
+                remote=remote_name,
+                all_commits=all_commits,
+                workspace_only=workspace_only,
+                dry_run=dry_run,
+            )
+        return do_gc(ctx, all_commits=all_commits, workspace_only=workspace_only, dry_run=dry_run)
 
 
 def push_for_hook(

@@ -21,6 +21,7 @@ ignore them.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import secrets
 import threading
@@ -48,6 +49,30 @@ class Writer(Protocol):
     def abort(self) -> None: ...
 
 
+# (key, size, modification time in epoch seconds or None when unknown)
+KeyTime = tuple[str, int, float | None]
+
+
+def info_time(info: dict[str, Any]) -> float | None:
+    """The modification time in an fsspec ``info`` dict; its key and type differ
+    by filesystem (local: mtime float; S3: LastModified datetime; GCS: updated
+    string; Azure: last_modified datetime). None if there is none."""
+    for name in ("mtime", "LastModified", "last_modified", "updated", "modified", "created"):
+        value = info.get(name)
+        if value is None:
+            continue
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            try:
+                return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return None
+
+
 def temp_key(key: str) -> str:
     head, _, name = key.rpartition("/")
     tmp = f".{name}.{secrets.token_hex(6)}.tmp"
@@ -63,6 +88,12 @@ class Backend(ABC):
     @abstractmethod
     def list_keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (recursive; pagination is the backend's job)."""
+
+    def list_times(self, prefix: str) -> Iterator[KeyTime]:
+        """Every key under ``prefix`` with its size and modification time (epoch
+        seconds; None where the backend does not say). For gc's grace period."""
+        for key in self.list_keys(prefix):
+            yield key, self.size(key) or 0, None
 
     @abstractmethod
     def size(self, key: str) -> int | None:
@@ -212,6 +243,10 @@ class FsspecBackend(Backend):
                 yield key
 
     def _s3_keys(self, prefix: str) -> Iterator[str]:
+        for key, _item in self._s3_items(prefix):
+            yield key
+
+    def _s3_items(self, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """ListObjectsV2 page by page (1,000 keys each), each page retried on its own."""
         bucket, _, root_key = self.root.partition("/")
         base = f"{root_key}/" if root_key else ""
@@ -221,10 +256,27 @@ class FsspecBackend(Backend):
             for item in page.get("Contents", ()):
                 key = item["Key"][len(base) :]
                 if not key.rsplit("/", 1)[-1].startswith("."):
-                    yield key
+                    yield key, item
             if not page.get("IsTruncated"):
                 return
             request["ContinuationToken"] = page["NextContinuationToken"]
+
+    def list_times(self, prefix: str) -> Iterator[KeyTime]:
+        if self.is_s3:  # the listing itself carries Size and LastModified
+            for key, item in self._s3_items(prefix):
+                yield key, int(item.get("Size", 0)), info_time(item)
+            return
+        top = self.path(prefix).rstrip("/")
+        cut = len(self.root) + 1
+        try:
+            infos = self.retrier(lambda: self.fs.find(top, detail=True))
+        except FileNotFoundError:
+            return
+        for name, info in infos.items():
+            name = name.lstrip("/") if not self.root.startswith("/") else name
+            key = name[cut:] if name.startswith(self.root + "/") else name
+            if not key.rsplit("/", 1)[-1].startswith("."):
+                yield key, int(info.get("size") or 0), info_time(info)
 
     def size(self, key: str) -> int | None:
         if self.is_s3:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 
 from gitml.faults import fault_point
-from gitml.remotes.backends import Backend, Reader, Writer, temp_key
+from gitml.remotes.backends import Backend, KeyTime, Reader, Writer, temp_key
 
 
 class _LocalWriter:
@@ -88,6 +88,14 @@ class LocalBackend(Backend):
             for name in filenames:
                 if not name.startswith("."):
                     yield f"{rel}/{name}"
+
+    def list_times(self, prefix: str) -> Iterator[KeyTime]:
+        for key in self.list_keys(prefix):
+            try:
+                st = os.stat(self.path(key))
+            except FileNotFoundError:
+                continue
+            yield key, st.st_size, st.st_mtime
 
     def size(self, key: str) -> int | None:
         try:

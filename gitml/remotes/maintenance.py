@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitml.context import RepoContext
-from gitml.errors import GitmlError, RemoteError, UsageError
-from gitml.git.index import blobs_in_history
+from gitml.errors import RemoteError
+from gitml.remotes.roots import gc_roots
 from gitml.remotes.workflow import expand, pointers_for, remote_for
 from gitml.store.manifest import decode_manifest
-from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer
+from gitml.workspace.pointer import Pointer
+
+GRACE_SECONDS = 3600.0  # objects younger than this survive gc: a concurrent add or push
 
 
 @dataclass
@@ -56,40 +58,17 @@ class GcResult:
     bytes: int = 0
 
 
-def gc_roots(ctx: RepoContext, *, all_commits: bool) -> dict[str, str]:
-    """Every object a kept revision needs: workspace and staged pointers,
-    registry (all) tags, HEAD's history, and every ref's with ``all_commits``."""
-    revs = None if all_commits else (["--tags", "HEAD"] if ctx.git.head() else ["--tags"])
-    pointers = pointers_for(ctx, [], all_commits=False)
-    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs)
-    data = ctx.git.read_blobs(blobs)
-    for sha, name in blobs.items():
-        try:
-            pointers[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
-        except GitmlError:
-            continue
-    staged = ctx.git.staged_blobs(p for p in ctx.git.ls_files() if p.endswith(POINTER_SUFFIX))
-    for name, blob in staged.items():
-        if blob is not None:
-            try:
-                pointers[f"{name}@index"] = parse_pointer(blob, source=name)
-            except GitmlError:
-                continue
-    needed, missing = expand(ctx, pointers)
-    if missing:
-        raise UsageError(
-            f"cannot tell what {missing[0]} needs: its manifest is not local",
-            "gitml fetch --all-commits first, so gc keeps what it lists",
-        )
-    return needed
-
-
 def gc(
-    ctx: RepoContext, *, all_commits: bool, dry_run: bool, grace_seconds: float = 3600.0
+    ctx: RepoContext,
+    *,
+    all_commits: bool,
+    dry_run: bool,
+    workspace_only: bool = False,
+    grace_seconds: float = GRACE_SECONDS,
 ) -> GcResult:
     """Remove cache objects no kept revision needs (see :func:`gc_roots`).
     Objects younger than the grace period are kept (a concurrent add)."""
-    needed = gc_roots(ctx, all_commits=all_commits)
+    needed = gc_roots(ctx, all_commits=all_commits, workspace_only=workspace_only)
     out = GcResult()
     now = time.time()
     for oid in list(ctx.store.iter_oids()):
@@ -158,21 +137,35 @@ def fsck_remote(
 
 
 def gc_remote(
-    ctx: RepoContext, *, remote: str | None, all_commits: bool, dry_run: bool
+    ctx: RepoContext,
+    *,
+    remote: str | None,
+    all_commits: bool,
+    dry_run: bool,
+    workspace_only: bool = False,
+    grace_seconds: float = GRACE_SECONDS,
 ) -> GcResult:
     """Delete remote objects that no kept revision needs (same roots as local gc).
 
-    The remote listing carries no reliable write times across backends, so
-    there is no grace period here: the CLI asks for confirmation, and no other
-    clone may be pushing while it runs (documented in docs/REMOTES.md)."""
-    needed = gc_roots(ctx, all_commits=all_commits)
+    Objects written less than ``grace_seconds`` ago are kept, as in the cache:
+    another clone may have pushed them for a commit we have not fetched yet. An
+    object whose backend gives no time counts as new (kept): gc only ever errs
+    on the side of keeping."""
+    needed = gc_roots(ctx, all_commits=all_commits, workspace_only=workspace_only)
     rem = remote_for(ctx, remote)
     out = GcResult()
+    now = time.time()
     try:
-        doomed = sorted(rem.list_oids(jobs=ctx.config.jobs) - needed.keys())
-        out.removed = doomed
-        if doomed and not dry_run:
-            result = rem.delete(doomed, jobs=ctx.config.jobs)
+        listed = rem.list_times(jobs=ctx.config.jobs)
+        for oid in sorted(listed.keys() - needed.keys()):
+            size, mtime = listed[oid]
+            if mtime is None or now - mtime < grace_seconds:
+                out.kept_recent += 1
+                continue
+            out.removed.append(oid)
+            out.bytes += size
+        if out.removed and not dry_run:
+            result = rem.delete(out.removed, jobs=ctx.config.jobs)
             if result.failed:
                 raise RemoteError(f"{len(result.failed)} remote objects could not be deleted")
     finally:

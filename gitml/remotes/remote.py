@@ -26,7 +26,7 @@ from typing import Any
 from gitml.config import RemoteConfig
 from gitml.errors import GitmlError, RemoteError
 from gitml.progress import Reporter
-from gitml.remotes.backends import Backend
+from gitml.remotes.backends import Backend, KeyTime
 from gitml.remotes.connect import RemoteOptions, make_backend
 from gitml.remotes.local import LocalBackend
 from gitml.remotes.packs import PACKS, PackSet, pack_ids
@@ -179,6 +179,29 @@ class Remote:
         parallel instead (``jobs`` at a time).
         """
         return self._list_all(jobs, None) | set(self.load_packs(jobs=jobs).where)
+
+    def list_times(self, *, jobs: int = 8) -> dict[str, tuple[int, float | None]]:
+        """oid → (size, modification time or None) of every object on the remote; a
+        packed object has its pack index's time. One listing of ``objects/`` (sizes
+        and times come with it) and one of ``packs/``: for gc's grace period."""
+        def listing(prefix: str) -> list[KeyTime]:
+            return list(self._call("list", lambda: list(self.backend.list_times(prefix))))
+
+        out: dict[str, tuple[int, float | None]] = {}
+        found: set[str] = set()
+        for key, size, mtime in listing(OBJECTS):
+            found.clear()
+            self._keys_to_oids((key,), found)
+            for oid in found:
+                out[oid] = (size, mtime)
+        pack_times = {
+            key.rsplit("/", 1)[-1][:-4]: mtime
+            for key, _size, mtime in listing(PACKS)
+            if key.endswith(".idx")
+        }
+        for oid, (pack_id, _offset, size) in self.load_packs(jobs=jobs).where.items():
+            out.setdefault(oid, (size, pack_times.get(pack_id)))
+        return out
 
     def load_packs(self, *, jobs: int = 8) -> PackSet:
         """Refresh :attr:`packs`: one listing of ``packs/``, then the new indexes."""
