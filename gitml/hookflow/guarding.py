@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from gitml.context import RepoContext
@@ -15,10 +16,16 @@ from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, s
 
 
 def run_for_commit(
-    ctx: RepoContext, project: ProjectFile, names: Iterable[str] | None, *, base_rev: str = "HEAD"
+    ctx: RepoContext,
+    project: ProjectFile,
+    names: Iterable[str] | None,
+    *,
+    base_rev: str = "HEAD",
+    root: Path | None = None,
 ) -> GuardReport:
     """Run guards; drift compares with the newest stats at or before ``base_rev``,
-    no-regression with the model in the named stage (else the newest metrics)."""
+    no-regression with the model in the named stage (else the newest metrics).
+    ``root``: where the guarded files are (default: the workspace)."""
     notes = recent_notes(ctx, base_rev)
     spec = project.guards
 
@@ -37,7 +44,7 @@ def run_for_commit(
         return latest_metrics(notes, model.metrics_path)
 
     return run_guards(
-        ctx.root,
+        root or ctx.root,
         spec,
         names,
         previous_stats=previous_stats,

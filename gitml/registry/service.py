@@ -204,24 +204,39 @@ def lineage(
     return params, metrics
 
 
-def _model_guards(ctx: RepoContext, metrics_file: str | None) -> list[GuardSummary]:
-    """Run the guards that check this artifact's metrics file."""
+def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> list[GuardSummary]:
+    """Run the model checks of the guards that watch this artifact's metrics file,
+    on that file as committed in ``commit`` (not the workspace's: ``register --rev
+    OLD`` vouches for OLD). Only thresholds and no-regression run; the data rules
+    and commands of those guards ran when the commit was made."""
+    import dataclasses
+    import tempfile
+
     from gitml.guards.projectfile import load_project
     from gitml.hookflow.guarding import run_for_commit
 
     if metrics_file is None:
         return []
     project = load_project(ctx.root)
-    names = [
-        g.name
-        for g in project.guards.guards.values()
+    chosen = {
+        name: dataclasses.replace(g, data=None, command=None)
+        for name, g in project.guards.guards.items()
         if g.model is not None and g.model.metrics_path == metrics_file
-    ]
-    if not names:
+    }
+    if not chosen:
         return []
-    report = run_for_commit(ctx, project, names)
+    model_only = dataclasses.replace(
+        project, guards=dataclasses.replace(project.guards, guards=chosen)
+    )
+    blob = ctx.git.read_files_at(commit, [metrics_file]).get(metrics_file)
+    with tempfile.TemporaryDirectory(prefix="gitml-metrics-") as tmp:
+        if blob is not None:
+            target = Path(tmp) / check_relpath(metrics_file, what="metrics path")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob)
+        report = run_for_commit(ctx, model_only, list(chosen), root=Path(tmp))
     out = []
-    for name in names:
+    for name in chosen:
         bad = [r for r in report.for_guard(name) if r.status in ("fail", "error")]
         detail = "; ".join(f"{r.rule}: {r.message or r.status}" for r in bad)
         out.append(GuardSummary(name, not bad, detail[:500]))
@@ -282,7 +297,7 @@ def register(
         )
     state = read_state(ctx)
     params, metrics = lineage(ctx, commit, decl.metrics)
-    guards = _model_guards(ctx, decl.metrics)
+    guards = _model_guards(ctx, decl.metrics, commit)
     failed = [g for g in guards if not g.passed]
     if failed and not force:
         raise RegistryError(

@@ -181,3 +181,18 @@ def test_lost_race_is_a_clear_error(repo: Path, cli: Cli, monkeypatch: pytest.Mo
     monkeypatch.setattr(service, "read_state", stale)
     r = cli("register", "churn", "--path", "models/churn.pkl", expect=None)
     assert r.code != 0 and "v1.0.0" in r.err and "again" in r.err
+
+
+def test_register_old_revision_checks_that_revisions_metrics(repo: Path, cli: Cli) -> None:
+    """`register --rev OLD` vouches for OLD: its guards read the metrics committed
+    there, not the workspace's (which may belong to a newer, better model)."""
+    (repo / "gitml.yaml").write_text(GUARDED)
+    git(repo, "add", "gitml.yaml")
+    git(repo, "commit", "-qm", "project")
+    weak = commit_model(cli, repo, b"weak", 0.5, "weak model")
+    commit_model(cli, repo, b"strong", 0.95, "strong model")
+    r = cli("register", "churn", "--rev", weak, expect=None)
+    assert r.code != 0 and "quality" in r.err and "0.5" in r.err
+    assert git(repo, "tag", "-l") == ""
+    (repo / "metrics" / "churn.json").write_text('{"auc": 0.1}')  # uncommitted, worse
+    assert "v1.0.0" in cli("register", "churn").out  # HEAD's committed metrics pass
