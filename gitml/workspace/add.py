@@ -100,7 +100,7 @@ def add_one(
         oid, _ = batch.add_file(top / rel if rel else top, link=link)
         if oid != oid_was:
             raise InputError(f"{tracked}/{rel} changed while being added", "run gitml add again")
-    entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
+    entries = list(result.files.values())
     return result, entries
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import InputError
+from gitml.store.manifest import Entry
 from gitml.store.stat_index import RACY_NS, RowTuple, StatRow
 from gitml.workspace.walk import FileStat, cache_link_oid, file_stat, walk_tree
 
@@ -24,11 +25,9 @@ from gitml.workspace.walk import FileStat, cache_link_oid, file_stat, walk_tree
 Hasher = Callable[[str, FileStat], tuple[str, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
-    oid: str
-    size: int
-    executable: bool
+# A file's state is its manifest entry (path relative to the tracked folder, ""
+# for a tracked file): add and status encode them as they are, no second object.
+FileState = Entry
 
 
 @dataclass
@@ -68,9 +67,9 @@ class TreeScan:
                 state = read.get(rel)
                 if state is None:
                     if linked and rel in linked:
-                        state = FileState(linked[rel], st[1], False)
+                        state = FileState(rel, linked[rel], st[1], False)
                     else:
-                        state = FileState(oids[rel], st[1], bool(st[3] & 0o111))
+                        state = FileState(rel, oids[rel], st[1], bool(st[3] & 0o111))
                 out[rel] = state
             self._files = out
             self.stats, self.known = {}, {}
@@ -204,7 +203,7 @@ def _hash_changed(
         result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
-        result.read[rel] = FileState(oid, size, bool(st[3] & 0o111))
+        result.read[rel] = FileState(rel, oid, size, bool(st[3] & 0o111))
         # The hasher checked that the file did not change after this lstat, so the
         # lstat describes the bytes hashed (no second lstat per file).
         new_row = StatRow(key, st[0], st[1], st[2], oid, started_ns)

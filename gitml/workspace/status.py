@@ -12,7 +12,7 @@ from typing import Literal
 from gitml.context import RepoContext
 from gitml.errors import ObjectMissingError
 from gitml.store.hashing import hash_bytes
-from gitml.store.manifest import Entry, encode_manifest
+from gitml.store.manifest import encode_manifest
 from gitml.workspace.compare import FileChange, Sized, compare, load_entries
 from gitml.workspace.pointer import Pointer
 from gitml.workspace.scan import TreeScan, observe
@@ -34,8 +34,7 @@ def workspace_oid(result: TreeScan) -> str:
     """The oid the workspace version would get if added now."""
     if not result.is_dir:
         return result.files[""].oid
-    entries = [Entry(rel, s.oid, s.size, s.executable) for rel, s in result.files.items()]
-    return hash_bytes(encode_manifest(entries))
+    return hash_bytes(encode_manifest(result.files.values()))
 
 
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
