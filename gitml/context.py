@@ -9,14 +9,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitml.config import GITML_DIR, Config, load_config
 from gitml.errors import NotARepoError, UsageError
-from gitml.git.repo import GitRepo
 from gitml.progress import Reporter
 from gitml.safepath import check_relpath
-from gitml.store.objects import ObjectStore
-from gitml.store.stat_index import StatIndex
+
+# Most modules import this one for the RepoContext type; git (GitPython), the
+# object store and the stat index (sqlite3) load when an operation uses them.
+if TYPE_CHECKING:
+    from gitml.git.repo import GitRepo
+    from gitml.store.objects import ObjectStore
+    from gitml.store.stat_index import StatIndex
 
 
 @dataclass
@@ -38,12 +43,16 @@ class RepoContext:
     @property
     def store(self) -> ObjectStore:
         if self._store is None:
+            from gitml.store.objects import ObjectStore
+
             self._store = ObjectStore(self.config.cache_dir)
         return self._store
 
     @property
     def index(self) -> StatIndex:
         if self._index is None:
+            from gitml.store.stat_index import StatIndex
+
             self._index = StatIndex(self.gitml_dir / "index")
         return self._index
 
@@ -70,6 +79,8 @@ def open_repo(
     start: Path | None = None, *, reporter: Reporter | None = None, require_init: bool = True
 ) -> RepoContext:
     """Discover the git repository around ``start`` and load gitml's config."""
+    from gitml.git.repo import GitRepo
+
     git = GitRepo.discover(start or Path.cwd())
     if require_init and not (git.root / GITML_DIR).is_dir():
         raise NotARepoError(f"gitml is not initialised in {git.root}", "run `gitml init` first")

@@ -1,17 +1,23 @@
 """The ``gitml`` command: a Typer app and the one error funnel.
 
 Commands live in one module per group; each is a thin layer that parses
-arguments, calls :mod:`gitml.api` and renders the result.
+arguments, calls :mod:`gitml.api` and renders the result. Start-up matters
+(every command and git hook pays it): modules here import Rich, the API's
+domain packages and pydantic-backed coercion only when a command needs them,
+and typer builds only the command that runs (:mod:`gitml.cli.lazy`).
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
 import sys
 import traceback as tb
 
 import typer
 
 from gitml import __version__
+from gitml.cli.lazy import LazyGroup, lazy_root
 from gitml.cli.output import settings
 from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError
 
@@ -22,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=LazyGroup,
 )
 
 
@@ -47,27 +54,37 @@ def _global(
     settings.traceback = traceback or settings.traceback
 
 
-_registered = False
+# The command modules in listing order, with the commands each registers: a
+# run of `gitml <command>` imports only that command's module. A name missing
+# here still works (every module is imported); tests/cli/test_startup.py
+# checks the table against what the modules register.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "data": ("init", "add", "status", "diff", "checkout", "rm"),
+    "guards": ("guard", "show", "log"),
+    "meta": (),  # skipped while gitml/cli/meta.py does not exist
+    "registry": ("register", "promote", "demote", "deprecate", "models"),
+    "remotes": ("remote", "push", "fetch", "pull", "fsck", "gc"),
+    "pipelines": ("repro", "dag", "monitor"),
+    "interop": ("import-dvc",),
+    "hooks": ("hooks", "hook"),
+}
 
 
-def _register() -> None:
-    """Add every command group to the app, once per process (tests call main()
-    many times in one process)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    from gitml.cli import data
-
-    data.register(app)
-    for name in ("guards", "meta", "registry", "remotes", "pipelines", "interop", "hooks"):
+def _register(args: list[str]) -> typer.Typer:
+    """A copy of ``app`` with the command modules these arguments can reach: the
+    one defining the command named first, else all (help, usage errors)."""
+    wanted = [m for m, names in _MODULES.items() if args and args[0] in names] or list(_MODULES)
+    full = copy.copy(app)
+    full.registered_commands, full.registered_groups = [], []
+    for name in wanted:
         try:
-            module = __import__(f"gitml.cli.{name}", fromlist=["register"])
+            module = importlib.import_module(f"gitml.cli.{name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"gitml.cli.{name}":
                 raise
             continue
-        module.register(app)
+        module.register(full)
+    return full
 
 
 _GLOBAL_FLAGS = {"--traceback": "traceback", "-q": "quiet", "--quiet": "quiet",
@@ -100,9 +117,9 @@ def main(argv: list[str] | None = None) -> None:
 
     settings.quiet = settings.verbose = settings.traceback = False  # main() may run again
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
-    _register()
+    full = _register(args)
     try:
-        rc = app(args=args, prog_name="gitml", standalone_mode=False)
+        rc = lazy_root(full).main(args=args, prog_name="gitml", standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except GitmlError as exc:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say
+from gitml.cli.output import console, human_size, print_json, progress, say, table
 from gitml.errors import EXIT_CHECK_FAILED, UsageError
 
 _STATE_STYLE = {
@@ -68,11 +67,11 @@ def status(
         for item in result:
             style = _STATE_STYLE[item.state]
             hint = f"  ({item.message})" if item.message and item.state != "clean" else ""
-            console.print(f"[{style}]{item.state:>12}[/]  {item.path}{hint}")
+            console().print(f"[{style}]{item.state:>12}[/]  {item.path}{hint}")
             for change in item.changes[:50]:
-                console.print(f"{'':>14}  {change.change}: {change.path}", markup=False)
+                console().print(f"{'':>14}  {change.change}: {change.path}", markup=False)
             if len(item.changes) > 50:
-                console.print(f"{'':>14}  ... and {len(item.changes) - 50} more")
+                console().print(f"{'':>14}  ... and {len(item.changes) - 50} more")
     if dirty and exit_code:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -132,10 +131,10 @@ def diff(
     if not rows and not notes:
         say(f"No changes in tracked data between {result.old} and {result.new}.")
         return
-    table = Table("path", "change", f"size at {result.old}", f"size at {result.new}")
+    grid = table("path", "change", f"size at {result.old}", f"size at {result.new}")
     for row in rows:
-        table.add_row(*row)
-    console.print(table)
+        grid.add_row(*row)
+    console().print(grid)
     for p in result.paths:
         added = sum(c.change == "added" for c in p.changes)
         deleted = sum(c.change == "deleted" for c in p.changes)

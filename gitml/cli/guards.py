@@ -6,10 +6,9 @@ import datetime as dt
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from gitml import api
-from gitml.cli.output import console, print_json, progress, say
+from gitml.cli.output import console, print_json, progress, say, table
 from gitml.errors import EXIT_CHECK_FAILED
 
 guard_app = typer.Typer(help="Data and model guards declared in gitml.yaml.", no_args_is_help=True)
@@ -29,11 +28,11 @@ def render_report(report: Any, *, all_rows: bool = False) -> None:
     """The guard table: each failed rule with column, observed and expected."""
     rows = report.results if all_rows else [r for r in report.results if r.status != "pass"]
     if rows:
-        table = Table("guard", "rule", "column", "status", "observed", "expected", "message")
-        table.columns[-1].overflow = "fold"
+        grid = table("guard", "rule", "column", "status", "observed", "expected", "message")
+        grid.columns[-1].overflow = "fold"
         for r in rows:
             style = _STATUS_STYLE.get(r.status, "")
-            table.add_row(
+            grid.add_row(
                 r.guard,
                 r.rule,
                 r.column or "",
@@ -42,11 +41,11 @@ def render_report(report: Any, *, all_rows: bool = False) -> None:
                 _short(r.expected, 36),
                 r.message,
             )
-        console.print(table)
+        console().print(grid)
     counts = report.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     verdict = "[green]guards passed[/]" if report.ok else "[red]guards FAILED[/]"
-    console.print(f"{verdict} ({summary or 'nothing to check'})")
+    console().print(f"{verdict} ({summary or 'nothing to check'})")
 
 
 @guard_app.command("run")
@@ -76,25 +75,25 @@ def show(
         print_json(doc)
         return
     flag = "verified" if doc.get("verified") else "[yellow]UNVERIFIED (guards bypassed)[/]"
-    console.print(f"commit {doc['commit']}  {flag}")
+    console().print(f"commit {doc['commit']}  {flag}")
     for path, entry in sorted((doc.get("data") or {}).items()):
         extra = f", {entry.get('nfiles')} files" if entry.get("kind") == "dir" else ""
-        console.print(
+        console().print(
             f"  data    {path}  {entry.get('oid', '')[:12]}  {entry.get('size')} B{extra}",
             markup=False,
         )
     for name, values in sorted((doc.get("metrics") or {}).items()):
-        console.print(f"  metrics {name}: {values}", markup=False)
+        console().print(f"  metrics {name}: {values}", markup=False)
     for name, values in sorted((doc.get("params") or {}).items()):
-        console.print(f"  params  {name}: {values}", markup=False)
+        console().print(f"  params  {name}: {values}", markup=False)
     guards = doc.get("guards")
     if guards:
         counts = guards.get("counts", {})
         verdict = "passed" if guards.get("ok") else "FAILED"
-        console.print(f"  guards  {verdict} {counts}", markup=False)
+        console().print(f"  guards  {verdict} {counts}", markup=False)
         for r in guards.get("results", []):
             if r.get("status") != "pass":
-                console.print(
+                console().print(
                     f"          {r.get('guard')}.{r.get('rule')} {r.get('status')}: "
                     f"observed {r.get('observed')} expected {r.get('expected')}",
                     markup=False,
@@ -134,10 +133,10 @@ def log(
     if not rows:
         say("No commits with gitml metadata" + (f" for {path}" if path else "") + ".")
         return
-    table = Table(*headers)
+    grid = table(*headers)
     for line in lines:
-        table.add_row(*line)
-    console.print(table)
+        grid.add_row(*line)
+    console().print(grid)
 
 
 def register(app: typer.Typer) -> None:

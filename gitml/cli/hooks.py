@@ -37,7 +37,7 @@ def uninstall() -> None:
 def status() -> None:
     """Show each hook's state."""
     for name, st in api.hooks_status().items():
-        console.print(f"{name:>14}: {st.state}", markup=False)
+        console().print(f"{name:>14}: {st.state}", markup=False)
 
 
 def _pre_commit() -> int:
@@ -46,11 +46,11 @@ def _pre_commit() -> int:
     with progress() as cb:
         outcome = api.pre_commit(callback=cb)
     for problem in outcome.problems:
-        err_console.print(f"gitml: {problem}", markup=False)
+        err_console().print(f"gitml: {problem}", markup=False)
     if outcome.report is not None and (not outcome.report.ok or outcome.ran):
         render_report(outcome.report)
     if not outcome.ok:
-        err_console.print(
+        err_console().print(
             "gitml: commit blocked. Fix the data or the model, or commit with "
             "--no-verify (the commit's metadata will say it is unverified).",
             markup=False,
@@ -62,7 +62,7 @@ def _pre_commit() -> int:
 def _post_commit() -> int:
     outcome = api.post_commit()
     if outcome.message:
-        err_console.print(f"gitml: warning: {outcome.message}", markup=False)
+        err_console().print(f"gitml: warning: {outcome.message}", markup=False)
     return 0
 
 
@@ -77,16 +77,16 @@ def _pre_push(args: list[str]) -> int:
     with progress() as cb:
         message = push_for_hook(remote, lines, callback=cb)
     if message:
-        err_console.print(f"gitml: {message}", markup=False)
+        err_console().print(f"gitml: {message}", markup=False)
     return 0
 
 
 def _sync(old: str, new: str) -> int:
     outcome = api.sync_after(old, new)
     for path in outcome.updated:
-        err_console.print(f"gitml: updated {path}", markup=False)
+        err_console().print(f"gitml: updated {path}", markup=False)
     for warning in outcome.warnings:
-        err_console.print(f"gitml: warning: {warning}", markup=False)
+        err_console().print(f"gitml: warning: {warning}", markup=False)
     return 0
 
 
@@ -109,10 +109,10 @@ def hook(
         elif name == "post-merge":
             code = _sync("ORIG_HEAD", "HEAD")
         else:
-            err_console.print(f"gitml: unknown hook {name!r}", markup=False)
+            err_console().print(f"gitml: unknown hook {name!r}", markup=False)
             code = 0
     except GitmlError as exc:
-        err_console.print(
+        err_console().print(
             f"gitml {name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), markup=False
         )
         code = exc.exit_code if blocking else 0
@@ -120,7 +120,7 @@ def hook(
         if blocking:
             raise  # the funnel reports it and the hook fails closed
         # A post-* hook must never make git look broken: warn and go on.
-        err_console.print(
+        err_console().print(
             f"gitml {name}: warning: internal error: {type(exc).__name__}: {exc}", markup=False
         )
         code = 0

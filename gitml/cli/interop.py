@@ -55,17 +55,17 @@ def import_dvc(
                     else f"; runs on the next gitml repro ({stage.reason})"
                 )
             )
-            console.print(
+            console().print(
                 f"{verb} stage {stage.dvc_name} ({stage.source}) → gitml.yaml stage "
                 f"{stage.name}{state}",
                 markup=False,
             )
         for skipped in result.not_converted:
-            console.print(
+            console().print(
                 f"not converted: {skipped.what} ({skipped.source}): {skipped.reason}", markup=False
             )
         for note in result.notes:
-            console.print(f"note: {note}", markup=False)
+            console().print(f"note: {note}", markup=False)
         if result.fetched:
             say(f"fetched {result.fetched} objects from DVC remote {from_remote}")
         if result.to_fetch:
@@ -82,10 +82,10 @@ def import_dvc(
             say("Next: git status shows the swap; commit it with git commit")
     if result.missing:
         for path in result.missing[:_SHOWN]:
-            console.print(f"missing: {path}", markup=False)
+            console().print(f"missing: {path}", markup=False)
         more = len(result.missing) - _SHOWN
         if more > 0:
-            console.print(f"missing: ... and {more} more", markup=False)
+            console().print(f"missing: ... and {more} more", markup=False)
         where = (
             "the DVC cache nor the DVC remote" if from_remote else "the workspace nor the DVC cache"
         )

@@ -6,16 +6,22 @@ become Rich progress bars (files/s, MB/s) on a TTY and nothing otherwise.
 
 from __future__ import annotations
 
-import json
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+# Rich is imported when something is first shown, not when the CLI starts:
+# `gitml --help`, usage errors and silent commands never pay for it.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
-from gitml.progress import Callback, Event
+    from gitml.cli.bars import Bars
+    from gitml.progress import Callback, Event
 
 
 class Settings:
@@ -25,12 +31,35 @@ class Settings:
 
 
 settings = Settings()
-# Captured output (CI logs, hooks) is read by people too: no 80-column squeeze.
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-for _c in (console, err_console):
-    if not _c.is_terminal:
-        _c.width = 160
+
+
+def _make_console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
+    # Captured output (CI logs, hooks) is read by people too: no 80-column squeeze.
+    made = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not made.is_terminal:
+        made.width = 160
+    return made
+
+
+@cache
+def console() -> Console:
+    """The stdout console, made on first use (one per process)."""
+    return _make_console(stderr=False)
+
+
+@cache
+def err_console() -> Console:
+    """The stderr console, made on first use (one per process)."""
+    return _make_console(stderr=True)
+
+
+def table(*headers: str) -> Table:
+    """A Rich table with these column headers."""
+    from rich.table import Table
+
+    return Table(*headers)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -46,76 +75,53 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
 
 
 def say(message: str) -> None:
     if not settings.quiet:
-        console.print(message)
+        console().print(message)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}", markup=True)
+    err_console().print(f"[yellow]warning:[/] {message}", markup=True)
 
 
 @contextmanager
 def progress() -> Iterator[Callback]:
     """A callback that renders library progress events, for one command."""
-    # rich.progress is imported here, not at start-up: most commands that
-    # finish in milliseconds never draw a bar.
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        Task,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-    from rich.text import Text
-
-    class RatesColumn(ProgressColumn):
-        """items/s and MB/s: the library reports both counts and bytes."""
-
-        def render(self, task: Task) -> Text:
-            elapsed = task.elapsed or 0.0
-            if elapsed <= 0:
-                return Text("")
-            items = task.completed / elapsed
-            mbytes = float(task.fields.get("nbytes", 0)) / elapsed / 1e6
-            text = f"{items:,.0f}/s" + (f" {mbytes:,.1f} MB/s" if mbytes else "")
-            return Text(text, style="progress.data.speed")
-
-    show = err_console.is_terminal and not settings.quiet
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RatesColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not show,
-    )
-    tasks: dict[str, TaskID] = {}
+    # Bars (and rich.progress) are set up when the first task starts, and only
+    # on a terminal: most commands finish in milliseconds or run in hooks/CI.
+    bars: Bars | None = None
+    show: bool | None = None
+    first_start = threading.Lock()  # events may come from worker threads
 
     def callback(event: Event) -> None:
-        if event.kind == "start":
-            tasks[event.task] = bar.add_task(event.task, total=event.total or None, nbytes=0)
-        elif event.kind == "advance" and event.task in tasks:
-            task_id = tasks[event.task]
-            done = bar.tasks[bar.task_ids.index(task_id)].fields.get("nbytes", 0)
-            bar.update(task_id, advance=event.count, nbytes=done + event.nbytes)
-        elif event.kind == "done" and event.task in tasks:
-            bar.remove_task(tasks.pop(event.task))
+        nonlocal bars, show
+        if event.kind in ("start", "advance", "done"):
+            if show is None and event.kind == "start":
+                with first_start:
+                    if show is None:
+                        visible = err_console().is_terminal and not settings.quiet
+                        if visible:
+                            from gitml.cli.bars import Bars
+
+                            bars = Bars(err_console())
+                        show = visible  # last: whoever sees it set also sees the bars
+            if bars is not None:
+                bars.handle(event)
         elif event.kind == "warning":
             warn(event.message)
         elif event.kind == "info" and (settings.verbose or "waiting" in event.message):
-            err_console.print(event.message, markup=False)
+            err_console().print(event.message, markup=False)
 
-    with bar:
+    try:
         yield callback
+    finally:
+        if bars is not None:
+            bars.close()
 
 
 def human_size(n: int | None) -> str:

@@ -62,7 +62,7 @@ def repro(
 
 def dag(dot: bool = typer.Option(False, "--dot", help="Graphviz DOT output.")) -> None:
     """Show the stage graph (each stage with the stages it depends on)."""
-    console.print(api.dag(dot=dot), markup=False)
+    console().print(api.dag(dot=dot), markup=False)
 
 
 def monitor(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say, warn
+from gitml.cli.output import console, human_size, print_json, progress, say, table, warn
 
 models_app = typer.Typer(help="Registered models: list and show.", invoke_without_command=True)
 
@@ -94,11 +93,11 @@ def models_list(
     if not rows:
         say("No registered models. Register one with: gitml register NAME --path MODEL")
         return
-    table = Table("name", "latest", "stages", "metrics", "registered", "by")
+    grid = table("name", "latest", "stages", "metrics", "registered", "by")
     for r in rows:
         stages = ", ".join(f"{s}={v}" for s, v in r.stages.items())
         name = r.name + (" (deprecated)" if r.deprecated else "")
-        table.add_row(
+        grid.add_row(
             name,
             r.latest or "-",
             stages or "-",
@@ -106,7 +105,7 @@ def models_list(
             (r.registered_at or "-").replace("T", " "),
             r.registered_by or "-",
         )
-    console.print(table)
+    console().print(grid)
 
 
 @models_app.command("show")
@@ -122,16 +121,16 @@ def models_show(
     stages = ", ".join(f"{s}={v}" for s, v in detail.stages.items()) or "none"
     say(f"[bold]{detail.name}[/]" + (" (deprecated)" if detail.deprecated else "")
         + f"  stages: {stages}")  # fmt: skip
-    table = Table("version", "commit", "stages", "metrics", "data", "registered", "by")
+    grid = table("version", "commit", "stages", "metrics", "data", "registered", "by")
     for v in detail.versions:
         version = v.version if v.active else f"{v.version} (withdrawn)"
-        table.add_row(version, v.commit[:12], ", ".join(v.stages) or "-",
+        grid.add_row(version, v.commit[:12], ", ".join(v.stages) or "-",
                       _metrics_cell(v.metrics) or "-", str(len(v.data)) + " paths",
                       v.registered_at.replace("T", " "), v.registered_by)  # fmt: skip
-    console.print(table)
+    console().print(grid)
     say("history:")
     for h in detail.history:
-        console.print(f"  {h.at.replace('T', ' ')}  {h.summary or h.tag}  ({h.by})", markup=False)
+        console().print(f"  {h.at.replace('T', ' ')}  {h.summary or h.tag}  ({h.by})", markup=False)
     for w in detail.warnings:
         warn(w)
 

@@ -41,7 +41,7 @@ def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
         print_json(rows)
         return
     for row in rows:
-        console.print(
+        console().print(
             f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""), markup=False
         )
 
@@ -134,9 +134,9 @@ def fsck(
     else:
         where = "on the remote" if remote else "(quarantined)"
         for oid, who in result.corrupt.items():
-            console.print(f"corrupt {oid[:12]} {where}, needed by {who}", markup=False)
+            console().print(f"corrupt {oid[:12]} {where}, needed by {who}", markup=False)
         for oid, who in result.missing.items():
-            console.print(f"missing {oid[:12]}, needed by {who}", markup=False)
+            console().print(f"missing {oid[:12]}, needed by {who}", markup=False)
         say(f"checked {result.checked} objects: " + ("ok" if result.ok else "problems found"))
     if not result.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
