@@ -144,38 +144,50 @@ def fsck(
 
 def gc(
     all_commits: bool = typer.Option(False, "--all-commits", help="Keep data of every commit."),
+    workspace: bool = typer.Option(
+        False, "--workspace", help="Keep only what checkouts and tags use, no history."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
     remote: bool = typer.Option(False, "--remote", help="Collect on the data remote."),
     remote_name: str = typer.Option(None, "-r", help="Which data remote."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting remotely."),
+    json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Remove objects no kept revision needs (workspace, index, HEAD history, all tags)."""
+    """Remove objects no kept revision needs (every worktree's checkout and index,
+    tags, HEAD's history; objects younger than an hour stay)."""
     if remote and not dry_run and not yes:
         preview = api.gc(
-            all_commits=all_commits, dry_run=True, remote=True, remote_name=remote_name
+            all_commits=all_commits,
+            workspace_only=workspace,
+            dry_run=True,
+            remote=True,
+            remote_name=remote_name,
         )
         if not preview.removed:
             say("nothing to remove on the remote")
             return
         typer.confirm(
-            f"delete {len(preview.removed)} objects from the remote? No other clone "
-            "may be pushing meanwhile",
+            f"delete {len(preview.removed)} objects ({human_size(preview.bytes)}) "
+            "from the remote?",
             abort=True,
         )
     with progress() as cb:
         result = api.gc(
             all_commits=all_commits,
+            workspace_only=workspace,
             dry_run=dry_run,
             remote=remote,
             remote_name=remote_name,
             callback=cb,
         )
+    if json_out:
+        print_json(result)
+        return
     verb = "would remove" if dry_run else "removed"
     where = " from the remote" if remote else ""
-    size = f" ({human_size(result.bytes)})" if not remote else ""
     say(
-        f"{verb} {len(result.removed)} objects{where}{size}"
-        + ("" if remote else f"; kept {result.kept_recent} newer than the grace period")
+        f"{verb} {len(result.removed)} objects{where} ({human_size(result.bytes)}); "
+        f"kept {result.kept_recent} newer than the grace period"
     )
 
 

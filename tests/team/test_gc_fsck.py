@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from gitml.store.hashing import hash_bytes
 from tests.conftest import Cli, git
 
@@ -16,6 +18,14 @@ def _age_cache(repo: Path, seconds: float = 7200) -> None:
     old = time.time() - seconds
     for path in (repo / ".gitml" / "cache").glob("??/*"):
         os.utime(path, (old, old))
+
+
+def _age_folder(folder: Path, seconds: float = 7200) -> None:
+    """Make every file of a folder remote older than gc's grace period."""
+    old = time.time() - seconds
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
 
 
 def test_gc_keeps_history_and_tags_and_removes_orphans(repo: Path, cli: Cli) -> None:
@@ -80,6 +90,47 @@ def test_remote_gc_deletes_only_unneeded(repo: Path, cli: Cli, tmp_path: Path) -
     cli("add", "m.bin")
     git(repo, "commit", "-qm", "only new is committed")
     cli("push")
-    assert "would remove 1 objects from the remote" in cli("gc", "--remote", "--dry-run").out
+    # Just pushed: inside the grace period, as another clone's push would be.
+    young = cli("gc", "--remote", "--dry-run").out
+    assert "would remove 0 objects from the remote" in young and "kept 1 newer" in young
+    _age_folder(tmp_path / "store")
+    dry = cli("gc", "--remote", "--dry-run").out
+    assert "would remove 1 objects from the remote (3 B)" in dry
     cli("gc", "--remote", "--yes")
     assert json.loads(cli("fsck", "--remote", "--json").out)["missing"] == {}
+    store = tmp_path / "store"
+    assert json.loads(cli("gc", "--remote", "--dry-run", "--json").out)["removed"] == []
+    assert any(store.rglob("*"))
+
+
+def test_gc_keeps_what_a_linked_worktree_needs(
+    repo: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared cache: objects only another worktree's checkout uses are kept,
+    in every mode (its workspace, its index and, by default, its HEAD)."""
+    shared = tmp_path / "shared-cache"
+    (repo / ".gitml" / "config.toml").write_text(f'[cache]\ndir = "{shared}"\n')
+    git(repo, "add", ".gitml/config.toml")
+    git(repo, "commit", "-qm", "shared cache")
+    other = tmp_path / "other"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(other))
+    (other / "m.bin").write_bytes(b"committed on feature")
+    monkeypatch.chdir(other)
+    cli("add", "m.bin")
+    git(other, "commit", "-qm", "feature data")
+    (other / "w.bin").write_bytes(b"only in the other workspace")
+    cli("add", "w.bin")  # staged there, never committed
+    monkeypatch.chdir(repo)
+    (repo / "gone.bin").write_bytes(b"orphan")
+    cli("add", "gone.bin")
+    cli("rm", "gone.bin")
+    old = time.time() - 7200
+    for path in shared.glob("??/*"):
+        os.utime(path, (old, old))
+    for flags in ([], ["--workspace"]):
+        result = json.loads(cli("gc", "--dry-run", "--json", *flags).out)
+        assert result["removed"] == [hash_bytes(b"orphan")], flags
+    cli("gc", "--workspace")
+    for kept in (b"committed on feature", b"only in the other workspace"):
+        oid = hash_bytes(kept)
+        assert (shared / oid[:2] / oid[2:]).exists()
