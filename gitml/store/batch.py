@@ -1,13 +1,14 @@
 """A batch of writes into the object store: how inputs are read.
 
 A small file (< 1 MiB) is read into memory with one ``read`` and hashed; a
-big one is streamed into a temp file while being hashed (each byte read
-once), or cloned there (reflink), or, in hardlink mode, the user's file
-itself is linked into the cache and made read-only. Every input is opened
-without following symlinks or blocking on FIFOs, and its ``lstat`` before
-and after reading must agree: a file that changed while it was read raises
-InputError and nothing of it is stored. How the objects are then written
-(journal, one sync) is writer.py's job.
+big one is copied into a temp file by the kernel while the copy's pages are
+hashed (bulk.py), or cloned there (reflink), or, in hardlink mode, the
+user's file itself is linked into the cache and made read-only. Every input
+is opened without following symlinks or blocking on FIFOs, and its stat
+before (the caller's fresh ``lstat``, or ours) and its ``fstat`` after
+reading must agree: a file that changed while it was read raises InputError
+and nothing of it is stored. How the objects are then written (journal, one
+sync) is writer.py's job.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import blake3
 
 from gitml.errors import ConfigError, CorruptObjectError, InputError, UsageError
+from gitml.store.bulk import copy_pipelined
 from gitml.store.fsutil import (
     LINK_FALLBACK,
     LINK_MODES,
@@ -34,13 +36,14 @@ from gitml.store.fsutil import (
     write_all,
     write_error,
 )
-from gitml.store.hashing import hash_bytes, is_oid, new_hasher
-from gitml.store.writer import CREATE, Writer
+from gitml.store.hashing import MMAP_THRESHOLD, hash_bytes, is_oid, new_hasher
+from gitml.store.writer import Writer
 
 if TYPE_CHECKING:
     from gitml.store.objects import ObjectStore
 
 SMALL = 1 << 20  # below this a file is read into memory and written to its final name
+CREATE_RW = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class Batch(Writer):
@@ -56,7 +59,12 @@ class Batch(Writer):
         self._cache_dev: int | None = None
 
     def add_file(
-        self, src: Path | str, *, link: str = "copy", expected_oid: str | None = None
+        self,
+        src: Path | str,
+        *,
+        link: str = "copy",
+        expected_oid: str | None = None,
+        st: os.stat_result | None = None,
     ) -> tuple[str, int]:
         """Store the regular file ``src``; return ``(oid, size)``.
 
@@ -64,11 +72,13 @@ class Batch(Writer):
         clone big files when the filesystem can (``reflink`` fails if it
         cannot); ``hardlink`` links ``src`` itself into the cache and makes it
         read-only (0444), falling back to a copy across filesystems.
+        ``st``: the caller's fresh ``lstat`` of ``src`` (from its directory
+        walk), saving one; the file must still match it after it was read.
         """
         if link not in LINK_MODES:
             raise UsageError(f"unknown link mode {link!r}", f"use one of {', '.join(LINK_MODES)}")
         src = os.fspath(src)  # str: cheaper than Path in every syscall below
-        fd, st = open_input(src)
+        fd, st = open_input(src, st)
         try:
             if link == "hardlink":
                 done = self._add_hardlink(src, fd, st, expected_oid)
@@ -78,7 +88,7 @@ class Batch(Writer):
                 link = "copy"
             if st.st_size < SMALL and link != "reflink":
                 data = read_exact(fd, st.st_size)
-                self._check_unchanged(src, st, len(data))
+                _check_unchanged(src, fd, st, len(data))
                 oid = hash_bytes(data)
                 _check_expected(src, oid, expected_oid)
                 self._queue_small(oid, data)
@@ -131,7 +141,9 @@ class Batch(Writer):
         self._queue_temp(expected_oid, tmp, None)
 
     # -- ingest paths -------------------------------------------------------
-    def _check_unchanged(self, src: str, st: os.stat_result, nbytes: int) -> None:
+    def _check_name_unchanged(self, src: str, st: os.stat_result, nbytes: int) -> None:
+        """``src`` (the name, not only the open file) is still the file ``st``
+        describes: before the name itself is replaced by a link."""
         try:
             after = os.lstat(src)
         except OSError:
@@ -152,11 +164,13 @@ class Batch(Writer):
                 if self._clone(src, fd, out, st, link):
                     hasher.update_mmap(f"/proc/self/fd/{out}")
                     size = os.fstat(out).st_size
+                elif st.st_size >= MMAP_THRESHOLD:
+                    size = copy_pipelined(fd, out, hasher, src, what, st.st_size + 1)
                 else:
                     size = copy_hashing(fd, out, hasher, src, what, st.st_size + 1)
             finally:
                 os.close(out)
-            self._check_unchanged(src, st, size)
+            _check_unchanged(src, fd, st, size)
             oid = str(hasher.hexdigest())
             _check_expected(src, oid, expected)
         except BaseException:
@@ -194,15 +208,15 @@ class Batch(Writer):
             oid = hash_bytes(data)
         else:
             hasher = new_hasher(st.st_size)
-            hasher.update_mmap(f"/proc/self/fd/{fd}")  # a change shows in the lstat below
+            hasher.update_mmap(f"/proc/self/fd/{fd}")  # a change shows in the fstat below
             size = st.st_size
             oid = str(hasher.hexdigest())
-        self._check_unchanged(src, st, size)
+        _check_unchanged(src, fd, st, size)
         _check_expected(src, oid, expected)
         existing = self._link_target(oid, size)
         if existing is not None:
             # Keep the object we have; the workspace file becomes a link to it.
-            self._check_unchanged(src, st, size)
+            self._check_name_unchanged(src, st, size)
             try:
                 replace_with_link(existing, Path(src))
             except OSError as exc:
@@ -247,9 +261,15 @@ class Batch(Writer):
     # -- queueing and flushing ----------------------------------------------
 
 
+def _check_unchanged(src: str, fd: int, st: os.stat_result, nbytes: int) -> None:
+    """The open file still is what ``st`` described, after ``nbytes`` were read."""
+    if nbytes != st.st_size or stat_key(os.fstat(fd)) != stat_key(st):
+        raise changed_error(src)
+
+
 def _create(path: str, what: str) -> int:
-    try:
-        return os.open(path, CREATE, 0o444)
+    try:  # read-write: bulk.copy_pipelined hashes the copy back from it
+        return os.open(path, CREATE_RW, 0o444)
     except OSError as exc:
         raise write_error(what, exc) from None
 

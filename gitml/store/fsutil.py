@@ -50,26 +50,30 @@ def _kind(mode: int) -> str:
     return "a device or special file"
 
 
-def open_input(path: str | Path) -> tuple[int, os.stat_result]:
+def open_input(path: str | Path, st: os.stat_result | None = None) -> tuple[int, os.stat_result]:
     """Open a user's file for reading; return ``(fd, lstat)``.
 
-    ``lstat`` first, so a FIFO, socket, device or symlink is refused before
-    it is ever opened; the open itself uses O_NOFOLLOW|O_NONBLOCK and the
-    descriptor is checked with ``fstat`` in case the name was swapped in
-    between. Reading a FIFO would block forever (a DVC failure mode).
+    ``lstat`` first (or the caller's fresh ``st`` from its directory walk), so
+    a FIFO, socket, device or symlink is refused before it is ever opened; the
+    open itself uses O_NOFOLLOW|O_NONBLOCK and the descriptor is checked with
+    ``fstat`` in case the name was swapped in between. Reading a FIFO would
+    block forever (a DVC failure mode).
     """
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if st is None:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            raise InputError(f"{path} does not exist") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
     if not stat.S_ISREG(st.st_mode):
         raise InputError(
             f"{path} is {_kind(st.st_mode)}, not a regular file", "gitml stores regular files only"
         )
     try:
         fd = os.open(path, _OPEN_INPUT)
+    except FileNotFoundError:
+        raise changed_error(path) from None  # it was there when the caller looked
     except OSError as exc:
         raise InputError(f"cannot open {path}: {exc.strerror}") from None
     try:
@@ -111,12 +115,12 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[written:]
 
 
-class _Hasher(Protocol):
-    def update(self, data: bytes, /) -> object: ...
+class Hasher(Protocol):
+    def update(self, data: bytes | memoryview, /) -> object: ...
 
 
 def copy_hashing(
-    src_fd: int, dst_fd: int, hasher: _Hasher, src: object, what: str, limit: int
+    src_fd: int, dst_fd: int, hasher: Hasher, src: object, what: str, limit: int
 ) -> int:
     """Copy ``src_fd`` to ``dst_fd`` in 1 MiB chunks, hashing each; return the size.
 

@@ -3,9 +3,10 @@
 A batch writes ``<cache>/journal/<batch-id>`` before it creates any file in the
 cache, and appends the oids of each group of objects (then fsyncs the journal)
 *before* those objects get their final names. Objects are then written without
-any fsync, one ``os.sync()`` makes the whole batch durable, and only then is
-the journal removed. So after any crash (SIGKILL, power loss) every object
-that might be incomplete is named by a journal that still exists.
+any fsync, one sync of the filesystem (or an fsync of each object, for a few)
+makes the whole batch durable, and only then is the journal removed. So after
+any crash (SIGKILL, power loss) every object that might be incomplete is named
+by a journal that still exists.
 
 The batch holds an exclusive ``flock`` on its journal for its whole life. The
 kernel drops it when the process dies, so "the owner is dead" is exactly
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from gitml.store.bulk import syncfs
 from gitml.store.durable import fsync_dir
 from gitml.store.fsutil import unlink_quiet, write_all
 from gitml.store.hashing import is_oid
@@ -70,6 +72,11 @@ class Journal:
     def remove(self) -> None:
         """Delete the journal (the batch is durable, or wrote nothing), then unlock."""
         unlink_quiet(self.path)
+        os.close(self._fd)
+
+    def release(self) -> None:
+        """Unlock but keep the journal (the batch failed to become durable): the next
+        ``recover()``, in this process or another, re-checks its objects."""
         os.close(self._fd)
 
 
@@ -169,7 +176,7 @@ def _recover_one(
                     quarantine(oid)
                     bad.append(oid)
         _remove_temps(root / "tmp", path.name)
-        os.sync()
+        syncfs(root)  # the quarantine renames, before the journal goes
         unlink_quiet(path)
         return bad
     finally:

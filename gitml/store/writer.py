@@ -9,10 +9,17 @@ pending objects (small ones in memory, big ones as temp files in
 2. *then* writes the small ones straight to their final names with O_EXCL
    (an object that exists is kept: dedupe) and renames the temps into place;
 
-and at the end makes everything durable with ONE ``os.sync()`` before it
-removes the journal. A crash at any moment leaves every possibly incomplete
-object named by a journal, and ``ObjectStore.recover()`` re-hashes exactly
-those. Objects are created read-only (0444).
+and at the end makes everything durable at once before it removes the
+journal: ONE ``syncfs`` of the cache's filesystem, or, for a batch of at most
+``FSYNC_MAX`` objects (a few big files, a hardlink add), an fsync of each
+object and its folder, which does not wait for unrelated writes. A crash at
+any moment leaves every possibly incomplete object named by a journal, and
+``ObjectStore.recover()`` re-hashes exactly those. Objects are created
+read-only (0444); fan-out folders are created when first needed.
+
+A batch of at most ``DIRECT_MAX`` small objects and nothing else (the
+manifest written after an add's files) needs no journal: unnamed.py makes
+each object durable before it gets its name.
 
 Concurrent writers of the same object: O_EXCL makes one of them the writer;
 the other sees the object, and if its size is not yet right (the first writer
@@ -28,6 +35,8 @@ from typing import TYPE_CHECKING
 
 from gitml.errors import ObjectMissingError
 from gitml.faults import fault_point
+from gitml.store import unnamed
+from gitml.store.bulk import fsync_path, syncfs
 from gitml.store.fsutil import unlink_quiet, write_all, write_error
 from gitml.store.journal import Journal
 
@@ -36,6 +45,8 @@ if TYPE_CHECKING:
 
 FLUSH_BYTES = 32 << 20  # pending small-object bytes before a journal group is written
 FLUSH_COUNT = 8192  # pending objects before a journal group is written
+FSYNC_MAX = 16  # up to this many objects: fsync each (and its folder) instead of syncfs
+DIRECT_MAX = 4  # up to this many small objects and nothing else: no journal (O_TMPFILE)
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -44,6 +55,7 @@ class Writer:
 
     def __init__(self, store: ObjectStore) -> None:
         self._store = store
+        self._root = os.fspath(store.root)
         self._id = f"{os.getpid()}-{secrets.token_hex(6)}"
         self._journal: Journal | None = None
         self._known: set[str] = set()
@@ -53,6 +65,7 @@ class Writer:
         self._suspects: dict[str, bytes] = {}
         self._seq = 0
         self._wrote = False
+        self._dirs_made = False  # a fan-out folder was created: the root needs an fsync
 
     def holds(self, oid: str) -> bool:
         """True if this batch stored (or will store) ``oid``."""
@@ -106,18 +119,18 @@ class Writer:
             raise write_error(f"the journal in {self._store.root}", exc) from None
         fault_point("store.after-journal")
         self._wrote = True
-        for oid, data in list(self._small.items()):
-            self._write_small(oid, data)
-            del self._small[oid]
-            fault_point("store.mid-batch")
+        small, self._small = self._small, {}
         self._pending_bytes = 0
+        for oid, data in small.items():
+            self._write_small(oid, data)
+            fault_point("store.mid-batch")
         for oid, (tmp, _mode) in list(self._temps.items()):
             self._install(oid, tmp)
             del self._temps[oid]
             fault_point("store.mid-batch")
 
     def _write_small(self, oid: str, data: bytes) -> None:
-        path = self._store.path_of(oid)
+        path = f"{self._root}/{oid[:2]}/{oid[2:]}"  # oid: a hash we computed
         for _ in range(3):
             try:
                 fd = os.open(path, CREATE, 0o444)
@@ -130,7 +143,7 @@ class Writer:
                     self._suspects[oid] = data  # being written by another batch, or damaged
                 return
             except FileNotFoundError:
-                os.makedirs(os.path.dirname(path), exist_ok=True)  # fan-out folder removed
+                self._make_dir(os.path.dirname(path))  # first object of its fan-out folder
                 continue
             except OSError as exc:
                 raise write_error(f"object {oid} into {self._store.root}", exc) from None
@@ -151,10 +164,14 @@ class Writer:
             try:
                 os.replace(tmp, path)
             except FileNotFoundError:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
+                self._make_dir(os.path.dirname(path))
                 os.replace(tmp, path)
         except OSError as exc:
             raise write_error(f"object {oid} into {self._store.root}", exc) from None
+
+    def _make_dir(self, path: str) -> None:
+        os.makedirs(path, exist_ok=True)
+        self._dirs_made = True
 
     def _fix_suspects(self) -> None:
         """Objects that existed with a wrong size when we wanted to write them.
@@ -175,7 +192,10 @@ class Writer:
 
     # -- end of batch -------------------------------------------------------
     def commit(self) -> None:
-        """Write what is pending, make the batch durable (one sync), drop the journal."""
+        """Write what is pending, make the batch durable, drop the journal."""
+        tiny = self._journal is None and not self._temps and len(self._small) <= DIRECT_MAX
+        if tiny and (not self._small or self._commit_direct()):
+            return
         try:
             self._flush()
             self._fix_suspects()
@@ -185,9 +205,47 @@ class Writer:
         if self._journal is None:
             return
         fault_point("store.before-sync")
-        os.sync()
+        try:
+            self._make_durable()
+        except BaseException:
+            self._journal.release()  # kept: recover() re-checks its objects
+            self._journal = None
+            raise
         self._journal.remove()
         self._journal = None
+
+    def _make_durable(self) -> None:
+        if len(self._known) > FSYNC_MAX:
+            syncfs(self._root)
+            return
+        folders: set[str] = set()
+        for oid in self._known:
+            path = f"{self._root}/{oid[:2]}/{oid[2:]}"
+            try:
+                fsync_path(path)
+            except FileNotFoundError:  # quarantined meanwhile by another process
+                pass
+            folders.add(os.path.dirname(path))
+        for folder in sorted(folders):
+            with contextlib.suppress(FileNotFoundError):
+                fsync_path(folder, directory=True)
+        if self._dirs_made:
+            fsync_path(self._root, directory=True)
+
+    def _commit_direct(self) -> bool:
+        """The few pending small objects, each durable before it is named (unnamed.py).
+
+        False (the rest left pending) where the filesystem cannot do that.
+        """
+        if not unnamed.SUPPORTED:
+            return False
+        self._store.ensure_layout()
+        for oid, data in list(self._small.items()):
+            if not unnamed.put(self._store, oid, data):
+                return False
+            del self._small[oid]
+            self._pending_bytes -= len(data)
+        return True
 
     def abort(self) -> None:
         """Drop what is pending; objects already written are made durable first."""
@@ -200,6 +258,6 @@ class Writer:
         self._small.clear()
         if self._journal is not None:
             if self._wrote:
-                os.sync()
+                syncfs(self._root)
             self._journal.remove()
             self._journal = None

@@ -63,6 +63,17 @@ def popen_python(code: str, *, env: dict[str, str] | None = None) -> subprocess.
     )
 
 
+def leftovers(cache: Path) -> list[str]:
+    """What a finished or recovered batch must not leave: journals and temp files.
+    (A batch small enough to need no journal creates no journal folder.)"""
+    out: list[str] = []
+    for sub in ("journal", "tmp"):
+        folder = cache / sub
+        if folder.exists():
+            out += [f"{sub}/{name}" for name in os.listdir(folder)]
+    return out
+
+
 def corrupt(path: Path, *, truncate: bool = False) -> None:
     """Damage an object in place (flip one byte, or cut it short)."""
     os.chmod(path, 0o644)

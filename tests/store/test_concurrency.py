@@ -11,7 +11,7 @@ from gitml.store.batch import SMALL
 from gitml.store.hashing import hash_bytes
 from gitml.store.objects import ObjectStore
 
-from .conftest import popen_python
+from .conftest import leftovers, popen_python
 
 SCRIPT = """
 import sys, time
@@ -55,7 +55,7 @@ def test_two_processes_add_the_same_files(tmp_path: Path, link: str) -> None:
     for oid in store.iter_oids():
         assert store.verify(oid)
     assert not (cache / "quarantine").exists()
-    assert os.listdir(cache / "journal") == [] and os.listdir(cache / "tmp") == []
+    assert leftovers(cache) == []
     for n in range(2):
         for name, data in files.items():
             assert (tmp_path / f"src{n}" / name).read_bytes() == data

@@ -14,7 +14,7 @@ from gitml.store.hashing import hash_bytes
 from gitml.store.journal import parse
 from gitml.store.objects import ObjectStore
 
-from .conftest import corrupt, run_python
+from .conftest import corrupt, leftovers, run_python
 
 SCRIPT = """
 import sys
@@ -58,8 +58,7 @@ def _run(src: Path, cache: Path, link: str, fault: str | None) -> int:
 def _assert_clean(store: ObjectStore) -> None:
     for oid in store.iter_oids():
         assert store.verify(oid), f"{oid} has wrong bytes under its final name"
-    assert os.listdir(store.root / "journal") == []
-    assert os.listdir(store.root / "tmp") == []
+    assert leftovers(store.root) == []
 
 
 FAULTS = [
@@ -193,3 +192,44 @@ def test_recover_drops_dead_staging_journal(tmp_path: Path) -> None:
     fresh = _fake_journal(store.root, ".2-x.new", "h", [])
     assert store.recover() == []
     assert not staging.exists() and fresh.exists()  # a fresh one may be a live batch's
+
+
+TINY_SCRIPT = """
+from pathlib import Path
+from gitml.store.objects import ObjectStore
+store = ObjectStore(Path({cache!r}))
+with store.batch() as batch:
+    for i in range({count}):
+        batch.add_bytes(f"tiny object {{i}}".encode() * 1000)
+print("done")
+"""
+
+
+@pytest.mark.parametrize(
+    ("count", "fault"),
+    [
+        (2, "store.direct-before-link"),  # journal-free batch (unnamed.py)
+        (2, "store.direct-before-link:2"),
+        (2, "store.direct-after-link"),
+        (6, "store.mid-batch:3"),  # journaled, fsync of each object at the end
+        (6, "store.before-sync"),
+    ],
+)
+def test_sigkill_in_small_batches(tmp_path: Path, count: int, fault: str) -> None:
+    cache = tmp_path / "cache"
+    code = TINY_SCRIPT.format(cache=str(cache), count=count)
+    assert run_python(code, env={"GITML_FAULT": fault}).returncode == -signal.SIGKILL
+    store = ObjectStore(cache)
+    if fault.startswith("store.direct"):
+        assert leftovers(cache) == []  # nothing to recover: no journal, no temp files
+        for oid in store.iter_oids():  # at most the objects linked before the kill
+            assert store.verify(oid)
+    else:
+        assert len(os.listdir(cache / "journal")) == 1
+    store.recover()
+    _assert_clean(store)
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    expected = {hash_bytes(f"tiny object {i}".encode() * 1000) for i in range(count)}
+    assert set(store.iter_oids()) == expected
+    _assert_clean(store)

@@ -23,7 +23,7 @@ from gitml.store.batch import SMALL
 from gitml.store.hashing import hash_bytes
 from gitml.store.objects import ObjectStore
 
-from .conftest import corrupt
+from .conftest import corrupt, leftovers
 
 MakeFile = Callable[..., Path]
 BIG = SMALL + 12345
@@ -42,8 +42,7 @@ def test_layout_readonly_and_dedupe(store: ObjectStore, make_file: MakeFile) -> 
     assert path.read_bytes() == b"hello"
     assert stat.S_IMODE(path.stat().st_mode) == 0o444
     assert list(store.iter_oids()) == [oid_a]
-    assert sorted(os.listdir(store.root / "journal")) == []
-    assert os.listdir(store.root / "tmp") == []
+    assert leftovers(store.root) == []
     # a second batch with the same content keeps the existing object
     inode = path.stat().st_ino
     with store.batch() as batch:
@@ -111,8 +110,7 @@ def test_add_stream_failure_leaves_nothing(store: ObjectStore) -> None:
     with store.batch() as batch, pytest.raises(ConnectionError):
         batch.add_stream(broken(), expected_oid=oid)  # type: ignore[arg-type]
     assert list(store.iter_oids()) == []
-    assert os.listdir(store.root / "tmp") == []
-    assert os.listdir(store.root / "journal") == []
+    assert leftovers(store.root) == []
 
 
 def test_bad_oid_refused(store: ObjectStore) -> None:
@@ -358,8 +356,7 @@ def test_exception_in_batch_cleans_up(store: ObjectStore, make_file: MakeFile) -
         batch.add_file(small)
         raise RuntimeError("boom")
     assert list(store.iter_oids()) == []  # pending objects dropped
-    assert os.listdir(store.root / "tmp") == []
-    assert os.listdir(store.root / "journal") == []
+    assert leftovers(store.root) == []
     assert stat.S_IMODE(big.stat().st_mode) == 0o640  # the user's file got its mode back
     assert not store.has(oid)
 
