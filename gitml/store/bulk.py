@@ -50,6 +50,8 @@ def copy_pipelined(
             while done < limit and not stop.is_set():
                 n = os.copy_file_range(src_fd, dst_fd, min(PIPE_CHUNK, limit - done))
                 if not n:
+                    if not done and limit > 1:  # some filesystems copy nothing, silently
+                        raise OSError(errno.EOPNOTSUPP, "copy_file_range copied nothing")
                     break
                 steps.put((done, n))
                 done += n
