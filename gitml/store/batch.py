@@ -25,6 +25,7 @@ from gitml.store.bulk import copy_pipelined
 from gitml.store.fsutil import (
     LINK_FALLBACK,
     LINK_MODES,
+    StatLike,
     changed_error,
     copy_hashing,
     open_input,
@@ -64,7 +65,7 @@ class Batch(Writer):
         *,
         link: str = "copy",
         expected_oid: str | None = None,
-        st: os.stat_result | None = None,
+        st: StatLike | None = None,
     ) -> tuple[str, int]:
         """Store the regular file ``src``; return ``(oid, size)``.
 
@@ -141,7 +142,7 @@ class Batch(Writer):
         self._queue_temp(expected_oid, tmp, None)
 
     # -- ingest paths -------------------------------------------------------
-    def _check_name_unchanged(self, src: str, st: os.stat_result, nbytes: int) -> None:
+    def _check_name_unchanged(self, src: str, st: StatLike, nbytes: int) -> None:
         """``src`` (the name, not only the open file) is still the file ``st``
         describes: before the name itself is replaced by a link."""
         try:
@@ -152,7 +153,7 @@ class Batch(Writer):
             raise changed_error(src)
 
     def _add_streamed(
-        self, src: str, fd: int, st: os.stat_result, link: str, expected: str | None
+        self, src: str, fd: int, st: StatLike, link: str, expected: str | None
     ) -> tuple[str, int]:
         """Big files (and strict reflink): into a temp, hashing what was written."""
         tmp = self._new_temp()
@@ -179,7 +180,7 @@ class Batch(Writer):
         self._queue_temp(oid, tmp, None)
         return oid, size
 
-    def _clone(self, src: str, fd: int, out: int, st: os.stat_result, link: str) -> bool:
+    def _clone(self, src: str, fd: int, out: int, st: StatLike, link: str) -> bool:
         if link not in ("auto", "reflink") or not st.st_size:
             return False
         if self._reflink_ok and try_reflink(fd, out):
@@ -193,7 +194,7 @@ class Batch(Writer):
         return False
 
     def _add_hardlink(
-        self, src: str, fd: int, st: os.stat_result, expected: str | None
+        self, src: str, fd: int, st: StatLike, expected: str | None
     ) -> tuple[str, int] | None:
         """Hash ``src``, then make it (the same inode) the cache object; None = copy instead."""
         if self._cache_dev is None:
@@ -261,7 +262,7 @@ class Batch(Writer):
     # -- queueing and flushing ----------------------------------------------
 
 
-def _check_unchanged(src: str, fd: int, st: os.stat_result, nbytes: int) -> None:
+def _check_unchanged(src: str, fd: int, st: StatLike, nbytes: int) -> None:
     """The open file still is what ``st`` described, after ``nbytes`` were read."""
     if nbytes != st.st_size or stat_key(os.fstat(fd)) != stat_key(st):
         raise changed_error(src)

@@ -13,7 +13,7 @@ import fcntl
 import os
 import stat
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from gitml.errors import GitmlError, InputError
 from gitml.store.durable import tmp_name
@@ -33,7 +33,34 @@ CHUNK = 1 << 20
 _OPEN_INPUT = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+class StatLike(Protocol):
+    """The fields of an ``lstat`` the store compares: an ``os.stat_result``, or the
+    compact record a directory walk keeps instead (see :class:`LStat`)."""
+
+    @property
+    def st_mode(self) -> int: ...
+    @property
+    def st_ino(self) -> int: ...
+    @property
+    def st_dev(self) -> int: ...
+    @property
+    def st_size(self) -> int: ...
+    @property
+    def st_mtime_ns(self) -> int: ...
+
+
+class LStat(NamedTuple):
+    """An ``lstat`` reduced to what :class:`StatLike` names (a walk of 100,000 files
+    keeps tuples: a full ``os.stat_result`` with its float times is ~700 bytes)."""
+
+    st_mode: int
+    st_ino: int
+    st_dev: int
+    st_size: int
+    st_mtime_ns: int
+
+
+def stat_key(st: StatLike) -> tuple[int, int, int, int]:
     """What must stay equal for a file to count as unchanged."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -50,7 +77,7 @@ def _kind(mode: int) -> str:
     return "a device or special file"
 
 
-def open_input(path: str | Path, st: os.stat_result | None = None) -> tuple[int, os.stat_result]:
+def open_input(path: str | Path, st: StatLike | None = None) -> tuple[int, StatLike]:
     """Open a user's file for reading; return ``(fd, lstat)``.
 
     ``lstat`` first (or the caller's fresh ``st`` from its directory walk), so

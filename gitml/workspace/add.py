@@ -16,6 +16,7 @@ from gitml.context import RepoContext
 from gitml.errors import InputError, UsageError
 from gitml.faults import fault_point
 from gitml.store.durable import write_file_atomic
+from gitml.store.fsutil import LStat
 from gitml.store.manifest import Entry, encode_manifest
 from gitml.store.objects import Batch
 from gitml.workspace.ignore import add_ignore
@@ -82,8 +83,9 @@ def add_one(
     """Store every changed file of ``tracked``; return the scan and its manifest entries."""
     store = ctx.store
 
-    def store_file(path: str, _st: FileStat) -> tuple[str, int]:
-        return batch.add_file(path, link=link)
+    def store_file(path: str, st: FileStat) -> tuple[str, int]:
+        # The walk's lstat spares add_file one (100,000 lstats on a big folder).
+        return batch.add_file(path, link=link, st=LStat(st[3], st[0], st[4], st[1], st[2]))
 
     result = scan(ctx, tracked, store_file, task="add")
     if not result.exists:
