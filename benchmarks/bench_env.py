@@ -115,14 +115,24 @@ def start_s3(env: dict[str, str], buckets: Iterable[str]) -> str:
     return endpoint
 
 
+# After a mass delete, ext4 without a journal (this machine's root filesystem)
+# skips recently freed inodes on every file creation for a few minutes: creating
+# a file then cost 0.5-0.9 ms instead of 18 us here, which would put the previous
+# run's cleanup into every figure of this one.
+SETTLE_AFTER_DELETE_S = 300
+
+
 def wait_previous_cleanup(workdir: Path) -> None:
-    """A previous run's background delete must end before anything is measured."""
+    """A previous run's background delete must end, and its freed inodes age,
+    before anything is measured."""
     pid_file = workdir / "trash.pid"
+    deleted = False
     if pid_file.exists():
         try:
             pid = int(pid_file.read_text())
             os.kill(pid, 0)
             log(f"waiting for the previous run's cleanup (pid {pid}) to finish")
+            deleted = True
             while True:
                 os.kill(pid, 0)
                 time.sleep(1)
@@ -133,6 +143,10 @@ def wait_previous_cleanup(workdir: Path) -> None:
         if (workdir / old).exists():
             log(f"deleting {workdir / old} left by an earlier run")
             subprocess.run(["rm", "-rf", "--", str(workdir / old)], check=False)
+            deleted = True
+    if deleted:
+        log(f"letting the freed inodes age for {SETTLE_AFTER_DELETE_S} s (see bench_env.py)")
+        time.sleep(SETTLE_AFTER_DELETE_S)
 
 
 def start_background_cleanup(workdir: Path, trash: Path) -> None:
