@@ -12,16 +12,17 @@ versions and machines. Manifests arrive from clones and remotes, so decoding
 is strict and treats every field as hostile: a path must pass
 ``check_relpath``, entries must be strictly sorted (no duplicates), no path may
 be both a file and a folder, sizes are canonical decimals, oids lowercase hex.
-Decoding splits on NUL and avoids per-entry regexes: 1,000,000 entries decode
-in a couple of seconds.
+Decoding splits on NUL and avoids per-entry regexes: 100,000 entries decode
+in about 0.3 s.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
+from typing import NamedTuple
 
 from gitml.errors import ManifestError, UnsafePathError
 from gitml.safepath import check_relpath
@@ -71,11 +72,41 @@ def encode_manifest(entries: Iterable[Entry]) -> bytes:
     return data
 
 
-_SUSPICIOUS = re.compile(rb"[\\\n\r]|[gG][iI][tT]")
+def _suspicious(body: bytes) -> bool:
+    """A byte that could make a name unsafe: backslash, CR, LF, or "git" in any case
+    (reserved names). Plain substring scans: one regex with these alternatives
+    takes ~40 ms per MB, these ~1."""
+    return b"\\" in body or b"\n" in body or b"\r" in body or b"git" in body.lower()
+
+
+class FileRef(NamedTuple):
+    """What a checkout needs of one file: its object, size and mode."""
+
+    oid: str
+    size: int
+    executable: bool = False
+
+
+_new_ref = partial(tuple.__new__, FileRef)  # FileRef from a 3-tuple, without a Python frame
 
 
 def decode_manifest(data: bytes, *, source: str) -> list[Entry]:
     """Parse manifest bytes; ManifestError or UnsafePathError (naming ``source``) if bad.
+
+    Every field is treated as hostile: a path must pass ``check_relpath``,
+    entries must be strictly sorted (no duplicates), no path may be both a
+    file and a folder, sizes are canonical decimals, oids lowercase hex (see
+    :func:`decode_manifest_files`).
+    """
+    return [
+        Entry(path, ref.oid, ref.size, ref.executable)
+        for path, ref in decode_manifest_files(data, source=source).items()
+    ]
+
+
+def decode_manifest_files(data: bytes, *, source: str) -> dict[str, FileRef]:
+    """:func:`decode_manifest` as path → FileRef, in manifest order (what checkout
+    and status need, without an Entry per file).
 
     One pass with everything inlined (this runs on million-entry manifests).
     The full ``check_relpath`` runs once per folder and, for a file name, only
@@ -90,16 +121,15 @@ def decode_manifest(data: bytes, *, source: str) -> list[Entry]:
         raise ManifestError(f"{source}: not a gitml manifest (bad header)")
     body = data[len(HEADER) :]
     if not body:
-        return []
+        return {}
     if not body.endswith(b"\0"):
         raise ManifestError(f"{source}: truncated or trailing garbage after the last entry")
     what = f"{source}: path"
-    suspicious = _SUSPICIOUS.search(body) is not None
-    files: set[str] = set()
+    suspicious = _suspicious(body)
     dirs: set[str] = set()
     prev = b""
-    out: list[Entry] = []
-    append = out.append
+    out: dict[str, FileRef] = {}
+    new_ref = _new_ref
     for n, rec in enumerate(body[:-1].split(b"\0"), 1):
         parts = rec.split(b" ", 3)  # b"<64 hex> <x|f> <size> <path>"
         if len(parts) != 4:
@@ -131,16 +161,15 @@ def decode_manifest(data: bytes, *, source: str) -> list[Entry]:
         folder, sep, name = path.rpartition("/")
         if sep and folder not in dirs:
             check_relpath(path, what=what)
-            _check_not_a_file(folder, files, source, path)
+            _check_not_a_file(folder, out, source, path)
             dirs.add(folder)
         elif suspicious or name in ("", ".", "..") or (len(raw) > 255 and len(name.encode()) > 255):
             check_relpath(path, what=what)
-        files.add(path)
-        append(Entry(path, oid_b.decode(), size, flag == b"x"))
+        out[path] = new_ref((oid_b.decode(), size, flag == b"x"))
     return out
 
 
-def _check_not_a_file(folder: str, files: set[str], source: str, path: str) -> None:
+def _check_not_a_file(folder: str, files: Container[str], source: str, path: str) -> None:
     parts = folder.split("/")
     for i in range(1, len(parts) + 1):
         prefix = "/".join(parts[:i])

@@ -21,39 +21,26 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gitml.errors import (
-    ConfigError,
     CorruptObjectError,
     InputError,
     ObjectMissingError,
     UsageError,
 )
-from gitml.store import journal
+from gitml.store import copyout, journal
 from gitml.store.batch import Batch
-from gitml.store.durable import fsync_dir, tmp_name
-from gitml.store.fsutil import (
-    LINK_FALLBACK,
-    LINK_MODES,
-    copy_hashing,
-    read_exact,
-    replace_with_link,
-    replace_with_symlink,
-    try_reflink,
-    unlink_quiet,
-    write_all,
-    write_error,
-)
-from gitml.store.hashing import CHUNK, hash_file, is_oid, new_hasher
+from gitml.store.durable import fsync_dir
+from gitml.store.fsutil import LINK_MODES, read_exact, unlink_quiet, write_error
+from gitml.store.hashing import hash_file, is_oid, new_hasher
 
 __all__ = ["Batch", "ObjectStore"]
 
 _HEX = "0123456789abcdef"
 FANOUT = tuple(a + b for a in _HEX for b in _HEX)
 _OPEN_OBJ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class ObjectStore:
@@ -65,6 +52,7 @@ class ObjectStore:
         self._fanout_ready = False
         self._recovered = False
         self._batches: list[Batch] = []
+        self.reflink = copyout.ReflinkMemo()  # FICLONE refused once: copy from then on
 
     # -- naming -------------------------------------------------------------
     def object_path(self, oid: str) -> Path:
@@ -83,6 +71,47 @@ class ObjectStore:
             if batch.holds(oid):
                 return True
         return os.path.exists(self.path_of(oid))
+
+    def missing(self, oids: Iterable[str]) -> list[str]:
+        """The oids of ``oids`` not present (see :meth:`has`), in order.
+
+        Many oids in one fan-out folder cost one listing of that folder
+        instead of a stat each: 100,000 stats were a second of a checkout.
+        A folder is listed only if it holds at most ~16 entries per oid
+        asked of it (its size in bytes tells roughly how many), so a small
+        checkout from a huge cache still costs a stat per object.
+        """
+        oids = list(oids)
+        wanted: dict[str, list[str]] = {}
+        for oid in oids:
+            if not is_oid(oid):
+                raise UsageError(f"not an object id: {oid!r}")
+            wanted.setdefault(oid[:2], []).append(oid)
+        absent: set[str] = set()
+        for prefix, group in wanted.items():
+            folder = f"{self._root_str}/{prefix}"
+            names = self._listing(folder, len(group))
+            for oid in group:
+                present = (
+                    oid[2:] in names if names is not None else os.path.exists(f"{folder}/{oid[2:]}")
+                )
+                if not present and not any(b.holds(oid) for b in self._batches):
+                    absent.add(oid)
+        return [oid for oid in oids if oid in absent] if absent else []
+
+    @staticmethod
+    def _listing(folder: str, asked: int) -> set[str] | None:
+        """The names in ``folder`` if listing it is cheaper than ``asked`` stats, else None."""
+        try:
+            size = os.stat(folder).st_size
+        except FileNotFoundError:
+            return set()
+        if asked < 8 or size > asked * 16 * 80:  # ~80 bytes per entry on ext4
+            return None
+        try:
+            return set(os.listdir(folder))
+        except FileNotFoundError:
+            return set()
 
     def iter_oids(self) -> Iterator[str]:
         """Every object name present (no verification)."""
@@ -205,7 +234,7 @@ class ObjectStore:
         except InputError:  # not a regular file, or being modified: not a good object
             return False
 
-    # -- materializing ------------------------------------------------------
+    # -- materializing (the copying itself is in copyout.py) ---------------
     def materialize(
         self,
         oid: str,
@@ -223,28 +252,53 @@ class ObjectStore:
         and CorruptObjectError is raised. ``hardlink``/``symlink`` link to the
         read-only object after a check: its size against ``size`` when given
         (cheap), else a full re-hash. Hard links fall back to a copy across
-        filesystems.
+        filesystems. For a name that does not exist yet, :meth:`create` is
+        cheaper (no temp file, no rename).
         """
+        copyout.materialize_path(self, oid, dest, self._link_mode(link), executable, size)
+
+    def create(
+        self,
+        oid: str,
+        dir_fd: int,
+        name: str,
+        *,
+        link: str,
+        executable: bool = False,
+        size: int | None = None,
+        display: str = "",
+        replace: bool = False,
+    ) -> os.stat_result | None:
+        """Write the object as the new file ``name`` in the open folder ``dir_fd``.
+
+        Returns the new file's lstat, or None if ``name`` exists (then nothing
+        was touched: replace it with :meth:`materialize`). No temp file and no
+        rename: ``O_CREAT|O_EXCL|O_NOFOLLOW`` straight to the name, which never
+        follows or replaces anything. A copy is created with mode 000 and gets
+        0644/0755 only once its bytes are verified, so a file left by a killed
+        process is recognisable (mode 000, at most the object's size; see
+        ``gitml.workspace.materialize``). Small objects are verified before
+        the file is created at all. Same checks and errors as
+        :meth:`materialize`; ``display`` names the file in them. With
+        ``replace``, whatever is at ``name`` is replaced through a temp file
+        and a rename, as :meth:`materialize` does.
+        """
+        link = self._link_mode(link)
+        what = display or name
+        return copyout.create_file(
+            self, oid, dir_fd, name, link, executable, size, what, replace=replace
+        )
+
+    def _link_mode(self, link: str) -> str:
         if link not in LINK_MODES:
             raise UsageError(f"unknown link mode {link!r}", f"use one of {', '.join(LINK_MODES)}")
         if not self._recovered:
             self.recover()  # links trust a size check: first fix what a crash left
-        if link in ("hardlink", "symlink"):
-            self._check_for_link(oid, size)
-            src = self.path_of(oid)
-            try:
-                if link == "symlink":
-                    replace_with_symlink(os.path.abspath(src), dest)
-                    return
-                replace_with_link(src, dest)
-                return
-            except OSError as exc:
-                if link == "symlink" or exc.errno not in LINK_FALLBACK:
-                    raise write_error(str(dest), exc) from None
-            link = "copy"
-        self._copy_out(oid, dest, link, 0o755 if executable else 0o644, size)
+        return link
 
-    def _check_for_link(self, oid: str, size: int | None) -> None:
+    def check_for_link(self, oid: str, size: int | None) -> None:
+        """Before a workspace name becomes this object: its size when given and
+        the object is read-only (cheap), else a full re-hash; CorruptObjectError."""
         fd, st = self._open(oid)
         os.close(fd)
         writable = st.st_mode & 0o222
@@ -254,59 +308,6 @@ class ObjectStore:
             return
         if not self.verify(oid):
             raise self._corrupt(oid)
-
-    def _copy_out(self, oid: str, dest: Path, link: str, mode: int, size: int | None) -> None:
-        fd_in, st = self._open(oid)
-        tmp = tmp_name(dest)
-        try:
-            if size is not None and st.st_size != size:
-                raise self._corrupt(oid)
-            try:
-                fd_out = os.open(tmp, _CREATE, mode)
-            except OSError as exc:
-                raise write_error(str(dest), exc) from None
-            try:
-                ok = self._copy_verified(oid, fd_in, fd_out, st.st_size, link, dest)
-                os.fchmod(fd_out, mode)
-            except OSError as exc:
-                raise write_error(str(dest), exc) from None
-            finally:
-                os.close(fd_out)
-            if not ok:
-                raise self._corrupt(oid)
-            try:
-                os.replace(tmp, dest)
-            except OSError as exc:
-                raise write_error(str(dest), exc) from None
-        except BaseException:
-            unlink_quiet(tmp)
-            raise
-        finally:
-            os.close(fd_in)
-
-    def _copy_verified(
-        self, oid: str, fd_in: int, fd_out: int, size: int, link: str, dest: Path
-    ) -> bool:
-        """Copy (or clone) ``fd_in`` to ``fd_out``, hashing what was written. True if it matches."""
-        hasher = new_hasher(size)
-        if link in ("reflink", "auto") and size:
-            if try_reflink(fd_in, fd_out):
-                hasher.update_mmap(f"/proc/self/fd/{fd_out}")
-                return bool(hasher.hexdigest() == oid)
-            if link == "reflink":
-                raise ConfigError(
-                    f"the filesystem of {self.root} cannot reflink (copy-on-write clone)",
-                    "gitml config cache.link auto",
-                )
-        if size < CHUNK:
-            data = read_exact(fd_in, size + 1)
-            hasher.update(data)
-            if hasher.hexdigest() != oid:
-                return False  # nothing written: dest stays untouched
-            write_all(fd_out, data)
-            return True
-        copy_hashing(fd_in, fd_out, hasher, f"object {oid}", f"{dest}", size + 1)
-        return bool(hasher.hexdigest() == oid)
 
 
 _FANOUT_SET = frozenset(FANOUT)

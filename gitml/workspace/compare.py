@@ -8,7 +8,7 @@ from typing import Literal
 
 from gitml.context import RepoContext
 from gitml.errors import ObjectMissingError
-from gitml.store.manifest import Entry, decode_manifest
+from gitml.store.manifest import FileRef, decode_manifest_files
 from gitml.workspace.pointer import Pointer
 
 Change = Literal["added", "deleted", "modified"]
@@ -22,11 +22,7 @@ class FileChange:
     new_size: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Sized:
-    oid: str
-    size: int
-    executable: bool = False
+Sized = FileRef  # (oid, size, executable): one file of a version
 
 
 def load_entries(ctx: RepoContext, pointer: Pointer, tracked: str, source: str) -> dict[str, Sized]:
@@ -37,10 +33,7 @@ def load_entries(ctx: RepoContext, pointer: Pointer, tracked: str, source: str) 
         raise ObjectMissingError(
             f"the manifest of {tracked} ({source}) is not in the cache", "gitml pull " + tracked
         )
-    entries: list[Entry] = decode_manifest(
-        ctx.store.read_bytes(pointer.oid), source=f"{tracked} ({source})"
-    )
-    return {e.path: Sized(e.oid, e.size, e.executable) for e in entries}
+    return decode_manifest_files(ctx.store.read_bytes(pointer.oid), source=f"{tracked} ({source})")
 
 
 def compare(tracked: str, old: Mapping[str, Sized], new: Mapping[str, Sized]) -> list[FileChange]:
