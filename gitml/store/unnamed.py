@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 SUPPORTED = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
 _TMPFILE = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY | os.O_CLOEXEC
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+# linkat of /proc/self/fd/N refused (no /proc, sandboxes that mount it apart,
+# filesystems that cannot): the caller falls back to the journal.
+_LINK_REFUSED = frozenset(
+    {errno.EXDEV, errno.ENOENT, errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
+)
 _NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
 
 
@@ -81,6 +86,8 @@ def _link_unnamed(
         except FileExistsError:
             continue  # another writer named it first: check theirs
         except OSError as exc:
+            if exc.errno in _LINK_REFUSED:
+                return False  # the unnamed file vanishes with its fd: use the journal
             raise write_error(what, exc) from None
         finally:
             os.close(fd)

@@ -3,6 +3,7 @@ journal-free tiny batches, and the per-object fsync of small batches."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -137,6 +138,25 @@ def test_without_unnamed_files_tiny_batches_use_the_journal(
         oid = batch.add_bytes(b"manifest")
     assert store.read_bytes(oid) == b"manifest"
     assert (store.root / "journal").exists() and leftovers(store.root) == []
+
+
+def test_refused_link_of_an_unnamed_file_falls_back_to_the_journal(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some sandboxes refuse linkat of /proc/self/fd/N (EXDEV): the object is
+    still stored, through the journal, and nothing is left behind."""
+    real_link = os.link
+
+    def refuse(src: str, dst: str, **kw: object) -> None:
+        if str(src).startswith("/proc/self/fd/"):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_link(src, dst, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unnamed.os, "link", refuse)
+    with store.batch() as batch:
+        oid = batch.add_bytes(b"manifest")
+    assert store.read_bytes(oid) == b"manifest"
+    assert leftovers(store.root) == []
 
 
 def test_concurrent_tiny_batches_of_the_same_object(tmp_path: Path) -> None:
