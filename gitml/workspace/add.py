@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitml.context import RepoContext
-from gitml.errors import InputError, UsageError
+from gitml.errors import InputError, UsageError, WorkspaceConflictError
 from gitml.faults import fault_point
 from gitml.store.durable import write_file_atomic
 from gitml.store.fsutil import LStat
 from gitml.store.manifest import Entry, encode_manifest
 from gitml.store.objects import Batch
 from gitml.workspace.ignore import add_ignore
+from gitml.workspace.materialize import JOURNAL as CHECKOUT_JOURNAL
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, format_pointer, pointer_name
 from gitml.workspace.scan import TreeScan, scan
 from gitml.workspace.tracked import owning_tracked, tracked_paths
@@ -117,6 +118,13 @@ def _present(ctx: RepoContext, oids: list[str]) -> set[str]:
 
 def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> AddResult:
     tracked_list = plan_add_targets(ctx, targets, cwd)
+    # A killed checkout may have left a file it had not finished (mode 000, named
+    # by the checkout journal); root can read it and would snapshot it truncated.
+    if (ctx.gitml_dir / CHECKOUT_JOURNAL).exists():
+        raise WorkspaceConflictError(
+            "an interrupted gitml checkout left files unfinished",
+            "run gitml checkout to complete it, then add",
+        )
     link = ctx.config.link
     out = AddResult()
     scans: dict[str, tuple[TreeScan, list[Entry]]] = {}

@@ -85,6 +85,25 @@ def test_kill_mid_file_is_cleaned_up_by_the_next_checkout(
     assert json.loads(cli("status", "--json").out)[0]["state"] == "clean"
 
 
+def test_add_after_a_killed_checkout_refuses_to_snapshot_unfinished_files(
+    repo: Path, cli: Cli
+) -> None:
+    """A file left mode 000 by a killed checkout is readable by root: add must
+    not store it truncated. It refuses until a checkout completes the tree."""
+    files = committed(repo, cli, big=False)
+    pointer = (repo / "data.gitml").read_bytes()
+    shutil.rmtree(repo / "data")
+    proc = run_gitml(repo, "checkout", env={"GITML_FAULT": "checkout.file-created:5"})
+    assert proc.returncode == -signal.SIGKILL
+    refused = cli("add", "data", expect=None)
+    assert refused.code != 0 and "gitml checkout" in refused.err
+    assert "Traceback" not in refused.err
+    assert (repo / "data.gitml").read_bytes() == pointer
+    cli("checkout")
+    assert_tree(repo, files)
+    assert "data" in cli("add", "data").out
+
+
 @pytest.mark.parametrize("threads", ["1", "3"])
 def test_kill_after_some_files_with_threads(repo: Path, cli: Cli, threads: str) -> None:
     files = committed(repo, cli, n=600, big=False)
