@@ -68,7 +68,8 @@ def encode_manifest(entries: Iterable[Entry]) -> bytes:
         for raw, e in keyed
     ]
     data = b"".join(parts)
-    decode_manifest(data, source=source)
+    del keyed, parts  # ~25 MB at 100,000 entries: not alive during the check
+    decode_manifest_files(data, source=source)
     return data
 
 

@@ -82,7 +82,7 @@ def _against_state(
     is read and nothing is re-encoded, however large the folder."""
     changes: list[FileChange] = []
     for rel, old in result.prior.items():
-        new = result.files[rel]
+        new = result.read[rel]  # re-read files only: `files` would build every entry
         full = f"{tracked}/{rel}"
         if old is None:
             changes.append(FileChange(full, "added", None, new.size))
