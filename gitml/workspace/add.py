@@ -26,8 +26,6 @@ from gitml.workspace.scan import TreeScan, scan
 from gitml.workspace.tracked import owning_tracked, tracked_paths
 from gitml.workspace.walk import FileStat
 
-LIST_CACHE_FROM = 5000
-
 
 @dataclass(frozen=True, slots=True)
 class Added:
@@ -95,25 +93,19 @@ def add_one(
     # have been garbage-collected or quarantined since). Files read just now
     # were stored by this batch.
     top = ctx.root / tracked
-    fresh = [(rel, st.oid) for rel, st in result.files.items() if rel not in result.read]
-    present = _present(ctx, [oid for _, oid in fresh])
-    for rel, oid_was in fresh:
-        if oid_was in present or store.has(oid_was):
-            continue
-        oid, _ = batch.add_file(top / rel if rel else top, link=link)
-        if oid != oid_was:
-            raise InputError(f"{tracked}/{rel} changed while being added", "run gitml add again")
+    by_oid: dict[str, list[str]] = {}
+    for rel, entry in result.files.items():
+        if rel not in result.read:
+            by_oid.setdefault(entry.oid, []).append(rel)
+    for oid_was in store.missing(by_oid):  # one listing per cache folder, not a stat each
+        for rel in by_oid[oid_was]:
+            oid, _ = batch.add_file(top / rel if rel else top, link=link)
+            if oid != oid_was:
+                raise InputError(
+                    f"{tracked}/{rel} changed while being added", "run gitml add again"
+                )
     entries = list(result.files.values())
     return result, entries
-
-
-def _present(ctx: RepoContext, oids: list[str]) -> set[str]:
-    """The oids of ``oids`` known to be in the cache. Past a few thousand, one
-    listing of the cache's folders is cheaper than a stat per object; below,
-    the caller's ``store.has`` per oid is."""
-    if len(oids) < LIST_CACHE_FROM:
-        return set()
-    return set(oids).intersection(ctx.store.iter_oids())
 
 
 def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> AddResult:

@@ -7,8 +7,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import Cli
 
 
@@ -40,14 +38,8 @@ def test_touched_file_in_nested_tracked_dir_is_refreshed_once(repo: Path, cli: C
     assert again.hashed == 0 and again.all_fresh
 
 
-@pytest.mark.parametrize("list_from", [1, 10_000])  # one cache listing / a stat per object
-def test_add_restores_objects_removed_from_the_cache(
-    repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, list_from: int
-) -> None:
+def test_add_restores_objects_removed_from_the_cache(repo: Path, cli: Cli) -> None:
     """Files vouched for by the stat index are re-stored if their object vanished."""
-    import gitml.workspace.add
-
-    monkeypatch.setattr(gitml.workspace.add, "LIST_CACHE_FROM", list_from)
     for i in range(30):
         write(repo / f"data/f{i:02}.txt", f"file {i}\n".encode())
         backdate(repo / f"data/f{i:02}.txt")
