@@ -17,7 +17,7 @@ from pathlib import Path
 from gitml.context import RepoContext
 from gitml.errors import InputError
 from gitml.store.manifest import Entry
-from gitml.store.stat_index import RACY_NS, RowTuple, StatRow
+from gitml.store.stat_index import RACY_NS, StatRow
 from gitml.workspace.walk import FileStat, cache_link_oid, file_stat, walk_tree
 
 # (absolute path, lstat) → (oid, size); hash_file for status, Batch.add_file for add.
@@ -50,7 +50,6 @@ class TreeScan:
     all_fresh: bool = False  # every file matched the index and no file came or went
     # What `files` is built from; released once it is.
     stats: dict[str, FileStat] = field(default_factory=dict)
-    known: dict[str, RowTuple] = field(default_factory=dict)
     linked: dict[str, str] = field(default_factory=dict)
     recorded_oids: Callable[[], dict[str, str]] = dict  # rel → oid the index recorded
     read: dict[str, FileState] = field(default_factory=dict)  # rel → state of files read
@@ -72,7 +71,7 @@ class TreeScan:
                         state = FileState(rel, oids[rel], st[1], bool(st[3] & 0o111))
                 out[rel] = state
             self._files = out
-            self.stats, self.known = {}, {}
+            self.stats = {}
         return self._files
 
     def refreshed_rows(self) -> list[StatRow]:
@@ -134,7 +133,6 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         is_dir=is_dir,
         skipped=skipped,
         stats=files,
-        known=known,
         linked=linked,
         recorded_oids=lambda: ctx.index.oids_under(tracked),
     )
@@ -144,6 +142,9 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
     # file, no calls, no objects. A row is trusted only if the file's mtime is
     # more than RACY_NS older than the moment the row was recorded (racy git).
     for rel, st in files.items():
+        if linked and rel in linked:  # symlink mode: the workspace file is the cache object
+            fresh_count += 1
+            continue
         row = known.get(rel)
         if row is not None:
             mtime = st[2]
@@ -152,15 +153,12 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
                 and row[2] == st[1]
                 and row[3] == mtime
                 and mtime < row[4] - RACY_NS
-                and not (linked and rel in linked)
             ):
                 fresh_count += 1
                 continue
-        if linked and rel in linked:  # symlink mode: the workspace file is the cache object
-            fresh_count += 1
-            continue
         changed.append(rel)
-    _hash_changed(ctx, tracked, top, changed, hasher, result, task, started_ns)
+    had_rows = [rel for rel in changed if rel in known]
+    _hash_changed(ctx, tracked, top, changed, had_rows, hasher, result, task, started_ns)
     gone = known.keys() - files.keys()
     result.gone = sorted(_row_key(tracked, rel) for rel in gone)
     result.all_fresh = fresh_count == len(files) == len(known)
@@ -172,6 +170,7 @@ def _hash_changed(
     tracked: str,
     top: Path,
     changed: list[str],
+    had_rows: list[str],
     hasher: Hasher,
     result: TreeScan,
     task: str,
@@ -181,22 +180,14 @@ def _hash_changed(
     reporter = ctx.reporter
     hardlink = ctx.config.link == "hardlink"
     pending_bytes = 0
-    files, known = result.stats, result.known
+    files = result.stats
     top_str = os.fspath(top)
-    with_rows = sum(1 for rel in changed if rel in known)
-    # The old oids of re-read files: one query each for a few, one for all if many.
-    all_oids = result.recorded_oids() if with_rows > 64 else None
+    # The rows of re-read files that had one, in batched queries (their oids).
+    olds = ctx.index.rows_of(_row_key(tracked, rel) for rel in had_rows)
     for rel in sorted(changed):
         st = files[rel]
         key = _row_key(tracked, rel)
-        old = known.get(rel)
-        row = None
-        if old is not None:
-            if all_oids is not None:
-                oid_was = all_oids.get(rel, "")
-            else:
-                oid_was = ctx.index.oids_under(key).get("", "")
-            row = StatRow(key, old[1], old[2], old[3], oid_was, old[4])
+        row = olds.get(key)
         if row is not None and hardlink and row.ino == st[0]:
             _check_in_place_edit(ctx, key, row.oid, st)
         oid, size = hasher(f"{top_str}/{rel}" if rel else top_str, st)

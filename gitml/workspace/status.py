@@ -88,7 +88,7 @@ def _against_state(
             changes.append(FileChange(full, "added", None, new.size))
         elif old.oid != new.oid:
             changes.append(FileChange(full, "modified", old.size, new.size))
-    known = ctx.index.lookup_prefix(tracked) if result.gone else {}
+    known = ctx.index.rows_of(result.gone)
     for key in result.gone:
         row = known.get(key)
         changes.append(FileChange(key, "deleted", row.size if row else None, None))
