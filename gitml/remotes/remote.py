@@ -154,12 +154,7 @@ class Remote:
 
     # ------------------------------------------------------------ listing
     def _keys_to_oids(self, keys: Iterable[str], into: set[str]) -> None:
-        for key in keys:
-            parts = key.split("/")
-            if len(parts) == 3 and parts[0] == OBJECTS and len(parts[1]) == 2:
-                oid = parts[1] + parts[2]
-                if OID_RE.match(oid):
-                    into.add(oid)
+        into.update(oid for oid in map(_oid_of, keys) if oid is not None)
 
     def _list_shard(self, shard: str) -> set[str]:
         out: set[str] = set()
@@ -188,11 +183,9 @@ class Remote:
             return list(self._call("list", lambda: list(self.backend.list_times(prefix))))
 
         out: dict[str, tuple[int, float | None]] = {}
-        found: set[str] = set()
         for key, size, mtime in listing(OBJECTS):
-            found.clear()
-            self._keys_to_oids((key,), found)
-            for oid in found:
+            oid = _oid_of(key)
+            if oid is not None:
                 out[oid] = (size, mtime)
         pack_times = {
             key.rsplit("/", 1)[-1][:-4]: mtime
@@ -411,6 +404,16 @@ class Remote:
             if self.load_packs(jobs=jobs).where.keys() & doomed:
                 self._call("repack", lambda: repack(self, doomed), retry=False)
         return result
+
+
+def _oid_of(key: str) -> str | None:
+    """The oid a loose object's key ``objects/<2 hex>/<62 hex>`` names, else None."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] == OBJECTS and len(parts[1]) == 2:
+        oid = parts[1] + parts[2]
+        if OID_RE.match(oid):
+            return oid
+    return None
 
 
 def _path_fn(store: StoreLike) -> Callable[[str], str]:
