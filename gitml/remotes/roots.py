@@ -16,10 +16,9 @@ from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError, UnsafePathError, UsageError
-from gitml.git.index import blobs_in_history
 from gitml.git.repo import GitRepo
 from gitml.git.worktrees import others
-from gitml.remotes.workflow import expand, pointers_for
+from gitml.remotes.workflow import expand, pointers_for, pointers_in_history
 from gitml.safepath import check_relpath
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer
 
@@ -44,13 +43,7 @@ def gc_roots(
         revs = ["--all", *heads]
     else:
         revs = ["--tags", *(["HEAD"] if ctx.git.head() else []), *heads]
-    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs)
-    data = ctx.git.read_blobs(blobs)
-    for sha, name in blobs.items():
-        try:
-            pointers[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
-        except GitmlError:
-            continue
+    pointers.update(pointers_in_history(ctx, revs, warn=False))
     needed, missing = expand(ctx, pointers)
     if missing:
         raise UsageError(

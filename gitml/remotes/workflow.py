@@ -49,17 +49,26 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
 
 def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:
     """Pointers whose data a command concerns, keyed by a label for messages."""
-    out: dict[str, Pointer] = {}
-    if all_commits:
-        blobs = blobs_in_history(ctx.git, POINTER_SUFFIX)
-        data = ctx.git.read_blobs(blobs)
-        for sha, name in blobs.items():
-            try:
-                out[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
-            except GitmlError:
-                ctx.reporter.warning(f"skipped malformed pointer {name} ({sha[:8]})")
+    out = pointers_in_history(ctx, None) if all_commits else {}
     for tracked in resolve_targets(ctx, targets):
         out[tracked + POINTER_SUFFIX] = read_pointer(ctx, tracked)
+    return out
+
+
+def pointers_in_history(
+    ctx: RepoContext, revs: list[str] | None, *, warn: bool = True
+) -> dict[str, Pointer]:
+    """Every pointer blob reachable from ``revs`` (None: all refs), labelled
+    ``name@<blob sha>``: one ``rev-list`` and one batched blob read."""
+    out: dict[str, Pointer] = {}
+    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs)
+    data = ctx.git.read_blobs(blobs)
+    for sha, name in blobs.items():
+        try:
+            out[f"{name}@{sha[:8]}"] = parse_pointer(data[sha], source=name)
+        except GitmlError:
+            if warn:
+                ctx.reporter.warning(f"skipped malformed pointer {name} ({sha[:8]})")
     return out
 
 
