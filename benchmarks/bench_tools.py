@@ -148,15 +148,7 @@ class Gitml(Tool):
 
     def add_remote(self, sh: Shell, repo: Path, name: str, url: str, endpoint: str | None) -> None:
         extra = ["--endpoint-url", endpoint] if endpoint else []
-        try:
-            sh.run([*self.cmd, "remote", "add", "-d", *extra, name, url], repo, "gitml remote add")
-            return
-        except SetupError:
-            pass  # fall back to writing the config (the same keys `remote add` writes)
-        remote: dict[str, Any] = {"url": url}
-        if endpoint:
-            remote["endpoint_url"] = endpoint
-        edit_gitml_config(repo, {"core": {"remote": name}, "remote": {name: remote}})
+        sh.run([*self.cmd, "remote", "add", "-d", *extra, name, url], repo, "gitml remote add")
 
 
 class Dvc(Tool):
