@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import cast
 
 from gitml.errors import InputError
-from gitml.store.fsutil import Hasher, copy_hashing, write_error
+from gitml.store.fsutil import COPY_RANGE_REFUSED, Hasher, copy_hashing, write_error
 
 PIPE_CHUNK = 32 << 20  # copy_file_range step of copy_pipelined
-_CFR_UNSUPPORTED = frozenset(
-    {errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
-)
 _DEST_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
@@ -65,7 +62,7 @@ def copy_pipelined(
     try:
         while (step := steps.get()) is not None:
             if isinstance(step, OSError):
-                if size == 0 and step.errno in _CFR_UNSUPPORTED:  # nothing was copied
+                if size == 0 and step.errno in COPY_RANGE_REFUSED:  # nothing was copied
                     thread.join()
                     return copy_hashing(src_fd, dst_fd, hasher, src, what, limit)
                 if step.errno in _DEST_ERRNOS:

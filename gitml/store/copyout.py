@@ -32,6 +32,7 @@ from gitml.errors import ConfigError
 from gitml.faults import fault_point
 from gitml.store.durable import tmp_name
 from gitml.store.fsutil import (
+    COPY_RANGE_REFUSED,
     LINK_FALLBACK,
     read_exact,
     try_reflink,
@@ -48,10 +49,6 @@ _CREATE_RW = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 _BIG_CHUNK = 8 << 20
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-# copy_file_range refusals meaning "copy by hand" (old kernels, some filesystems)
-_CFR_FALLBACK = frozenset(
-    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
-)
 
 
 class ReflinkMemo:
@@ -116,7 +113,7 @@ def kernel_copy(fd_in: int, fd_out: int, size: int, what: str) -> None:
         try:
             n = os.copy_file_range(fd_in, fd_out, size - done)
         except OSError as exc:
-            if done == 0 and exc.errno in _CFR_FALLBACK:
+            if done == 0 and exc.errno in COPY_RANGE_REFUSED:
                 break
             raise
         if n == 0:

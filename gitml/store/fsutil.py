@@ -29,6 +29,10 @@ LINK_FALLBACK = frozenset(
 REFLINK_UNSUPPORTED = frozenset(
     {errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOTTY, errno.EPERM}
 )
+# copy_file_range refusals meaning "copy by hand" (old kernels, other filesystems)
+COPY_RANGE_REFUSED = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
+)
 CHUNK = 1 << 20
 _OPEN_INPUT = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
