@@ -23,6 +23,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gitml tests examples $(wildcard benchmarks)
+	$(BIN)/ruff format --check gitml tests examples $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -44,8 +44,9 @@ def import_dvc(
             where = f", workspace {item.workspace}" if item.workspace else ""
             say(f"{verb} {item.path} ({what}{human_size(item.size)}{where}) from {item.source}")
         for stage in result.stages:
-            verb = "unchanged" if not stage.changed else (
-                "would convert" if dry_run else "converted")
+            verb = (
+                "unchanged" if not stage.changed else ("would convert" if dry_run else "converted")
+            )
             state = (
                 ""
                 if dry_run

@@ -167,8 +167,7 @@ def gc(
             say("nothing to remove on the remote")
             return
         typer.confirm(
-            f"delete {len(preview.removed)} objects ({human_size(preview.bytes)}) "
-            "from the remote?",
+            f"delete {len(preview.removed)} objects ({human_size(preview.bytes)}) from the remote?",
             abort=True,
         )
     with progress() as cb:

@@ -58,9 +58,17 @@ def fraction_result(
         message = f"{column}: {bad} of {checked} values ({bad / checked:.2%}) not {what}"
         if mostly < 1.0:
             message += f"; mostly {mostly:g} needs {mostly:.2%}"
-    return RuleResult(guard, rule_name, status, column=column, observed=round(fraction, 6),
-                      expected={**expected, "mostly": mostly}, message=message, line=line,
-                      details={"violations": bad, "checked": checked, **details})
+    return RuleResult(
+        guard,
+        rule_name,
+        status,
+        column=column,
+        observed=round(fraction, 6),
+        expected={**expected, "mostly": mostly},
+        message=message,
+        line=line,
+        details={"violations": bad, "checked": checked, **details},
+    )
 
 
 class Check:
@@ -91,22 +99,34 @@ class Check:
                 return self.verdict(rows)
             except _COMPUTE_ERRORS as exc:
                 self.error = f"{self.column}: cannot evaluate {self.rule_name}: {exc}"
-        return RuleResult(self.guard, self.rule_name, "error", column=self.column,
-                          message=self.error, line=self.line)
+        return RuleResult(
+            self.guard,
+            self.rule_name,
+            "error",
+            column=self.column,
+            message=self.error,
+            line=self.line,
+        )
 
     def verdict(self, rows: int) -> RuleResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-def null_result(guard: str, rule: NullFractionRule, nulls: int, rows: int,
-                source: str = "") -> RuleResult:
+def null_result(
+    guard: str, rule: NullFractionRule, nulls: int, rows: int, source: str = ""
+) -> RuleResult:
     fraction = nulls / rows if rows else 0.0
     status: Status = "pass" if fraction <= rule.max else "fail"
     return RuleResult(
-        guard, "null_fraction", status, column=rule.column, observed=round(fraction, 6),
-        expected={"max": rule.max}, line=rule.line,
+        guard,
+        "null_fraction",
+        status,
+        column=rule.column,
+        observed=round(fraction, 6),
+        expected={"max": rule.max},
+        line=rule.line,
         message=f"{rule.column}: {nulls} of {rows} values null ({fraction:.2%}), "
-                f"max {rule.max:.2%}{source}",
+        f"max {rule.max:.2%}{source}",
         details={"nulls": nulls, "rows": rows},
     )
 
@@ -161,8 +181,14 @@ class RangeCheck(Check):
     def verdict(self, rows: int) -> RuleResult:
         r = self.rule
         return fraction_result(
-            self.guard, "range", r.column, r.line, ok=self.ok, checked=self.checked,
-            mostly=r.mostly, expected={"min": r.min, "max": r.max},
+            self.guard,
+            "range",
+            r.column,
+            r.line,
+            ok=self.ok,
+            checked=self.checked,
+            mostly=r.mostly,
+            expected={"min": r.min, "max": r.max},
             what=f"in {range_text(r)}",
             details={"min": self.lo, "max": self.hi, "nan": self.nans},
         )
@@ -213,8 +239,15 @@ class AllowedCheck(_ExamplesCheck):
     def verdict(self, rows: int) -> RuleResult:
         r = self.rule
         return fraction_result(
-            self.guard, "allowed", r.column, r.line, ok=self.ok, checked=self.checked,
-            mostly=r.mostly, expected={"allowed": list(r.values)}, what="allowed",
+            self.guard,
+            "allowed",
+            r.column,
+            r.line,
+            ok=self.ok,
+            checked=self.checked,
+            mostly=r.mostly,
+            expected={"allowed": list(r.values)},
+            what="allowed",
             details={"examples": self.examples},
         )
 
@@ -232,8 +265,15 @@ class RegexCheck(_ExamplesCheck):
     def verdict(self, rows: int) -> RuleResult:
         r = self.rule
         return fraction_result(
-            self.guard, "regex", r.column, r.line, ok=self.ok, checked=self.checked,
-            mostly=r.mostly, expected={"regex": r.pattern}, what=f"matching {r.pattern!r}",
+            self.guard,
+            "regex",
+            r.column,
+            r.line,
+            ok=self.ok,
+            checked=self.checked,
+            mostly=r.mostly,
+            expected={"regex": r.pattern},
+            what=f"matching {r.pattern!r}",
             details={"examples": self.examples},
         )
 
@@ -270,7 +310,14 @@ class UniqueCheck(Check):
                 examples = pc.filter(vc.field("values"), dup)[:EXAMPLES].to_pylist()
         self.chunks = []
         return fraction_result(
-            self.guard, "unique", r.column, r.line, ok=self.count - dup_rows, checked=self.count,
-            mostly=r.mostly, expected={"unique": True}, what="unique",
+            self.guard,
+            "unique",
+            r.column,
+            r.line,
+            ok=self.count - dup_rows,
+            checked=self.count,
+            mostly=r.mostly,
+            expected={"unique": True},
+            what="unique",
             details={"duplicated_examples": examples},
         )

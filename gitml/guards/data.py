@@ -92,19 +92,34 @@ class DriftCheck(Check):
         try:
             value, actual = self.counter.result()
         except ValueError as exc:
-            return RuleResult(self.guard, "drift", "fail", column=self.column, expected=expected,
-                              message=f"{self.column}: {exc}", line=self.line)
+            return RuleResult(
+                self.guard,
+                "drift",
+                "fail",
+                column=self.column,
+                expected=expected,
+                message=f"{self.column}: {exc}",
+                line=self.line,
+            )
         status: Status = "pass" if value <= self.spec.psi_max else "fail"
         word = "within" if status == "pass" else "above"
         return RuleResult(
-            self.guard, "drift", status, column=self.column, observed=round(value, 6),
-            expected=expected, line=self.line,
+            self.guard,
+            "drift",
+            status,
+            column=self.column,
+            observed=round(value, 6),
+            expected=expected,
+            line=self.line,
             message=f"{self.column}: PSI {value:.4f} vs. previous version, {word} "
-                    f"{self.spec.psi_max:g}",
-            details={"bins": self.counter.cuts if self.counter.kind == "numeric"
-                     else [*self.counter.keys, "(other)"],
-                     "previous": self.counter.expected,
-                     "current": [round(a, 6) for a in actual]},
+            f"{self.spec.psi_max:g}",
+            details={
+                "bins": self.counter.cuts
+                if self.counter.kind == "numeric"
+                else [*self.counter.keys, "(other)"],
+                "previous": self.counter.expected,
+                "current": [round(a, 6) for a in actual],
+            },
         )
 
 
@@ -151,28 +166,51 @@ class _Plan:
             actual = self.schema.field(column).type
             diverge = self.summary.divergent.get(column) if self.summary else None
             if not type_matches(type_name, actual):
-                self.now("schema", "fail", f"{column}: type is {actual}, not {type_name}",
-                         observed=str(actual), **kw)
+                self.now(
+                    "schema",
+                    "fail",
+                    f"{column}: type is {actual}, not {type_name}",
+                    observed=str(actual),
+                    **kw,
+                )
             elif diverge is not None:
-                self.now("schema", "fail", f"{column}: file {diverge[0]} has type {diverge[1]}",
-                         observed=diverge[1], **kw)
+                self.now(
+                    "schema",
+                    "fail",
+                    f"{column}: file {diverge[0]} has type {diverge[1]}",
+                    observed=diverge[1],
+                    **kw,
+                )
             else:
                 self.now("schema", "pass", f"{column}: {actual}", observed=str(actual), **kw)
         if spec.strict:
             declared = {c for c, _ in spec.columns}
             extra = [n for n in names if n not in declared]
-            self.now("schema", "fail" if extra else "pass",
-                     f"unexpected columns: {', '.join(extra)}" if extra else "no extra columns",
-                     observed=extra, expected=[], line=spec.line)
+            self.now(
+                "schema",
+                "fail" if extra else "pass",
+                f"unexpected columns: {', '.join(extra)}" if extra else "no extra columns",
+                observed=extra,
+                expected=[],
+                line=spec.line,
+            )
 
     def add_rows(self, spec: RowsSpec) -> None:
         def result(rows: int) -> list[RuleResult]:
             ok = (spec.min is None or rows >= spec.min) and (spec.max is None or rows <= spec.max)
             lo = "" if spec.min is None else spec.min
             bounds = f"{lo}..{'' if spec.max is None else spec.max}"
-            return [RuleResult(self.name, "rows", "pass" if ok else "fail", observed=rows,
-                               expected={"min": spec.min, "max": spec.max}, line=spec.line,
-                               message=f"{rows} rows (expected {bounds})")]
+            return [
+                RuleResult(
+                    self.name,
+                    "rows",
+                    "pass" if ok else "fail",
+                    observed=rows,
+                    expected={"min": spec.min, "max": spec.max},
+                    line=spec.line,
+                    message=f"{rows} rows (expected {bounds})",
+                )
+            ]
 
         self.later_rows(result)
 
@@ -186,22 +224,33 @@ class _Plan:
         s = self.summary
         if isinstance(rule, NullFractionRule):
             if s is not None and col in s.nulls:
-                self.slots.append(null_result(self.name, rule, s.nulls[col], s.rows,
-                                              " (from Parquet statistics)"))
+                self.slots.append(
+                    null_result(self.name, rule, s.nulls[col], s.rows, " (from Parquet statistics)")
+                )
             else:
                 self.later(NullCheck(self.name, rule))
         elif isinstance(rule, RangeRule):
             if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
-                self.now("range", "error", f"{col}: range needs a numeric column, not {t}",
-                         column=col, line=rule.line)
+                self.now(
+                    "range",
+                    "error",
+                    f"{col}: range needs a numeric column, not {t}",
+                    column=col,
+                    line=rule.line,
+                )
             elif not self._range_from_footers(rule, t):
                 self.later(RangeCheck(self.name, rule))
         elif isinstance(rule, AllowedRule):
             self.later(AllowedCheck(self.name, rule))
         elif isinstance(rule, RegexRule):
             if column_kind(t) != "categorical" or pa.types.is_boolean(t):
-                self.now("regex", "error", f"{col}: regex needs a text column, not {t}",
-                         column=col, line=rule.line)
+                self.now(
+                    "regex",
+                    "error",
+                    f"{col}: regex needs a text column, not {t}",
+                    column=col,
+                    line=rule.line,
+                )
             else:
                 self.later(RegexCheck(self.name, rule))
         else:
@@ -217,19 +266,28 @@ class _Plan:
         lo, hi = s.minmax[rule.column]
         if (rule.min is not None and lo < rule.min) or (rule.max is not None and hi > rule.max):
             return False  # read the rows to count the violations
-        self.slots.append(RuleResult(
-            self.name, "range", "pass", column=rule.column, observed=1.0,
-            expected={"min": rule.min, "max": rule.max, "mostly": rule.mostly}, line=rule.line,
-            message=f"{rule.column}: min {lo}, max {hi} in {range_text(rule)} "
-                    "(from Parquet statistics)",
-            details={"min": lo, "max": hi},
-        ))
+        self.slots.append(
+            RuleResult(
+                self.name,
+                "range",
+                "pass",
+                column=rule.column,
+                observed=1.0,
+                expected={"min": rule.min, "max": rule.max, "mostly": rule.mostly},
+                line=rule.line,
+                message=f"{rule.column}: min {lo}, max {hi} in {range_text(rule)} "
+                "(from Parquet statistics)",
+                details={"min": lo, "max": hi},
+            )
+        )
         return True
 
     # -- change vs. the previous version ---------------------------------------
     def add_row_change(self, spec: RowChangeSpec, previous: dict[str, Any] | None) -> None:
-        kw: dict[str, Any] = {"expected": {"max_drop": spec.max_drop,
-                                           "max_growth": spec.max_growth}, "line": spec.line}
+        kw: dict[str, Any] = {
+            "expected": {"max_drop": spec.max_drop, "max_growth": spec.max_growth},
+            "line": spec.line,
+        }
         if previous is None:
             self.now("row_change", "skip", "no statistics of a previous version", **kw)
             return
@@ -244,30 +302,45 @@ class _Plan:
         def result(rows: int) -> list[RuleResult]:
             change = (rows - prev) / prev
             bad = (spec.max_drop is not None and change < -spec.max_drop) or (
-                spec.max_growth is not None and change > spec.max_growth)
-            return [RuleResult(self.name, "row_change", "fail" if bad else "pass",
-                               observed={"previous": prev, "current": rows,
-                                         "change": round(change, 6)},
-                               message=f"{prev} → {rows} rows ({change:+.1%})", **kw)]
+                spec.max_growth is not None and change > spec.max_growth
+            )
+            return [
+                RuleResult(
+                    self.name,
+                    "row_change",
+                    "fail" if bad else "pass",
+                    observed={"previous": prev, "current": rows, "change": round(change, 6)},
+                    message=f"{prev} → {rows} rows ({change:+.1%})",
+                    **kw,
+                )
+            ]
 
         self.later_rows(result)
 
     def add_drift(self, spec: DriftSpec, previous: dict[str, Any] | None) -> None:
         if previous is None:
-            self.now("drift", "skip", "no statistics of a previous version to compare with",
-                     line=spec.line)
+            self.now(
+                "drift",
+                "skip",
+                "no statistics of a previous version to compare with",
+                line=spec.line,
+            )
             return
         ref_cols = previous.get("columns")
         if not isinstance(ref_cols, dict):
             self.now("drift", "error", "stored previous statistics are malformed", line=spec.line)
             return
         columns = spec.columns or [
-            c for c, v in ref_cols.items()
+            c
+            for c, v in ref_cols.items()
             if isinstance(v, dict) and v.get("kind") in ("numeric", "categorical")
         ]
         for col in columns:
-            kw: dict[str, Any] = {"column": col, "expected": {"psi_max": spec.psi_max},
-                                  "line": spec.line}
+            kw: dict[str, Any] = {
+                "column": col,
+                "expected": {"psi_max": spec.psi_max},
+                "line": spec.line,
+            }
             ref = ref_cols.get(col)
             if not isinstance(ref, dict):
                 self.now("drift", "skip", f"{col}: no statistics in the previous version", **kw)
@@ -281,8 +354,7 @@ class _Plan:
                 self.now("drift", "skip", f"{col}: {exc}", **kw)
                 continue
             except (KeyError, TypeError, ValueError, AttributeError):
-                self.now("drift", "error", f"{col}: stored previous statistics are malformed",
-                         **kw)
+                self.now("drift", "error", f"{col}: stored previous statistics are malformed", **kw)
                 continue
             kind = column_kind(self.schema.field(col).type)
             if kind != counter.kind:
@@ -295,8 +367,10 @@ class _Plan:
         if spec.drift is not None and spec.drift.columns:
             names = [c for c in spec.drift.columns if c in names]
         if len(names) > MAX_PROFILED_COLUMNS:
-            reporter.warning(f"guard {self.name}: statistics kept for the first "
-                             f"{MAX_PROFILED_COLUMNS} of {len(names)} columns")
+            reporter.warning(
+                f"guard {self.name}: statistics kept for the first "
+                f"{MAX_PROFILED_COLUMNS} of {len(names)} columns"
+            )
             names = names[:MAX_PROFILED_COLUMNS]
         self.profiles = {c: new_profile(self.schema.field(c).type) for c in names}
 
@@ -319,8 +393,9 @@ def _scan(plan: _Plan, opened: OpenedData, reporter: Reporter) -> _Scan:
     task = f"guard {plan.name}: reading {plan.guard.data.path if plan.guard.data else ''}"
     reporter.start(task, total=plan.summary.rows if plan.summary is not None else 0)
     try:
-        batches = opened.dataset.to_batches(columns=columns, batch_size=BATCH_ROWS,
-                                            batch_readahead=2, fragment_readahead=1)
+        batches = opened.dataset.to_batches(
+            columns=columns, batch_size=BATCH_ROWS, batch_readahead=2, fragment_readahead=1
+        )
         for batch in batches:
             scan.rows += batch.num_rows
             for i, name in enumerate(batch.schema.names):
@@ -361,8 +436,9 @@ def evaluate_data(
         opened = open_dataset(root, spec.path, spec.format)
         summary = parquet_summary(opened) if opened.format == "parquet" else None
     except DataUnreadable as exc:
-        return DataOutcome([RuleResult(guard.name, "read", "error", message=str(exc),
-                                       line=spec.line)])
+        return DataOutcome(
+            [RuleResult(guard.name, "read", "error", message=str(exc), line=spec.line)]
+        )
     plan = _Plan(guard, opened.dataset.schema, summary)
     if rules:
         if spec.schema is not None:
@@ -390,11 +466,17 @@ def evaluate_data(
         results.append(RuleResult(guard.name, "read", "error", message=scan.error, line=spec.line))
         return DataOutcome(results, scan.read)
     if not results:
-        results.append(RuleResult(guard.name, "read", "pass", line=spec.line,
-                                  message=f"{spec.path} is readable ({scan.rows} rows)"))
+        results.append(
+            RuleResult(
+                guard.name,
+                "read",
+                "pass",
+                line=spec.line,
+                message=f"{spec.path} is readable ({scan.rows} rows)",
+            )
+        )
     stats = None
     if collect_stats:
         kept = {c: p for c, p in plan.profiles.items() if c not in scan.broken_profiles}
         stats = assemble(scan.rows, kept)
     return DataOutcome(results, scan.read, stats)
-

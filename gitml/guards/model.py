@@ -109,8 +109,13 @@ def evaluate_model(
         results += _no_regression(guard.name, metrics, model.no_regression, baseline)
     if not results:
         results.append(
-            RuleResult(guard.name, "metrics", "pass", message=f"{model.metrics_path} is readable",
-                       line=model.line)
+            RuleResult(
+                guard.name,
+                "metrics",
+                "pass",
+                message=f"{model.metrics_path} is readable",
+                line=model.line,
+            )
         )
     return results
 
@@ -119,12 +124,24 @@ def _threshold(guard: str, metrics: Mapping[str, Any], t: Threshold) -> RuleResu
     try:
         value = lookup(metrics, t.metric)
     except MetricsError as exc:
-        return RuleResult(guard, "threshold", "error", column=t.metric, expected=t.text,
-                          message=str(exc), line=t.line)
+        return RuleResult(
+            guard,
+            "threshold",
+            "error",
+            column=t.metric,
+            expected=t.text,
+            message=str(exc),
+            line=t.line,
+        )
     ok = compare(value, t.op, t.value)
     return RuleResult(
-        guard, "threshold", "pass" if ok else "fail", column=t.metric, observed=value,
-        expected=t.text, line=t.line,
+        guard,
+        "threshold",
+        "pass" if ok else "fail",
+        column=t.metric,
+        observed=value,
+        expected=t.text,
+        line=t.line,
         message=f"{t.metric} = {value:g} {'meets' if ok else 'does not meet'} {t.text}",
     )
 
@@ -137,15 +154,29 @@ def _no_regression(
 ) -> list[RuleResult]:
     out = []
     for metric, better in spec.metrics:
-        expected: dict[str, Any] = {"against": spec.against, "tolerance": spec.tolerance,
-                                    "better": better}
+        expected: dict[str, Any] = {
+            "against": spec.against,
+            "tolerance": spec.tolerance,
+            "better": better,
+        }
 
         def result(
-            status: Status, message: str, observed: Any = None, m: str = metric,
+            status: Status,
+            message: str,
+            observed: Any = None,
+            m: str = metric,
             exp: dict[str, Any] = expected,
         ) -> RuleResult:
-            return RuleResult(guard, "no_regression", status, column=m, observed=observed,
-                              expected=dict(exp), message=message, line=spec.line)
+            return RuleResult(
+                guard,
+                "no_regression",
+                status,
+                column=m,
+                observed=observed,
+                expected=dict(exp),
+                message=message,
+                line=spec.line,
+            )
 
         if baseline is None:
             out.append(result("skip", f"no {spec.against} baseline to compare {metric} with"))
@@ -164,20 +195,26 @@ def _no_regression(
         change = value - base if better == "higher" else base - value  # > 0 = better
         ok = change >= -spec.tolerance
         verb = "improved" if change > 0 else "unchanged" if change == 0 else "regressed"
-        out.append(result(
-            "pass" if ok else "fail",
-            f"{metric} {verb}: {value:g} vs {spec.against} {base:g} "
-            f"(tolerance {spec.tolerance:g}, {better} is better)",
-            value,
-        ))
+        out.append(
+            result(
+                "pass" if ok else "fail",
+                f"{metric} {verb}: {value:g} vs {spec.against} {base:g} "
+                f"(tolerance {spec.tolerance:g}, {better} is better)",
+                value,
+            )
+        )
     return out
 
 
 def command_result(guard: Guard, outcome: CommandOutcome) -> RuleResult:
     """Turn a command outcome into a result: exit 0 passes, others fail,
     no verdict (not found, not started, timed out) is an error."""
-    details = {"exit_code": outcome.exit_code, "tail": list(outcome.tail),
-               "seconds": round(outcome.seconds, 3), "command": outcome.command}
+    details = {
+        "exit_code": outcome.exit_code,
+        "tail": list(outcome.tail),
+        "seconds": round(outcome.seconds, 3),
+        "command": outcome.command,
+    }
     status: Status
     if outcome.start_error is not None:
         status, message = "error", f"could not start: {outcome.start_error}"
@@ -193,5 +230,13 @@ def command_result(guard: Guard, outcome: CommandOutcome) -> RuleResult:
         status, message = "fail", f"exited with {outcome.exit_code}"
     if status != "pass" and outcome.tail:
         message += f": {outcome.tail[-1]}"
-    return RuleResult(guard.name, "command", status, observed=outcome.exit_code, expected=0,
-                      message=message, line=guard.line, details=details)
+    return RuleResult(
+        guard.name,
+        "command",
+        status,
+        observed=outcome.exit_code,
+        expected=0,
+        message=message,
+        line=guard.line,
+        details=details,
+    )

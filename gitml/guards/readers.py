@@ -128,8 +128,12 @@ def open_dataset(root: Path, rel: str, fmt: str | None) -> OpenedData:
     base = root / rel
     try:
         if base.is_dir():
-            dataset = ds.dataset([str(f) for f in files], format=file_format(fmt),
-                                 partitioning="hive", partition_base_dir=str(base))
+            dataset = ds.dataset(
+                [str(f) for f in files],
+                format=file_format(fmt),
+                partitioning="hive",
+                partition_base_dir=str(base),
+            )
             names = [f.relative_to(base).as_posix() for f in files]
         else:
             dataset = ds.dataset(str(base), format=file_format(fmt))

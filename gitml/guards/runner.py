@@ -73,8 +73,9 @@ def run_guards(
     report = GuardReport()
     reporter.start("guards", total=len(selected))
     for guard in selected:
-        results = _run_one(root, guard, previous_stats, baseline_metrics, reporter, env,
-                           collect_stats, report)
+        results = _run_one(
+            root, guard, previous_stats, baseline_metrics, reporter, env, collect_stats, report
+        )
         report.results.extend(results)
         bad = sum(r.status in ("fail", "error") for r in results)
         reporter.info(f"guard {guard.name}: " + (f"{bad} problem(s)" if bad else "ok"))
@@ -99,8 +100,11 @@ def _run_one(
 
         needs_previous = guard.data.row_change is not None or guard.data.drift is not None
         outcome = evaluate_data(
-            guard, root, previous_stats(guard.name) if needs_previous else None,
-            collect_stats=collect_stats, reporter=reporter,
+            guard,
+            root,
+            previous_stats(guard.name) if needs_previous else None,
+            collect_stats=collect_stats,
+            reporter=reporter,
         )
         results += outcome.results
         report.rows_read[guard.name] = outcome.rows_read
@@ -135,8 +139,9 @@ def dataset_statistics(
     from gitml.guards.data import evaluate_data
 
     for guard in guards:
-        outcome = evaluate_data(guard, root, None, collect_stats=True, rules=False,
-                                reporter=reporter)
+        outcome = evaluate_data(
+            guard, root, None, collect_stats=True, rules=False, reporter=reporter
+        )
         if outcome.statistics is None:
             reason = "; ".join(r.message for r in outcome.results if r.status == "error")
             reporter.warning(f"guard {guard.name}: no statistics: {reason}")
@@ -151,8 +156,11 @@ def _touches(changed: str, target: str) -> bool:
         return True
     if changed.endswith(POINTER_SUFFIX):
         pointed = changed[: -len(POINTER_SUFFIX)]
-        return (pointed == target or target.startswith(pointed + "/")
-                or pointed.startswith(target + "/"))
+        return (
+            pointed == target
+            or target.startswith(pointed + "/")
+            or pointed.startswith(target + "/")
+        )
     return False
 
 

@@ -140,8 +140,12 @@ def _parse_model(body: YamlMap, where: str) -> ModelSpec:
         texts = value if isinstance(value, YamlList) else [value]
         for text in texts:
             if not isinstance(text, str):
-                raise node_error(node, metric, f"{where} thresholds: {metric!r} must be text "
-                                 f"like \">= 0.85\" (quote it), not {text!r}")
+                raise node_error(
+                    node,
+                    metric,
+                    f"{where} thresholds: {metric!r} must be text "
+                    f'like ">= 0.85" (quote it), not {text!r}',
+                )
             try:
                 op, bound = parse_threshold(text)
             except ValueError as exc:
@@ -163,8 +167,11 @@ def _parse_no_regression(body: YamlMap, where: str) -> NoRegressionSpec | None:
     if isinstance(raw, YamlMap):
         for metric, direction in raw.items():
             if direction not in ("higher", "lower"):
-                raise node_error(raw, metric, f"{w}: {metric!r} must be 'higher' or 'lower' "
-                                 "(which direction is better)")
+                raise node_error(
+                    raw,
+                    metric,
+                    f"{w}: {metric!r} must be 'higher' or 'lower' (which direction is better)",
+                )
             metrics.append((metric, direction))
     else:
         names = expect_str_list(node, "metrics", w)

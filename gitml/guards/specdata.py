@@ -48,7 +48,9 @@ def parse_data(body: YamlMap, where: str) -> DataSpec:
     fmt = expect_str(body, "format", where)
     if fmt is not None and fmt not in FORMATS:
         raise node_error(
-            body, "format", f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}",
+            body,
+            "format",
+            f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}",
             did_you_mean(fmt, FORMATS),
         )
     return DataSpec(
@@ -75,7 +77,9 @@ def _parse_schema(body: YamlMap, where: str) -> SchemaSpec | None:
     for column, type_name in cols.items():
         if not isinstance(type_name, str) or normalize_type_name(type_name) is None:
             raise node_error(
-                cols, column, f"{where} schema: unknown type {type_name!r} for column {column!r}",
+                cols,
+                column,
+                f"{where} schema: unknown type {type_name!r} for column {column!r}",
                 did_you_mean(str(type_name), known_type_names()),
             )
         columns.append((column, normalize_type_name(type_name) or type_name))
@@ -112,8 +116,11 @@ def _parse_rules(body: YamlMap, where: str) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for index, item in enumerate(items):
         if not isinstance(item, YamlMap):
-            raise node_error(items, index, f"{where}: each rule is a mapping like "
-                             "{column: tenure, range: {min: 0}}")
+            raise node_error(
+                items,
+                index,
+                f"{where}: each rule is a mapping like {{column: tenure, range: {{min: 0}}}}",
+            )
         rules.append(_parse_rule(item, where))
     return tuple(rules)
 
@@ -125,16 +132,19 @@ def _parse_rule(item: YamlMap, where: str) -> Rule:
     checks = [k for k in item if k in RULE_CHECKS]
     if len(checks) != 1:
         found = ", ".join(checks) if checks else "none"
-        raise node_error(item, checks[1] if checks[1:] else None,
-                         f"{where}: a rule has exactly one check of "
-                         f"{', '.join(RULE_CHECKS)} (found {found})")
+        raise node_error(
+            item,
+            checks[1] if checks[1:] else None,
+            f"{where}: a rule has exactly one check of {', '.join(RULE_CHECKS)} (found {found})",
+        )
     check = checks[0]
     w = f"{where} {check}"
     line = item.line_of(check)
     if check == "null_fraction":
         if "mostly" in item:
-            raise node_error(item, "mostly", f"{w}: null_fraction is already a fraction; "
-                             "drop 'mostly'")
+            raise node_error(
+                item, "mostly", f"{w}: null_fraction is already a fraction; drop 'mostly'"
+            )
         node = expect_map(item, check, where)
         assert node is not None
         check_keys(node, ("max",), w)

@@ -141,9 +141,14 @@ class NumericProfile:
         self.keys, self.sample = keys, sample
 
     def finish(self, rows: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "numeric", "type": self.type_name, "nulls": self.nulls,
-                               "null_fraction": _frac(self.nulls, rows), "nan": self.nans,
-                               "sampled": self.count > SAMPLE_SIZE}
+        out: dict[str, Any] = {
+            "kind": "numeric",
+            "type": self.type_name,
+            "nulls": self.nulls,
+            "null_fraction": _frac(self.nulls, rows),
+            "nan": self.nans,
+            "sampled": self.count > SAMPLE_SIZE,
+        }
         finite = self.sample[np.isfinite(self.sample)]
         if not len(finite):
             return {**out, "min": None, "max": None, "mean": None, "cuts": [], "fractions": []}
@@ -153,8 +158,14 @@ class NumericProfile:
             cuts.insert(0, float(np.nextafter(cuts[0], -np.inf)))
         counts = bin_counts(self.sample, cuts)
         n = len(self.sample)
-        return {**out, "min": self.lo, "max": self.hi, "mean": self.total / self.finite,
-                "cuts": cuts, "fractions": [round(c / n, 6) for c in counts]}
+        return {
+            **out,
+            "min": self.lo,
+            "max": self.hi,
+            "mean": self.total / self.finite,
+            "cuts": cuts,
+            "fractions": [round(c / n, 6) for c in counts],
+        }
 
 
 class CategoricalProfile:
@@ -173,22 +184,31 @@ class CategoricalProfile:
         if self.counts is None or not len(values):
             return
         vc = pc.value_counts(values)
-        for value, count in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
-                                strict=True):
+        for value, count in zip(
+            vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
+        ):
             self.counts[value] = self.counts.get(value, 0) + count
         if len(self.counts) > CATEGORY_CAP:
             self.counts = None  # high cardinality: no distribution is kept
 
     def finish(self, rows: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "categorical", "type": self.type_name,
-                               "nulls": self.nulls, "null_fraction": _frac(self.nulls, rows)}
+        out: dict[str, Any] = {
+            "kind": "categorical",
+            "type": self.type_name,
+            "nulls": self.nulls,
+            "null_fraction": _frac(self.nulls, rows),
+        }
         if self.counts is None:
             return {**out, "distinct": None, "top": {}, "other": None}
         top = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_K]
         fractions = {k: round(v / self.count, 6) for k, v in top}
         other = self.count - sum(v for _, v in top)
-        return {**out, "distinct": len(self.counts), "top": fractions,
-                "other": round(other / self.count, 6) if self.count else 0.0}
+        return {
+            **out,
+            "distinct": len(self.counts),
+            "top": fractions,
+            "other": round(other / self.count, 6) if self.count else 0.0,
+        }
 
 
 class OtherProfile:
@@ -202,8 +222,12 @@ class OtherProfile:
         self.nulls += arr.null_count
 
     def finish(self, rows: int) -> dict[str, Any]:
-        return {"kind": "other", "type": self.type_name, "nulls": self.nulls,
-                "null_fraction": _frac(self.nulls, rows)}
+        return {
+            "kind": "other",
+            "type": self.type_name,
+            "nulls": self.nulls,
+            "null_fraction": _frac(self.nulls, rows),
+        }
 
 
 Profile = NumericProfile | CategoricalProfile | OtherProfile
@@ -221,8 +245,11 @@ def new_profile(arrow_type: Any) -> Profile:
 
 def assemble(rows: int, profiles: dict[str, Profile]) -> dict[str, Any]:
     """The reference-statistics document for one dataset version."""
-    return {"version": STATS_VERSION, "rows": rows,
-            "columns": {name: p.finish(rows) for name, p in profiles.items()}}
+    return {
+        "version": STATS_VERSION,
+        "rows": rows,
+        "columns": {name: p.finish(rows) for name, p in profiles.items()},
+    }
 
 
 def _frac(part: int, whole: int) -> float:
@@ -284,8 +311,9 @@ class DriftCounter:
         known = pc.filter(values, pc.is_in(values, value_set=self.key_array))
         vc = pc.value_counts(known)
         index = {k: i for i, k in enumerate(self.keys)}
-        for value, count in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
-                                strict=True):
+        for value, count in zip(
+            vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
+        ):
             self.counts[index[value]] += count
         self.counts[-1] = self.values - sum(self.counts[:-1])
 

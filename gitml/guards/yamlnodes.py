@@ -146,9 +146,7 @@ def expect_str(node: YamlMap, key: str, where: str, *, required: bool = False) -
     return value
 
 
-def expect_relpath(
-    node: YamlMap, key: str, where: str, *, required: bool = False
-) -> str | None:
+def expect_relpath(node: YamlMap, key: str, where: str, *, required: bool = False) -> str | None:
     """A safe repo-relative POSIX path (see :func:`gitml.safepath.check_relpath`)."""
     from gitml.safepath import check_relpath
 

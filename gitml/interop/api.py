@@ -14,9 +14,15 @@ from gitml.progress import Callback
 __all__ = ["ConvertedStage", "ImportResult", "ImportedOutput", "NotConverted", "import_dvc"]
 
 
-def import_dvc(paths: list[str] | None = None, *, from_remote: str | None = None,
-               keep_dvc: bool = False, dry_run: bool = False, cwd: Path | None = None,
-               callback: Callback | None = None) -> ImportResult:
+def import_dvc(
+    paths: list[str] | None = None,
+    *,
+    from_remote: str | None = None,
+    keep_dvc: bool = False,
+    dry_run: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> ImportResult:
     """Import DVC-tracked data and stages: ``.dvc`` files and ``dvc.yaml``/``dvc.lock``.
 
     Each output's files come from the workspace or the DVC cache (or, with
@@ -31,5 +37,6 @@ def import_dvc(paths: list[str] | None = None, *, from_remote: str | None = None
     from gitml.interop.importer import import_dvc as do_import
 
     with session(cwd, callback, write=not dry_run) as ctx:
-        return do_import(ctx, paths or [], cwd=cwd, from_remote=from_remote,
-                         keep_dvc=keep_dvc, dry_run=dry_run)
+        return do_import(
+            ctx, paths or [], cwd=cwd, from_remote=from_remote, keep_dvc=keep_dvc, dry_run=dry_run
+        )

@@ -62,8 +62,9 @@ def groups(items: list[OutputPlan]) -> Iterator[list[OutputPlan]]:
         yield group
 
 
-def _store_group(ctx: RepoContext, group: list[OutputPlan], known: Md5Map,
-                 result: ImportResult) -> dict[str, list[Stored]]:
+def _store_group(
+    ctx: RepoContext, group: list[OutputPlan], known: Md5Map, result: ImportResult
+) -> dict[str, list[Stored]]:
     stored: dict[str, list[Stored]] = {}
     with ctx.store.batch() as batch:
         ingest = Ingestor(ctx, batch, known, store_link(ctx.config.link))
@@ -113,8 +114,9 @@ def _workspace(got: list[Stored]) -> Workspace:
     return "clean" if states <= {"verified"} else "present"
 
 
-def apply_group(ctx: RepoContext, group: list[OutputPlan], known: Md5Map, result: ImportResult,
-                applied: Applied) -> None:
+def apply_group(
+    ctx: RepoContext, group: list[OutputPlan], known: Md5Map, result: ImportResult, applied: Applied
+) -> None:
     stored = _store_group(ctx, group, known, result)
     pointers: dict[str, Pointer] = {}
     with ctx.store.batch() as batch:
@@ -129,8 +131,11 @@ def apply_group(ctx: RepoContext, group: list[OutputPlan], known: Md5Map, result
         if pointer is None:
             continue
         if item.existing is not None and item.existing.oid != pointer.oid:
-            result.not_converted.append(NotConverted(
-                path, item.out.source, "gitml already tracks it with other content (kept as is)"))
+            result.not_converted.append(
+                NotConverted(
+                    path, item.out.source, "gitml already tracks it with other content (kept as is)"
+                )
+            )
             continue
         name = pointer_name(path)
         target = safe_parent(ctx.root, name) / posixpath.basename(name)
@@ -158,7 +163,15 @@ def apply_group(ctx: RepoContext, group: list[OutputPlan], known: Md5Map, result
 def record(applied: Applied, result: ImportResult, restored: set[str]) -> None:
     for item, pointer, workspace, changed in applied.imported:
         state: Workspace = "restored" if item.out.path in restored else workspace
-        result.imported.append(ImportedOutput(
-            item.out.path, pointer.kind, pointer.oid, pointer.size, pointer.nfiles,
-            item.out.source, changed, state,
-        ))
+        result.imported.append(
+            ImportedOutput(
+                item.out.path,
+                pointer.kind,
+                pointer.oid,
+                pointer.size,
+                pointer.nfiles,
+                item.out.source,
+                changed,
+                state,
+            )
+        )

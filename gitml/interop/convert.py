@@ -29,8 +29,9 @@ from gitml.workspace.tracked import read_pointer
 PROJECT = "gitml.yaml"
 
 
-def _specs(ctx: RepoContext, stages: list[Any], existing: dict[str, Any],
-           result: ImportResult) -> tuple[list[StageSpec], list[StageSpec]]:
+def _specs(
+    ctx: RepoContext, stages: list[Any], existing: dict[str, Any], result: ImportResult
+) -> tuple[list[StageSpec], list[StageSpec]]:
     """(new specs, specs already in gitml.yaml); the rest go to not_converted."""
     new: list[StageSpec] = []
     present: list[StageSpec] = []
@@ -46,9 +47,13 @@ def _specs(ctx: RepoContext, stages: list[Any], existing: dict[str, Any],
         elif same_spec(existing[spec.name], spec.spec):
             present.append(spec)
         else:
-            result.not_converted.append(NotConverted(
-                f"stage {stage.name}", stage.source,
-                f"gitml.yaml already has another stage named {spec.name!r} (kept)"))
+            result.not_converted.append(
+                NotConverted(
+                    f"stage {stage.name}",
+                    stage.source,
+                    f"gitml.yaml already has another stage named {spec.name!r} (kept)",
+                )
+            )
     return new, present
 
 
@@ -104,8 +109,11 @@ def _lock(ctx: RepoContext, specs: list[StageSpec], imported: dict[str, str]) ->
             except GitmlError as exc:
                 reason = exc.message
             else:
-                lock["stages"][spec.name] = {**inputs, "outs": outs,
-                                             "metrics": read_metrics(ctx, stage)}
+                lock["stages"][spec.name] = {
+                    **inputs,
+                    "outs": outs,
+                    "metrics": read_metrics(ctx, stage),
+                }
                 changed = True
         if reason:
             reasons[spec.name] = reason
@@ -115,8 +123,14 @@ def _lock(ctx: RepoContext, specs: list[StageSpec], imported: dict[str, str]) ->
     return reasons
 
 
-def convert_stages(ctx: RepoContext, stages: list[Any], imported: dict[str, str],
-                   result: ImportResult, *, dry_run: bool) -> set[str]:
+def convert_stages(
+    ctx: RepoContext,
+    stages: list[Any],
+    imported: dict[str, str],
+    result: ImportResult,
+    *,
+    dry_run: bool,
+) -> set[str]:
     """Convert ``stages`` (DvcStage); return the dvc.yaml files whose every stage is converted.
 
     ``imported``: output path → DVC MD5 of the outputs imported and verified.
@@ -129,21 +143,33 @@ def convert_stages(ctx: RepoContext, stages: list[Any], imported: dict[str, str]
         existing: dict[str, Any] = dict(load_project(ctx.root).stages)
     except GitmlError as exc:
         for stage in stages:
-            result.not_converted.append(NotConverted(f"stage {stage.name}", stage.source,
-                                                     f"{PROJECT} is not valid: {exc.message}"))
+            result.not_converted.append(
+                NotConverted(
+                    f"stage {stage.name}", stage.source, f"{PROJECT} is not valid: {exc.message}"
+                )
+            )
         return set()
     new, present = _specs(ctx, stages, existing, result)
     failed = _write_project(ctx, new, dry_run=dry_run) if new else ""
     if failed:
-        result.not_converted += [NotConverted(f"stage {s.dvc.name}", s.dvc.source, failed)
-                                 for s in new]
+        result.not_converted += [
+            NotConverted(f"stage {s.dvc.name}", s.dvc.source, failed) for s in new
+        ]
         new = []
     done = new + present
     reasons = {} if dry_run or not done else _lock(ctx, done, imported)
     for spec in done:
         reason = reasons.get(spec.name, "")
-        result.stages.append(ConvertedStage(spec.name, spec.dvc.name, spec.dvc.source,
-                                            spec in new, not dry_run and not reason, reason))
+        result.stages.append(
+            ConvertedStage(
+                spec.name,
+                spec.dvc.name,
+                spec.dvc.source,
+                spec in new,
+                not dry_run and not reason,
+                reason,
+            )
+        )
     converted = {s.dvc.source for s in done}
     blocked = {s.source for s in stages} - converted
     blocked |= {n.source for n in result.not_converted if n.what.startswith("stage ")}

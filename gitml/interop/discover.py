@@ -127,7 +127,8 @@ def _check_overlaps(outputs: list[DvcOutput]) -> None:
             if parent in by_path:
                 raise InteropError(
                     f"DVC output {path} ({by_path[path].source}) is inside output {parent} "
-                    f"({by_path[parent].source})", "fix the DVC project first",
+                    f"({by_path[parent].source})",
+                    "fix the DVC project first",
                 )
             parent = posixpath.dirname(parent)
 
@@ -136,8 +137,11 @@ def _hit(target: str, path: str, source: str) -> bool:
     if path == target or path.startswith(target + "/") or source == target:
         return True
     pipeline = ("dvc.yaml", "dvc.lock")
-    return (posixpath.basename(target) in pipeline and posixpath.basename(source) in pipeline
-            and posixpath.dirname(target) == posixpath.dirname(source))
+    return (
+        posixpath.basename(target) in pipeline
+        and posixpath.basename(source) in pipeline
+        and posixpath.dirname(target) == posixpath.dirname(source)
+    )
 
 
 def select(project: DvcProject, targets: list[str]) -> DvcProject:
@@ -158,6 +162,8 @@ def select(project: DvcProject, targets: list[str]) -> DvcProject:
         outputs=[o for o in project.outputs if wanted(o.path, o.source)],
         skipped=[s for s in project.skipped if wanted(s.path, s.source)],
         stages=[s for s in project.stages if wanted("", s.source)],
-        notes=project.notes, dvc_files=project.dvc_files,
-        pipeline_files=project.pipeline_files, roots=project.roots,
+        notes=project.notes,
+        dvc_files=project.dvc_files,
+        pipeline_files=project.pipeline_files,
+        roots=project.roots,
     )

@@ -132,8 +132,15 @@ def _opt_int(entry: dict[str, Any], key: str, source: str) -> int | None:
     return value
 
 
-def parse_out(entry: object, base: str, *, source: str, dvc_root: str, stage: str | None = None,
-              cached: bool = True) -> DvcOutput | Skipped:
+def parse_out(
+    entry: object,
+    base: str,
+    *,
+    source: str,
+    dvc_root: str,
+    stage: str | None = None,
+    cached: bool = True,
+) -> DvcOutput | Skipped:
     """One ``outs:`` item of a .dvc or dvc.lock file."""
     if not isinstance(entry, dict):
         raise InteropError(f"{source}: each output must be a mapping, got {entry!r}")
@@ -142,8 +149,9 @@ def parse_out(entry: object, base: str, *, source: str, dvc_root: str, stage: st
     if path is None:
         return Skipped(str(raw), source, "external output (outside the repository)")
     if entry.get("cache", True) is False or not cached:
-        return Skipped(path, source, "cache: false (DVC does not cache it): it stays a plain "
-                       "file, no pointer")
+        return Skipped(
+            path, source, "cache: false (DVC does not cache it): it stays a plain file, no pointer"
+        )
     if "files" in entry:
         return Skipped(path, source, "cloud-versioned output (files:) is not supported")
     hash_name = entry.get("hash")
@@ -155,8 +163,14 @@ def parse_out(entry: object, base: str, *, source: str, dvc_root: str, stage: st
     if not isinstance(md5, str) or not MD5_RE.match(md5):
         raise InteropError(f"{source}: {path}: md5 {md5!r} is not an MD5 (32 lowercase hex)")
     return DvcOutput(
-        path=path, md5=md5, legacy=hash_name is None, size=_opt_int(entry, "size", source),
-        nfiles=_opt_int(entry, "nfiles", source), source=source, dvc_root=dvc_root, stage=stage,
+        path=path,
+        md5=md5,
+        legacy=hash_name is None,
+        size=_opt_int(entry, "size", source),
+        nfiles=_opt_int(entry, "nfiles", source),
+        source=source,
+        dvc_root=dvc_root,
+        stage=stage,
     )
 
 

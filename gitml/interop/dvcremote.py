@@ -67,8 +67,9 @@ def require_dvc() -> None:
         ) from None
 
 
-def fetch(project: Path, remote: str, wanted: list[tuple[str, bool]],
-          reporter: Reporter) -> Fetched:
+def fetch(
+    project: Path, remote: str, wanted: list[tuple[str, bool]], reporter: Reporter
+) -> Fetched:
     """Download ``wanted`` (md5, legacy) objects from DVC remote ``remote`` into the DVC cache."""
     require_dvc()
     from dvc.repo import Repo

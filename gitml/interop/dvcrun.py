@@ -86,7 +86,7 @@ _MISSING = object()
 
 
 def run_still_holds(root: Path, spec: StageSpec, imported: dict[str, str]) -> str:
-    """"" if DVC's recorded run matches the workspace, else the reason it does not.
+    """ "" if DVC's recorded run matches the workspace, else the reason it does not.
 
     ``imported``: output path → the DVC MD5 it was imported (and verified) with.
     """

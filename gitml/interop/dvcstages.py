@@ -88,8 +88,9 @@ def _norm(base: str, path: str) -> str:
     return "" if joined == "." else joined
 
 
-def read_stage_defs(source: str, data: bytes,
-                    notes: list[str]) -> tuple[dict[str, _StageDef], list[DvcStage]]:
+def read_stage_defs(
+    source: str, data: bytes, notes: list[str]
+) -> tuple[dict[str, _StageDef], list[DvcStage]]:
     doc = load_doc(source, data)
     for key in doc:
         if key not in _TOP_LEVEL_KEPT:
@@ -117,18 +118,31 @@ def read_stage_defs(source: str, data: bytes,
         defs[str(name)] = sdef
         cmd = body.get("cmd", [])
         template = any(k in raw_body for k in ("foreach", "matrix", "vars")) or _has_template(body)
-        listed.append(DvcStage(
-            name=str(name), source=source, cmd=[str(c) for c in as_list(cmd, "cmd", source)],
-            wdir=_norm(base, wdir),
-            deps=_names(body, "deps", source), outs=_names(body, "outs", source),
-            params=_names(body, "params", source), metrics=_names(body, "metrics", source),
-            plots=_names(body, "plots", source), body=body, template=template,
-        ))
+        listed.append(
+            DvcStage(
+                name=str(name),
+                source=source,
+                cmd=[str(c) for c in as_list(cmd, "cmd", source)],
+                wdir=_norm(base, wdir),
+                deps=_names(body, "deps", source),
+                outs=_names(body, "outs", source),
+                params=_names(body, "params", source),
+                metrics=_names(body, "metrics", source),
+                plots=_names(body, "plots", source),
+                body=body,
+                template=template,
+            )
+        )
     return defs, listed
 
 
-def parse_pipeline(yaml_source: str, yaml_data: bytes | None, lock_source: str,
-                   lock_data: bytes | None, dvc_root: str) -> Parsed:
+def parse_pipeline(
+    yaml_source: str,
+    yaml_data: bytes | None,
+    lock_source: str,
+    lock_data: bytes | None,
+    dvc_root: str,
+) -> Parsed:
     """The outputs recorded in ``dvc.lock`` and the stages of ``dvc.yaml`` (same folder)."""
     out = Parsed()
     defs: dict[str, _StageDef] = {}
@@ -141,8 +155,10 @@ def parse_pipeline(yaml_source: str, yaml_data: bytes | None, lock_source: str,
     if not isinstance(stages, dict):
         raise InteropError(f"{lock_source}: stages must be a mapping")
     base = posixpath.dirname(lock_source)
-    out.stages = [replace(s, lock=stages.get(s.name) if isinstance(stages.get(s.name), dict)
-                          else None) for s in out.stages]
+    out.stages = [
+        replace(s, lock=stages.get(s.name) if isinstance(stages.get(s.name), dict) else None)
+        for s in out.stages
+    ]
     for name, body in stages.items():
         if not isinstance(body, dict):
             raise InteropError(f"{lock_source}: stage {name!r} must be a mapping")
@@ -152,8 +168,14 @@ def parse_pipeline(yaml_source: str, yaml_data: bytes | None, lock_source: str,
         if not isinstance(outs, list):
             raise InteropError(f"{lock_source}: stage {name!r}: outs must be a list")
         if "${" in wdir_raw:
-            out.skipped += [Skipped(str(o.get("path") if isinstance(o, dict) else o), lock_source,
-                                    f"stage {name}: templated wdir") for o in outs]
+            out.skipped += [
+                Skipped(
+                    str(o.get("path") if isinstance(o, dict) else o),
+                    lock_source,
+                    f"stage {name}: templated wdir",
+                )
+                for o in outs
+            ]
             continue
         folder = _norm(base, wdir_raw)
         for entry in outs:
@@ -162,11 +184,18 @@ def parse_pipeline(yaml_source: str, yaml_data: bytes | None, lock_source: str,
             if sdef is not None and isinstance(raw, str):
                 known = sdef.outs.get(posixpath.normpath(raw))
                 if known is None and sdef.templated_uncached:
-                    out.skipped.append(Skipped(raw, lock_source, f"stage {name}: cannot tell from "
-                                               "the templated dvc.yaml whether DVC caches it"))
+                    out.skipped.append(
+                        Skipped(
+                            raw,
+                            lock_source,
+                            f"stage {name}: cannot tell from "
+                            "the templated dvc.yaml whether DVC caches it",
+                        )
+                    )
                     continue
                 cached = known is not False
-            item = parse_out(entry, folder, source=lock_source,
-                             dvc_root=dvc_root, stage=str(name), cached=cached)
+            item = parse_out(
+                entry, folder, source=lock_source, dvc_root=dvc_root, stage=str(name), cached=cached
+            )
             (out.outputs if isinstance(item, DvcOutput) else out.skipped).append(item)  # type: ignore[arg-type]
     return out

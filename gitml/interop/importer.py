@@ -42,9 +42,15 @@ def _open_map(ctx: RepoContext, *, create: bool) -> Md5Map:
     return Md5Map(path if create or path.exists() else None)
 
 
-def import_dvc(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None,
-               from_remote: str | None = None, keep_dvc: bool = False,
-               dry_run: bool = False) -> ImportResult:
+def import_dvc(
+    ctx: RepoContext,
+    targets: list[str],
+    *,
+    cwd: Path | None = None,
+    from_remote: str | None = None,
+    keep_dvc: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
     if from_remote:
         from gitml.interop.dvcremote import require_dvc
 
@@ -68,16 +74,20 @@ def import_dvc(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None,
         known.close()
     restored = _restore(ctx, applied)
     record(applied, result, restored)
-    verified = {item.out.path: item.out.md5 for item, _, workspace, _ in applied.imported
-                if workspace == "clean" or item.out.path in restored}
+    verified = {
+        item.out.path: item.out.md5
+        for item, _, workspace, _ in applied.imported
+        if workspace == "clean" or item.out.path in restored
+    }
     converted = convert_stages(ctx, plan.project.stages, verified, result, dry_run=False)
     _git(ctx, plan, result, applied, converted, keep_dvc=keep_dvc)
     _finish(result)
     return result
 
 
-def _dry_run(ctx: RepoContext, plan: Plan, known: Md5Map, result: ImportResult,
-             from_remote: str | None) -> None:
+def _dry_run(
+    ctx: RepoContext, plan: Plan, known: Md5Map, result: ImportResult, from_remote: str | None
+) -> None:
     wanted = wanted_objects(ctx, known, plan)
     lacking = {(md5, legacy) for objects in wanted.values() for md5, legacy in objects}
     if from_remote:
@@ -93,14 +103,24 @@ def _dry_run(ctx: RepoContext, plan: Plan, known: Md5Map, result: ImportResult,
         size = item.out.size if item.out.size is not None else sum(s or 0 for *_, s in files)
         kind = "dir" if item.out.is_dir else "file"
         nfiles = len(files) if item.out.is_dir else 1
-        result.imported.append(ImportedOutput(
-            item.out.path, kind, "", size, nfiles, item.out.source, item.existing is None))
+        result.imported.append(
+            ImportedOutput(
+                item.out.path, kind, "", size, nfiles, item.out.source, item.existing is None
+            )
+        )
     convert_stages(ctx, plan.project.stages, {}, result, dry_run=True)
     _finish(result)
 
 
-def _git(ctx: RepoContext, plan: Plan, result: ImportResult, applied: Applied,
-         converted: set[str], *, keep_dvc: bool) -> None:
+def _git(
+    ctx: RepoContext,
+    plan: Plan,
+    result: ImportResult,
+    applied: Applied,
+    converted: set[str],
+    *,
+    keep_dvc: bool,
+) -> None:
     """Stage the pointers and ignore rules; unless keep_dvc, unstage the DVC files
     whose every output (and stage) was converted, and .dvc/ when none is left."""
     staged = sorted(set(applied.staged))
@@ -125,8 +145,11 @@ def _git(ctx: RepoContext, plan: Plan, result: ImportResult, applied: Applied,
     gone = sorted(f for f in whole if f in indexed)
     left = set(ctx.git.ls_files(":(glob)**/*.dvc", ":(glob)**/dvc.yaml", ":(glob)**/dvc.lock"))
     if gone and not (left - set(gone)):
-        extra = [os.path.join(r, n) if r else n for r in plan.project.roots or [""]
-                 for n in (".dvc", ".dvcignore")]
+        extra = [
+            os.path.join(r, n) if r else n
+            for r in plan.project.roots or [""]
+            for n in (".dvc", ".dvcignore")
+        ]
         gone += sorted(ctx.git.ls_files(*extra))
     if gone:
         ctx.git.rm_cached(gone)

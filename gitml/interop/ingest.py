@@ -74,8 +74,15 @@ class Ingestor:
             return hit
         return None
 
-    def ingest(self, md5: str, legacy: bool, rel: str, cache_paths: list[Path],
-               size: int | None, row: StatRow | None = None) -> Stored | None:
+    def ingest(
+        self,
+        md5: str,
+        legacy: bool,
+        rel: str,
+        cache_paths: list[Path],
+        size: int | None,
+        row: StatRow | None = None,
+    ) -> Stored | None:
         """Store the object for workspace path ``rel``; None if it is nowhere.
 
         ``row``: the stat index's row for ``rel``, if any.
@@ -109,8 +116,14 @@ class Ingestor:
                 return Stored(found.oid, found.size, None, state, executable)
         return None
 
-    def _check_known(self, rel: str, ws: os.stat_result, row: StatRow | None,
-                     hit: tuple[str, int], executable: bool) -> Stored:
+    def _check_known(
+        self,
+        rel: str,
+        ws: os.stat_result,
+        row: StatRow | None,
+        hit: tuple[str, int],
+        executable: bool,
+    ) -> Stored:
         """A workspace file whose object we already have: is it that object?
 
         Fresh in the stat index: yes, no read. Otherwise one BLAKE3 read (no
@@ -158,8 +171,9 @@ class Ingestor:
         self._safe_dirs.add(folder)
         return True
 
-    def _from(self, path: str, md5: str, legacy: bool, size: int | None,
-              rel: str | None) -> Stored | None:
+    def _from(
+        self, path: str, md5: str, legacy: bool, size: int | None, rel: str | None
+    ) -> Stored | None:
         try:
             fd = os.open(path, _OPEN)
         except OSError:

@@ -82,5 +82,5 @@ def dvc_md5_bytes(data: bytes, *, legacy: bool) -> DvcMd5:
     md5 = DvcMd5(legacy=legacy)
     view = memoryview(data)
     for start in range(0, len(data), CHUNK):
-        md5.update(bytes(view[start:start + CHUNK]) if len(data) > CHUNK else data)
+        md5.update(bytes(view[start : start + CHUNK]) if len(data) > CHUNK else data)
     return md5

@@ -117,8 +117,9 @@ def read_listing(item: OutputPlan) -> None:
         item.entries, item.problem = read_dir_object(item.cache, item.out)
 
 
-def _have_locally(ctx: RepoContext, known: Md5Map, item: OutputPlan, path: str, md5: str,
-                  size: int | None) -> bool:
+def _have_locally(
+    ctx: RepoContext, known: Md5Map, item: OutputPlan, path: str, md5: str, size: int | None
+) -> bool:
     """An object counts as available if gitml has it, DVC's cache has it, or the
     workspace file looks right (right size; its MD5 is checked when it is read)."""
     legacy = item.out.legacy

@@ -26,8 +26,9 @@ class CannotEdit(Exception):
 
 def dump_stages(stages: dict[str, dict[str, Any]], indent: int) -> list[str]:
     """``NAME:\\n  cmd: ...`` lines for ``stages``, indented by ``indent`` spaces."""
-    text = yaml.safe_dump(stages, sort_keys=False, default_flow_style=None, width=4096,
-                          allow_unicode=True, indent=2)
+    text = yaml.safe_dump(
+        stages, sort_keys=False, default_flow_style=None, width=4096, allow_unicode=True, indent=2
+    )
     pad = " " * indent
     return [pad + line if line else line for line in text.splitlines()]
 
@@ -38,8 +39,12 @@ def _value(line: str) -> str:
     return match.group(1).split(" #", 1)[0].strip()
 
 
-def add_stages(text: str, stages: dict[str, dict[str, Any]], params_files: list[str],
-               current_params: tuple[str, ...] | None) -> str:
+def add_stages(
+    text: str,
+    stages: dict[str, dict[str, Any]],
+    params_files: list[str],
+    current_params: tuple[str, ...] | None,
+) -> str:
     """``text`` with ``stages`` added (and ``params:`` when needed)."""
     lines = text.splitlines()
     at = next((i for i, line in enumerate(lines) if _STAGES.match(line)), None)
@@ -59,7 +64,7 @@ def add_stages(text: str, stages: dict[str, dict[str, Any]], params_files: list[
             indent = indent or len(line) - len(line.lstrip())
         if end == at and _value(lines[at]) != "":
             lines[at] = "stages:"
-        lines[end + 1:end + 1] = dump_stages(stages, indent or 2)
+        lines[end + 1 : end + 1] = dump_stages(stages, indent or 2)
     else:
         raise CannotEdit("its stages: section is written in flow style ({...})")
     if current_params is None:  # no params: key, so only params.yaml is read

@@ -107,13 +107,17 @@ def _params(root: Path, spec: StageSpec, items: list[Any]) -> None:
 def build_spec(root: Path, stage: DvcStage) -> StageSpec:
     """The gitml stage for ``stage``; NotConvertible says why there is none."""
     if stage.template:
-        raise NotConvertible("foreach/matrix/vars and ${...} templating have no gitml "
-                             "equivalent yet; write the stages out by hand")
+        raise NotConvertible(
+            "foreach/matrix/vars and ${...} templating have no gitml "
+            "equivalent yet; write the stages out by hand"
+        )
     body = stage.body
     wdir = _path("", stage.wdir, "wdir", stage.source) if stage.wdir else ""
     spec = StageSpec(stage, gitml_name(stage), wdir, {"cmd": _cmd(body, wdir)})
-    deps = [_path(wdir, named(d, stage.source)[0], "dep", stage.source)
-            for d in as_list(body.get("deps"), "deps", stage.source)]
+    deps = [
+        _path(wdir, named(d, stage.source)[0], "dep", stage.source)
+        for d in as_list(body.get("deps"), "deps", stage.source)
+    ]
     outs: list[str] = []
     metrics: list[str] = []
     for key in ("outs", "metrics", "plots"):
@@ -132,8 +136,12 @@ def build_spec(root: Path, stage: DvcStage) -> StageSpec:
             else:
                 raise NotConvertible(f"out {path} has cache: false; gitml tracks every out")
     _params(root, spec, as_list(body.get("params"), "params", stage.source))
-    for key, value in (("deps", deps), ("params", list(spec.params)), ("outs", outs),
-                       ("metrics", metrics)):
+    for key, value in (
+        ("deps", deps),
+        ("params", list(spec.params)),
+        ("outs", outs),
+        ("metrics", metrics),
+    ):
         if value:
             spec.spec[key] = value
     if isinstance(body.get("desc"), str):

@@ -306,8 +306,11 @@ def register(
             hint="fix the model, or register anyway with --force (the record says so)",
         )
     if failed:
-        note = ("FORCED past failing guards: " + ", ".join(g.name for g in failed)
-                + (f". {note}" if note else ""))
+        note = (
+            "FORCED past failing guards: "
+            + ", ".join(g.name for g in failed)
+            + (f". {note}" if note else "")
+        )
     data = {p: ptr.oid for p, ptr in pointers.items() if p != decl.path}
     plan = plan_register(
         state, name, commit=commit,
@@ -435,9 +438,7 @@ def checkout_version(
         return MaterializeResult(v.artifact, str(v.version), v.commit, tracked,
                                  done.written, done.unchanged)  # fmt: skip
     written, unchanged = materialize_to(ctx, tracked, pointer, v.commit, output, force=force)
-    return MaterializeResult(
-        v.artifact, str(v.version), v.commit, str(output), written, unchanged
-    )
+    return MaterializeResult(v.artifact, str(v.version), v.commit, str(output), written, unchanged)
 
 
 def local_path(ctx: RepoContext, name: str, selector: str | None = None) -> Path:
@@ -483,4 +484,3 @@ def describe(value: Mapping[str, Json], limit: int = 3) -> str:
     items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
              for k, v in value.items() if isinstance(v, int | float | str)]  # fmt: skip
     return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
-

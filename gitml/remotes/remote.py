@@ -179,6 +179,7 @@ class Remote:
         """oid → (size, modification time or None) of every object on the remote; a
         packed object has its pack index's time. One listing of ``objects/`` (sizes
         and times come with it) and one of ``packs/``: for gc's grace period."""
+
         def listing(prefix: str) -> list[KeyTime]:
             return list(self._call("list", lambda: list(self.backend.list_times(prefix))))
 

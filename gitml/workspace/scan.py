@@ -148,12 +148,7 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         row = known.get(rel)
         if row is not None:
             mtime = st[2]
-            if (
-                row[1] == st[0]
-                and row[2] == st[1]
-                and row[3] == mtime
-                and mtime < row[4] - RACY_NS
-            ):
+            if row[1] == st[0] and row[2] == st[1] and row[3] == mtime and mtime < row[4] - RACY_NS:
                 fresh_count += 1
                 continue
         changed.append(rel)

@@ -17,13 +17,15 @@ def customers(n: int = 1000, seed: int = 0, *, shift: float = 0.0) -> pa.Table:
     """A churn-like table; ``shift`` moves tenure up and plans towards 'team'."""
     rng = np.random.default_rng(seed)
     plans = rng.choice(["basic", "pro", "team"], n, p=[0.5 - shift / 3, 0.3, 0.2 + shift / 3])
-    return pa.table({
-        "customer_id": pa.array(np.arange(n), pa.int64()),
-        "tenure": pa.array(np.clip(rng.normal(40 + 40 * shift, 15, n), 0, 120)),
-        "plan": pa.array(plans),
-        "email": pa.array([f"user{i}@example.com" for i in range(n)]),
-        "churned": pa.array(rng.random(n) < 0.2),
-    })
+    return pa.table(
+        {
+            "customer_id": pa.array(np.arange(n), pa.int64()),
+            "tenure": pa.array(np.clip(rng.normal(40 + 40 * shift, 15, n), 0, 120)),
+            "plan": pa.array(plans),
+            "email": pa.array([f"user{i}@example.com" for i in range(n)]),
+            "churned": pa.array(rng.random(n) < 0.2),
+        }
+    )
 
 
 def write(table: pa.Table, path: Path, fmt: str | None = None) -> Path:

@@ -79,7 +79,10 @@ def test_each_rule_fails_with_observed_and_expected(tmp_path: Path, name: str) -
     assert allowed.details["examples"] == ["enterprise"]
     regex = by_rule(results, "regex")
     assert (regex.status, regex.observed, regex.details["examples"]) == (
-        "fail", 0.95, ["no-at-sign"])
+        "fail",
+        0.95,
+        ["no-at-sign"],
+    )
     unique = by_rule(results, "unique")
     assert (unique.status, unique.observed) == ("fail", 0.98)
     assert unique.details["duplicated_examples"] == [7]
@@ -155,8 +158,14 @@ def test_schema_types_strict_and_missing(tmp_path: Path) -> None:
         """)
     results = evaluate_data(guard, tmp_path, None).results
     statuses = {(r.column, r.status) for r in results}
-    assert statuses == {("customer_id", "pass"), ("tenure", "fail"), ("plan", "pass"),
-                        ("churned", "pass"), ("x", "fail"), (None, "fail")}
+    assert statuses == {
+        ("customer_id", "pass"),
+        ("tenure", "fail"),
+        ("plan", "pass"),
+        ("churned", "pass"),
+        ("x", "fail"),
+        (None, "fail"),
+    }
     tenure = next(r for r in results if r.column == "tenure")
     assert (tenure.observed, tenure.expected) == ("double", "float")
     assert next(r for r in results if r.column is None).observed == ["email"]
@@ -234,7 +243,11 @@ def test_rules_that_do_not_fit_the_column_are_errors(tmp_path: Path) -> None:
         """)
     results = evaluate_data(guard, tmp_path, None).results
     assert [(r.rule, r.status) for r in results] == [
-        ("regex", "error"), ("range", "error"), ("allowed", "error"), ("unique", "fail")]
+        ("regex", "error"),
+        ("range", "error"),
+        ("allowed", "error"),
+        ("unique", "fail"),
+    ]
     assert "missing" in results[3].message
 
 

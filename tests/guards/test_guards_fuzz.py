@@ -27,8 +27,7 @@ VALUES = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner,
-                        max_size=5),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=5),
     ),
     max_leaves=10,
 )
@@ -39,8 +38,9 @@ GUARD = st.dictionaries(
     st.one_of(VALUES, st.lists(RULE, max_size=3)),
     max_size=5,
 )
-GUARDS_DOCS = st.fixed_dictionaries({"guards": st.dictionaries(st.sampled_from(["raw", "m"]),
-                                                              GUARD, max_size=2)})
+GUARDS_DOCS = st.fixed_dictionaries(
+    {"guards": st.dictionaries(st.sampled_from(["raw", "m"]), GUARD, max_size=2)}
+)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -64,8 +64,12 @@ def test_guard_documents(doc: dict[str, Any]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("guards:{}[]-,'\"&*!<>?| \n\t#%@`.0123456789ab~=")),
-               max_size=80))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("guards:{}[]-,'\"&*!<>?| \n\t#%@`.0123456789ab~=")),
+        max_size=80,
+    )
+)
 def test_yamlish_text(text: str) -> None:
     check(text)
 

@@ -27,8 +27,11 @@ def run_model(tmp_path: Path, body: str, baseline: dict[str, object] | None = No
 @pytest.mark.parametrize("name", ["m.json", "m.yaml"])
 def test_thresholds_on_nested_metrics(tmp_path: Path, name: str) -> None:
     metrics = {"accuracy": 0.9, "eval": {"auc": 0.75}, "loss": 0.3}
-    text = json.dumps(metrics) if name.endswith("json") else (
-        "accuracy: 0.9\neval:\n  auc: 0.75\nloss: 0.3\n")
+    text = (
+        json.dumps(metrics)
+        if name.endswith("json")
+        else ("accuracy: 0.9\neval:\n  auc: 0.75\nloss: 0.3\n")
+    )
     (tmp_path / name).write_text(text)
     results = run_model(tmp_path, MODEL.format(path=name))
     assert [(r.column, r.status, r.observed, r.expected) for r in results] == [
@@ -46,9 +49,14 @@ def test_lookup_prefers_literal_dotted_keys() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "does not exist"), ("{not json", "is not valid"), ("[1, 2]", "must hold a mapping"),
-     ('{"accuracy": "high"}', "not a number"), ('{"other": 1}', "is not in the metrics"),
-     ('{"accuracy": true}', "not a number")],
+    [
+        (None, "does not exist"),
+        ("{not json", "is not valid"),
+        ("[1, 2]", "must hold a mapping"),
+        ('{"accuracy": "high"}', "not a number"),
+        ('{"other": 1}', "is not in the metrics"),
+        ('{"accuracy": true}', "not a number"),
+    ],
 )
 def test_metrics_problems_are_errors(tmp_path: Path, content: str | None, message: str) -> None:
     if content is not None:
@@ -79,21 +87,27 @@ no_regression: {against: prod, metrics: {accuracy: higher, loss: lower}, toleran
         (None, ["skip", "skip"]),  # no baseline at all
     ],
 )
-def test_no_regression(tmp_path: Path, baseline: dict[str, float] | None,
-                       statuses: list[str]) -> None:
+def test_no_regression(
+    tmp_path: Path, baseline: dict[str, float] | None, statuses: list[str]
+) -> None:
     (tmp_path / "m.json").write_text(json.dumps({"accuracy": 0.9, "loss": 0.2}))
     results = run_model(tmp_path, NO_REGRESSION, baseline)
     assert [r.status for r in results] == statuses
     if baseline and "loss" in baseline:
-        assert results[1].expected == {"against": "prod", "tolerance": 0.01, "better": "lower",
-                                       "baseline": baseline["loss"]}
+        assert results[1].expected == {
+            "against": "prod",
+            "tolerance": 0.01,
+            "better": "lower",
+            "baseline": baseline["loss"],
+        }
 
 
 def test_command_pass_fail_and_tail(tmp_path: Path) -> None:
     ok = run_command("echo fine", cwd=tmp_path)
     assert ok.passed and ok.exit_code == 0 and ok.tail == ("fine",)
-    bad = run_command("for i in $(seq 1 50); do echo line $i; done; echo oops >&2; exit 3",
-                      cwd=tmp_path)
+    bad = run_command(
+        "for i in $(seq 1 50); do echo line $i; done; echo oops >&2; exit 3", cwd=tmp_path
+    )
     assert bad.exit_code == 3 and not bad.passed and bad.runnable
     assert len(bad.tail) == TAIL_LINES and bad.tail[-1] == "oops" and bad.tail[0] == "line 32"
     result = command_result(one_guard("command: x"), bad)

@@ -57,14 +57,22 @@ def test_run_all_guards(project: Path) -> None:
         asked.append(name)
         return None
 
-    report = run_guards(project, spec, previous_stats=previous,
-                        baseline_metrics=lambda name: {"accuracy": 0.95},
-                        reporter=Reporter(events.append), collect_stats=True)
+    report = run_guards(
+        project,
+        spec,
+        previous_stats=previous,
+        baseline_metrics=lambda name: {"accuracy": 0.95},
+        reporter=Reporter(events.append),
+        collect_stats=True,
+    )
     assert asked == ["raw"]  # only guards with change rules need the previous statistics
     got = [(r.guard, r.rule, r.status) for r in report.results]
     assert got == [
-        ("raw", "rows", "pass"), ("raw", "allowed", "pass"), ("raw", "drift", "skip"),
-        ("churn-model", "threshold", "pass"), ("churn-model", "no_regression", "fail"),
+        ("raw", "rows", "pass"),
+        ("raw", "allowed", "pass"),
+        ("raw", "drift", "skip"),
+        ("churn-model", "threshold", "pass"),
+        ("churn-model", "no_regression", "fail"),
         ("churn-model", "command", "fail"),
         ("smoke", "command", "pass"),
         ("broken", "read", "error"),
@@ -88,8 +96,9 @@ def test_selected_guards_and_unknown_names(project: Path) -> None:
 
 def test_dataset_statistics_skips_unreadable_with_a_warning(project: Path) -> None:
     events: list[Event] = []
-    stats = dataset_statistics(project, load_project(project).guards,
-                               reporter=Reporter(events.append))
+    stats = dataset_statistics(
+        project, load_project(project).guards, reporter=Reporter(events.append)
+    )
     assert list(stats) == ["raw"] and set(stats["raw"]["columns"]) == {"tenure"}
     assert any(e.kind == "warning" and "broken" in e.message for e in events)
 

@@ -85,7 +85,10 @@ def test_complete_example_parses() -> None:
     model = guards["churn-model"]
     assert model.kind == "model" and model.model is not None
     assert [(t.metric, t.op, t.value) for t in model.model.thresholds] == [
-        ("accuracy", ">=", 0.85), ("eval.auc", ">=", 0.8), ("eval.auc", "<=", 1.0)]
+        ("accuracy", ">=", 0.85),
+        ("eval.auc", ">=", 0.8),
+        ("eval.auc", "<=", 1.0),
+    ]
     assert model.model.no_regression is not None
     assert model.model.no_regression.metrics == (("accuracy", "higher"), ("loss", "lower"))
     assert model.command == "python checks/golden.py" and model.timeout == 120
@@ -124,44 +127,70 @@ def test_typo_names_line_and_suggestion() -> None:
                 nul_fraction: {max: 0.1}
         """
     )
-    assert msg == ("gitml.yaml:7: unknown key 'nul_fraction' in guard 'raw' "
-                   "(did you mean 'null_fraction'?)")
+    assert msg == (
+        "gitml.yaml:7: unknown key 'nul_fraction' in guard 'raw' (did you mean 'null_fraction'?)"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("guard:\n  x: {command: a}\n",
-         "gitml.yaml:1: unknown key 'guard' in gitml.yaml (top level) (did you mean 'guards'?)"),
+        (
+            "guard:\n  x: {command: a}\n",
+            "gitml.yaml:1: unknown key 'guard' in gitml.yaml (top level) (did you mean 'guards'?)",
+        ),
         ("guards:\n  g:\n    comand: x\n", "gitml.yaml:3: unknown key 'comand'"),
-        ("guards:\n  g:\n    data: d\n    rows: {min: 5, maxx: 3}\n",
-         "gitml.yaml:4: unknown key 'maxx' in guard 'g' rows (did you mean 'max'?)"),
+        (
+            "guards:\n  g:\n    data: d\n    rows: {min: 5, maxx: 3}\n",
+            "gitml.yaml:4: unknown key 'maxx' in guard 'g' rows (did you mean 'max'?)",
+        ),
         ("guards:\n  g:\n    data: d\n    rows: {min: 5, max: 3}\n", "gitml.yaml:4: "),
-        ("guards:\n  g:\n    data: d\n    schema: {columns: {a: int46}}\n",
-         "gitml.yaml:4: guard 'g' schema: unknown type 'int46' for column 'a'"),
+        (
+            "guards:\n  g:\n    data: d\n    schema: {columns: {a: int46}}\n",
+            "gitml.yaml:4: guard 'g' schema: unknown type 'int46' for column 'a'",
+        ),
         ("guards:\n  g:\n    data: ../outside\n", "gitml.yaml:3: guard 'g':"),
-        ("guards:\n  g:\n    metrics: m.json\n    thresholds: {acc: '=> 0.8'}\n",
-         "gitml.yaml:4: guard 'g' thresholds: '=> 0.8' is not"),
-        ("guards:\n  g:\n    metrics: m.json\n    thresholds: {acc: 0.8}\n",
-         "gitml.yaml:4: guard 'g' thresholds: 'acc' must be text"),
+        (
+            "guards:\n  g:\n    metrics: m.json\n    thresholds: {acc: '=> 0.8'}\n",
+            "gitml.yaml:4: guard 'g' thresholds: '=> 0.8' is not",
+        ),
+        (
+            "guards:\n  g:\n    metrics: m.json\n    thresholds: {acc: 0.8}\n",
+            "gitml.yaml:4: guard 'g' thresholds: 'acc' must be text",
+        ),
         ("guards:\n  g:\n    data: d\n    metrics: m.json\n", "gitml.yaml:4: guard 'g' mixes data"),
         ("guards:\n  g:\n    rules: []\n", "gitml.yaml:3: guard 'g': data checks need"),
         ("guards:\n  g: {}\n", "gitml.yaml:2: guard 'g' checks nothing"),
-        ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a, null_fraction: {max: 0.1},"
-         " mostly: 0.9}\n", "gitml.yaml:5: guard 'g' null_fraction: null_fraction is already"),
-        ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: 0},"
-         " unique: true}\n", "gitml.yaml:5: guard 'g': a rule has exactly one check"),
+        (
+            "guards:\n  g:\n    data: d\n    rules:\n      - {column: a, null_fraction: {max: 0.1},"
+            " mostly: 0.9}\n",
+            "gitml.yaml:5: guard 'g' null_fraction: null_fraction is already",
+        ),
+        (
+            "guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: 0},"
+            " unique: true}\n",
+            "gitml.yaml:5: guard 'g': a rule has exactly one check",
+        ),
         ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a}\n", "exactly one check"),
-        ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a, regex: '(unclosed'}\n",
-         "gitml.yaml:5: guard 'g' regex: invalid regular expression"),
-        ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: '0'}}\n",
-         "gitml.yaml:5: guard 'g' range: 'min' must be a number, not text"),
-        ("guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: 0},"
-         " mostly: 1.5}\n", "'mostly' must be <= 1.0"),
+        (
+            "guards:\n  g:\n    data: d\n    rules:\n      - {column: a, regex: '(unclosed'}\n",
+            "gitml.yaml:5: guard 'g' regex: invalid regular expression",
+        ),
+        (
+            "guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: '0'}}\n",
+            "gitml.yaml:5: guard 'g' range: 'min' must be a number, not text",
+        ),
+        (
+            "guards:\n  g:\n    data: d\n    rules:\n      - {column: a, range: {min: 0},"
+            " mostly: 1.5}\n",
+            "'mostly' must be <= 1.0",
+        ),
         ("guards:\n  g:\n    data: d\n    format: parquett\n", "(did you mean 'parquet'?)"),
         ("guards:\n  'bad name':\n    command: x\n", "gitml.yaml:2: guard name 'bad name'"),
-        ("guards:\n  g:\n    command: x\n    command: y\n",
-         "gitml.yaml:4: duplicate key 'command'"),
+        (
+            "guards:\n  g:\n    command: x\n    command: y\n",
+            "gitml.yaml:4: duplicate key 'command'",
+        ),
         ("guards:\n  g:\n    command: [x\n", "gitml.yaml:4: invalid YAML"),
         ("- a\n- b\n", "gitml.yaml:1: the file must be a mapping"),
         ("guards: [a]\n", "gitml.yaml:1: 'guards' must be a mapping"),
@@ -171,8 +200,10 @@ def test_typo_names_line_and_suggestion() -> None:
         ("guards:\n  g:\n    command: !!python/object:os.system x\n", "gitml.yaml:3: bad value"),
         ("guards:\n  g:\n    command: x\n    timeout: 2020-13-45\n", "gitml.yaml:4: bad value"),
         ("guards:\n  g:\n    command: x\n    timeout: true\n", "'timeout' must be a number"),
-        ("guards:\n  g:\n    metrics: m.json\n    no_regression: {metrics: {acc: up}}\n",
-         "gitml.yaml:4: guard 'g' no_regression: 'acc' must be 'higher' or 'lower'"),
+        (
+            "guards:\n  g:\n    metrics: m.json\n    no_regression: {metrics: {acc: up}}\n",
+            "gitml.yaml:4: guard 'g' no_regression: 'acc' must be 'higher' or 'lower'",
+        ),
     ],
 )
 def test_errors_name_the_line(text: str, expected: str) -> None:
@@ -211,16 +242,21 @@ def test_helpers_for_other_sections() -> None:
     node = project.artifacts["churn"]
     with pytest.raises(ConfigError) as info:
         check_keys(node, ("path", "metrics", "description", "labels"), "artifact 'churn'")
-    assert str(info.value) == ("gitml.yaml:4: unknown key 'labls' in artifact 'churn' "
-                               "(did you mean 'labels'?)")
+    assert str(info.value) == (
+        "gitml.yaml:4: unknown key 'labls' in artifact 'churn' (did you mean 'labels'?)"
+    )
     with pytest.raises(ConfigError, match=r"gitml\.yaml:3: artifact: 'path' must be a number"):
         expect_number(node, "path", "artifact")
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [(">= 0.85", (">=", 0.85)), ("<1e-3", ("<", 0.001)), ("== -2", ("==", -2.0)),
-     (" > .5 ", (">", 0.5))],
+    [
+        (">= 0.85", (">=", 0.85)),
+        ("<1e-3", ("<", 0.001)),
+        ("== -2", ("==", -2.0)),
+        (" > .5 ", (">", 0.5)),
+    ],
 )
 def test_parse_threshold(text: str, expected: tuple[str, float]) -> None:
     assert parse_threshold(text) == expected
@@ -233,6 +269,8 @@ def test_parse_threshold_rejects(text: str) -> None:
 
 
 def test_spec_import_is_cheap() -> None:
-    code = ("import sys, gitml.guards.projectfile, gitml.guards.runner; "
-            "assert 'pyarrow' not in sys.modules, 'pyarrow imported'")
+    code = (
+        "import sys, gitml.guards.projectfile, gitml.guards.runner; "
+        "assert 'pyarrow' not in sys.modules, 'pyarrow imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

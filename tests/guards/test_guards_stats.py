@@ -24,16 +24,19 @@ change:
 
 def reference(tmp_path: Path, table: pa.Table, body: str = DRIFT) -> dict[str, Any]:
     write(table, tmp_path / "ref" / "d.parquet")
-    stats = evaluate_data(one_guard(body), tmp_path / "ref", None, collect_stats=True,
-                          rules=False).statistics
+    stats = evaluate_data(
+        one_guard(body), tmp_path / "ref", None, collect_stats=True, rules=False
+    ).statistics
     assert stats is not None
     return stats
 
 
 def smoothed_psi(e: list[float], a: list[float]) -> float:
     n = 1 + len(e) * EPSILON
-    return sum(((x + EPSILON) / n - (y + EPSILON) / n) * math.log((x + EPSILON) / (y + EPSILON))
-               for y, x in zip(e, a, strict=True))
+    return sum(
+        ((x + EPSILON) / n - (y + EPSILON) / n) * math.log((x + EPSILON) / (y + EPSILON))
+        for y, x in zip(e, a, strict=True)
+    )
 
 
 def test_psi_known_values() -> None:
@@ -43,7 +46,8 @@ def test_psi_known_values() -> None:
     assert four == pytest.approx(smoothed_psi([0.25] * 4, [0.4, 0.3, 0.2, 0.1]), rel=1e-12)
     empty_bin = psi([0.5, 0.5], [1.0, 0.0])
     assert math.isfinite(empty_bin) and empty_bin == pytest.approx(
-        smoothed_psi([0.5, 0.5], [1.0, 0.0]), rel=1e-12)
+        smoothed_psi([0.5, 0.5], [1.0, 0.0]), rel=1e-12
+    )
     with pytest.raises(ValueError):
         psi([1.0], [0.5, 0.5])
 
@@ -102,16 +106,20 @@ def test_new_category_and_constant_column_shift_are_caught(tmp_path: Path) -> No
     assert {r.column: r.status for r in results} == {"plan": "fail", "k": "fail"}
 
 
-@pytest.mark.parametrize(("rows", "status"), [(1000, "pass"), (850, "fail"), (1900, "pass"),
-                                              (2100, "fail")])
+@pytest.mark.parametrize(
+    ("rows", "status"), [(1000, "pass"), (850, "fail"), (1900, "pass"), (2100, "fail")]
+)
 def test_row_change_bounds(tmp_path: Path, rows: int, status: str) -> None:
     write(customers(rows), tmp_path / "d.parquet")
     guard = one_guard("data: d.parquet\nchange: {rows: {max_drop: 0.1, max_growth: 1.0}}\n")
     outcome = evaluate_data(guard, tmp_path, {"rows": 1000, "columns": {}})
     result = outcome.results[0]
     assert (result.rule, result.status) == ("row_change", status)
-    assert result.observed == {"previous": 1000, "current": rows,
-                               "change": round((rows - 1000) / 1000, 6)}
+    assert result.observed == {
+        "previous": 1000,
+        "current": rows,
+        "change": round((rows - 1000) / 1000, 6),
+    }
     assert outcome.rows_read == 0  # the row count came from the Parquet footer
 
 
@@ -125,13 +133,28 @@ def test_no_previous_version_skips(tmp_path: Path) -> None:
     ("previous", "expected"),
     [
         ({"rows": "many"}, [("row_change", "error"), ("drift", "error")]),
-        ({"rows": 100, "columns": {"tenure": {"kind": "numeric", "cuts": [1, 2],
-                                              "fractions": [1.0]}}},
-         [("row_change", "pass"), ("drift", "error"), ("drift", "skip")]),
-        ({"rows": 100, "columns": {"tenure": {"kind": "categorical", "top": {"x": 1.0},
-                                              "distinct": 1, "other": 0.0},
-                                   "plan": {"kind": "categorical", "top": {}, "distinct": None}}},
-         [("row_change", "pass"), ("drift", "fail"), ("drift", "skip")]),
+        (
+            {
+                "rows": 100,
+                "columns": {"tenure": {"kind": "numeric", "cuts": [1, 2], "fractions": [1.0]}},
+            },
+            [("row_change", "pass"), ("drift", "error"), ("drift", "skip")],
+        ),
+        (
+            {
+                "rows": 100,
+                "columns": {
+                    "tenure": {
+                        "kind": "categorical",
+                        "top": {"x": 1.0},
+                        "distinct": 1,
+                        "other": 0.0,
+                    },
+                    "plan": {"kind": "categorical", "top": {}, "distinct": None},
+                },
+            },
+            [("row_change", "pass"), ("drift", "fail"), ("drift", "skip")],
+        ),
     ],
 )
 def test_malformed_or_mismatched_previous(
@@ -143,8 +166,9 @@ def test_malformed_or_mismatched_previous(
 
 
 def test_big_columns_are_sampled_but_stay_close(tmp_path: Path) -> None:
-    stats = reference(tmp_path, customers(60_000), "data: d.parquet\nchange: "
-                      "{drift: {columns: [tenure]}}\n")
+    stats = reference(
+        tmp_path, customers(60_000), "data: d.parquet\nchange: {drift: {columns: [tenure]}}\n"
+    )
     tenure = stats["columns"]["tenure"]
     assert tenure["sampled"] is True
     assert tenure["fractions"] == pytest.approx([0.1] * 10, abs=0.01)
@@ -160,27 +184,34 @@ def test_every_common_type_profiles_and_drifts(tmp_path: Path) -> None:
 
     n = 100
     day = datetime.timedelta(days=1)
-    table = pa.table({
-        "ts": pa.array([datetime.datetime(2020, 1, 1) + i * day for i in range(n)],
-                       pa.timestamp("us", tz="UTC")),
-        "d": pa.array([datetime.date(2020, 1, 1) + i * day for i in range(n)]),
-        "t32": pa.array(range(n), pa.time32("s")),
-        "dur": pa.array([datetime.timedelta(seconds=i) for i in range(n)]),
-        "dec": pa.array([decimal.Decimal(i) / 10 for i in range(n)], pa.decimal128(10, 1)),
-        "u64": pa.array(range(n), pa.uint64()),
-        "f32": pa.array(range(n), pa.float32()),
-        "cat": pa.array(["a", "b"] * 50).dictionary_encode(),
-        "big": pa.array(["a"] * n, pa.large_string()),
-        "flag": pa.array([True, False] * 50),
-        "lst": pa.array([[i] for i in range(n)]),
-        "raw": pa.array([b"x"] * n),
-    })
+    table = pa.table(
+        {
+            "ts": pa.array(
+                [datetime.datetime(2020, 1, 1) + i * day for i in range(n)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "d": pa.array([datetime.date(2020, 1, 1) + i * day for i in range(n)]),
+            "t32": pa.array(range(n), pa.time32("s")),
+            "dur": pa.array([datetime.timedelta(seconds=i) for i in range(n)]),
+            "dec": pa.array([decimal.Decimal(i) / 10 for i in range(n)], pa.decimal128(10, 1)),
+            "u64": pa.array(range(n), pa.uint64()),
+            "f32": pa.array(range(n), pa.float32()),
+            "cat": pa.array(["a", "b"] * 50).dictionary_encode(),
+            "big": pa.array(["a"] * n, pa.large_string()),
+            "flag": pa.array([True, False] * 50),
+            "lst": pa.array([[i] for i in range(n)]),
+            "raw": pa.array([b"x"] * n),
+        }
+    )
     body = "data: d.parquet\nchange: {drift: {}}\n"
     stats = reference(tmp_path, table, body)
     kinds = {c: v["kind"] for c, v in stats["columns"].items()}
-    assert kinds == {**dict.fromkeys(["ts", "d", "t32", "dur", "dec", "u64", "f32"], "numeric"),
-                     **dict.fromkeys(["cat", "big", "flag"], "categorical"),
-                     "lst": "other", "raw": "other"}
+    assert kinds == {
+        **dict.fromkeys(["ts", "d", "t32", "dur", "dec", "u64", "f32"], "numeric"),
+        **dict.fromkeys(["cat", "big", "flag"], "categorical"),
+        "lst": "other",
+        "raw": "other",
+    }
     json.dumps(stats, allow_nan=False)
     write(table, tmp_path / "d.parquet")
     results = evaluate_data(one_guard(body), tmp_path, stats).results

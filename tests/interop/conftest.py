@@ -106,11 +106,21 @@ def dvc_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "dvc.yaml").write_text(DVC_YAML)
     (root / "params.yaml").write_text("lr: 0.1\n")
     subprocess.run(["git", "init", "-q"], cwd=root, env=env, check=True)
-    proc = subprocess.run([sys.executable, "-c", DVC_SCRIPT, str(remote)], cwd=root, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", DVC_SCRIPT, str(remote)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    subprocess.run([sys.executable, "-m", "gitml", "init", "--no-hooks"], cwd=root, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "gitml", "init", "--no-hooks"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
     subprocess.run(["git", "commit", "-qm", "DVC project"], cwd=root, env=env, check=True)
     return base

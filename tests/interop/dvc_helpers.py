@@ -89,6 +89,8 @@ def dvc_md5(data: bytes, *, legacy: bool) -> str:
 
 def dir_listing(entries: dict[str, bytes], *, legacy: bool = False) -> bytes:
     """A DVC ``.dir`` object for these files (as DVC writes it: sorted, json.dumps)."""
-    items = [{"md5": dvc_md5(data, legacy=legacy), "relpath": rel}
-             for rel, data in sorted(entries.items())]
+    items = [
+        {"md5": dvc_md5(data, legacy=legacy), "relpath": rel}
+        for rel, data in sorted(entries.items())
+    ]
     return json.dumps(items, sort_keys=True).encode()

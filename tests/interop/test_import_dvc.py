@@ -57,18 +57,32 @@ def test_import_everything(dvc_repo: Path, cli: Cli) -> None:
     assert pointer(dvc_repo, "out/features").nfiles == 2
     assert status(cli) == dict.fromkeys(OUTPUTS, "clean")
     # The swap, ready to commit: gitml files in, every DVC file out of git (still on disk).
-    gone = {"data.csv.dvc", "images.dvc", "dvc.yaml", "dvc.lock", ".dvc/config",
-            ".dvc/.gitignore", ".dvcignore"}
+    gone = {
+        "data.csv.dvc",
+        "images.dvc",
+        "dvc.yaml",
+        "dvc.lock",
+        ".dvc/config",
+        ".dvc/.gitignore",
+        ".dvcignore",
+    }
     changes = staged_changes(dvc_repo)
     assert {p for p, s in changes.items() if s == "D"} == gone
     assert {p for p, s in changes.items() if s == "A"} >= {
-        "data.csv.gitml", "images.gitml", "out/features.gitml", "out/prepared.csv.gitml",
-        "gitml.yaml", "gitml.lock"}
+        "data.csv.gitml",
+        "images.gitml",
+        "out/features.gitml",
+        "out/prepared.csv.gitml",
+        "gitml.yaml",
+        "gitml.lock",
+    }
     assert all((dvc_repo / p).is_file() for p in gone)
     # The stage: same command, deps, params, outs and metrics; DVC's run still holds,
     # so gitml.lock records it and gitml repro has nothing to do.
-    assert "converted stage prep (dvc.yaml) → gitml.yaml stage prep; gitml.lock: up to date" \
+    assert (
+        "converted stage prep (dvc.yaml) → gitml.yaml stage prep; gitml.lock: up to date"
         in result.out
+    )
     stage = yaml.safe_load((dvc_repo / "gitml.yaml").read_text())["stages"]["prep"]
     assert stage["deps"] == ["data.csv"] and stage["params"] == ["lr"]
     assert stage["outs"] == ["out/prepared.csv", "out/features"]
@@ -100,14 +114,17 @@ def test_keep_dvc_leaves_dvc_files_in_git(dvc_repo: Path, cli: Cli) -> None:
     assert not [p for p, s in changes.items() if s == "D"]
     assert {"data.csv.gitml", "images.gitml"} <= set(changes)
     assert git(dvc_repo, "ls-files", "data.csv.dvc", "images.dvc").split() == [
-        "data.csv.dvc", "images.dvc"]
+        "data.csv.dvc",
+        "images.dvc",
+    ]
 
 
 @pytest.mark.slow
 def test_keep_dvc_then_dvc_still_works(dvc_repo: Path, cli: Cli) -> None:
     cli("import-dvc", "--keep-dvc")
-    proc = subprocess.run([sys.executable, "-m", "dvc", "status", "-q"], cwd=dvc_repo,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "-q"], cwd=dvc_repo, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -188,8 +205,9 @@ def test_dvc_not_installed(dvc_repo: Path, cli: Cli, monkeypatch: pytest.MonkeyP
     assert not (dvc_repo / "data.csv.gitml").exists()
 
 
-@pytest.mark.parametrize("point", ["interop.after-output:2",
-                                   pytest.param("store.before-sync", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "point", ["interop.after-output:2", pytest.param("store.before-sync", marks=pytest.mark.slow)]
+)
 def test_resume_after_kill(dvc_repo: Path, cli: Cli, point: str) -> None:
     proc = run_gitml(dvc_repo, "import-dvc", env={"GITML_FAULT": point})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
@@ -221,8 +239,10 @@ def test_outside_repository_is_not_read(dvc_repo: Path, cli: Cli) -> None:
     os.symlink(outside, dvc_repo / "images" / "dogs")
     (outside / "small" / "3.bin").write_bytes(b"not what DVC has")
     cli("import-dvc", "images")
-    assert tracked_files(dvc_repo, "images")["images/dogs/small/3.bin"] == ALL[
-        "images/dogs/small/3.bin"]
+    assert (
+        tracked_files(dvc_repo, "images")["images/dogs/small/3.bin"]
+        == ALL["images/dogs/small/3.bin"]
+    )
 
 
 def test_stage_whose_dvc_run_no_longer_holds_is_not_locked(dvc_repo: Path, cli: Cli) -> None:
@@ -235,8 +255,9 @@ def test_stage_whose_dvc_run_no_longer_holds_is_not_locked(dvc_repo: Path, cli: 
 
 def test_unconvertible_stage_keeps_dvc_pipeline_in_git(dvc_repo: Path, cli: Cli) -> None:
     text = (dvc_repo / "dvc.yaml").read_text()
-    (dvc_repo / "dvc.yaml").write_text(text + "  each:\n    foreach: [a]\n    do:\n"
-                                       "      cmd: echo ${item}\n")
+    (dvc_repo / "dvc.yaml").write_text(
+        text + "  each:\n    foreach: [a]\n    do:\n      cmd: echo ${item}\n"
+    )
     result = cli("import-dvc")
     assert "not converted: stage each (dvc.yaml): foreach/matrix/vars" in result.out
     changes = staged_changes(dvc_repo)

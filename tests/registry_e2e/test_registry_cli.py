@@ -30,13 +30,16 @@ def test_register_promote_checkout_list(repo: Path, cli: Cli) -> None:
     out = cli("register", "churn", "--path", "models/churn.pkl", "-m", "baseline").out
     assert "v1.0.0" in out
     yaml_text = (repo / "gitml.yaml").read_text()
-    assert "artifacts:" in yaml_text and "path: \"models/churn.pkl\"" in yaml_text
+    assert "artifacts:" in yaml_text and 'path: "models/churn.pkl"' in yaml_text
     git(repo, "add", "gitml.yaml")
     git(repo, "commit", "-qm", "declare churn")
     # declare metrics so lineage records them
-    (repo / "gitml.yaml").write_text(yaml_text.replace(
-        '    path: "models/churn.pkl"\n',
-        '    path: "models/churn.pkl"\n    metrics: metrics/churn.json\n'))
+    (repo / "gitml.yaml").write_text(
+        yaml_text.replace(
+            '    path: "models/churn.pkl"\n',
+            '    path: "models/churn.pkl"\n    metrics: metrics/churn.json\n',
+        )
+    )
     commit_model(cli, repo, b"model two", 0.95, "v2")
     assert "v2.0.0" in cli("register", "churn").out  # default: major bump
     head = commit_model(cli, repo, b"model three", 0.96, "v3")
@@ -89,12 +92,18 @@ def test_register_promote_checkout_list(repo: Path, cli: Cli) -> None:
     assert versions["v2.1.0"]["model"]["path"] == "models/churn.pkl"
     assert versions["v2.1.0"]["metrics"] == {"auc": 0.96}
     assert [h["action"] for h in shown["history"]] == [
-        "register", "register", "register", "assign", "assign"]
+        "register",
+        "register",
+        "register",
+        "assign",
+        "assign",
+    ]
     assert "history" in cli("models", "show", "churn").out
 
     # GTO reads what we wrote
-    proc = subprocess.run([str(GTO), "show", "--json"], cwd=repo, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [str(GTO), "show", "--json"], cwd=repo, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     gto = json.loads(proc.stdout)
     assert gto["churn"]["version"] == "v2.1.0"

@@ -28,8 +28,17 @@ def test_push_and_clone_pull_over_s3(tmp_path: Path, s3_bucket: Bucket) -> None:
         (a / "data" / f"part-{i}.csv").write_text(f"row,{i}\n" * (i + 1))
     run_gitml(a, "add", "data", check=True, env=env)
     url = s3_bucket.url("team")
-    run_gitml(a, "remote", "add", "origin", url, "--endpoint-url", s3_bucket.endpoint_url,
-              check=True, env=env)
+    run_gitml(
+        a,
+        "remote",
+        "add",
+        "origin",
+        url,
+        "--endpoint-url",
+        s3_bucket.endpoint_url,
+        check=True,
+        env=env,
+    )
     assert "not yet pushed:  31" in run_gitml(a, "status", "--remote", check=True, env=env).stdout
     git(a, "add", "-A")
     git(a, "commit", "-qm", "v1")
@@ -62,8 +71,17 @@ def test_remote_gc_over_s3_keeps_young_objects(
     for i in range(5):
         (a / "data" / f"part-{i}.csv").write_text(f"row,{i}\n")
     run_gitml(a, "add", "data", check=True, env=env)
-    run_gitml(a, "remote", "add", "origin", s3_bucket.url("gc"), "--endpoint-url",
-              s3_bucket.endpoint_url, check=True, env=env)
+    run_gitml(
+        a,
+        "remote",
+        "add",
+        "origin",
+        s3_bucket.url("gc"),
+        "--endpoint-url",
+        s3_bucket.endpoint_url,
+        check=True,
+        env=env,
+    )
     git(a, "add", "-A")
     git(a, "commit", "-qm", "v1")
     run_gitml(a, "push", check=True, env=env)
@@ -73,8 +91,9 @@ def test_remote_gc_over_s3_keeps_young_objects(
     git(a, "checkout", "HEAD", "--", "data.gitml")
     run_gitml(a, "checkout", "data", "--force", check=True, env=env)
 
-    dry = json.loads(run_gitml(a, "gc", "--remote", "--dry-run", "--json", check=True,
-                               env=env).stdout)
+    dry = json.loads(
+        run_gitml(a, "gc", "--remote", "--dry-run", "--json", check=True, env=env).stdout
+    )
     assert dry["removed"] == [] and dry["kept_recent"] == 2
 
     from gitml.context import open_repo
@@ -82,9 +101,9 @@ def test_remote_gc_over_s3_keeps_young_objects(
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    result = gc_remote(open_repo(a), remote=None, all_commits=False, dry_run=False,
-                       grace_seconds=0)
+    result = gc_remote(open_repo(a), remote=None, all_commits=False, dry_run=False, grace_seconds=0)
     assert hash_bytes(b"orphan\n") in result.removed and len(result.removed) == 2  # + manifest
-    fsck = json.loads(run_gitml(a, "fsck", "--remote", "--verify", "--json", check=True,
-                                env=env).stdout)
+    fsck = json.loads(
+        run_gitml(a, "fsck", "--remote", "--verify", "--json", check=True, env=env).stdout
+    )
     assert fsck["missing"] == {} and fsck["corrupt"] == {}
