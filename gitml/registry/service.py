@@ -167,16 +167,16 @@ def _json_map(value: object) -> dict[str, Json]:
 
 
 def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
-    """Parsed JSON/YAML files at ``commit`` (unreadable ones are left out)."""
-    import yaml
+    """Parsed JSON/YAML files at ``commit`` (unreadable or too big/deep ones are left out)."""
+    from gitml.bounded import parse_structured
 
     out: dict[str, Any] = {}
     for path, blob in ctx.git.read_files_at(commit, paths).items():
-        if blob is None or len(blob) > 1_000_000:
+        if blob is None:
             continue
         try:
-            value = json.loads(blob) if path.endswith(".json") else yaml.safe_load(blob)
-        except (ValueError, yaml.YAMLError):
+            value = parse_structured(blob, source=path, max_bytes=1_000_000)
+        except GitmlError:
             continue
         if isinstance(value, dict):
             out[path] = value
