@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,6 +88,35 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """``"did you mean 'x'?"`` for the closest choice, or None."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
+
+
+MAX_NAME = 100
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOT_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """``text`` made into a valid name (runs of other characters become ``-``); may be ""."""
+    return _NOT_NAME_RE.sub("-", text).strip("-._")[:MAX_NAME].rstrip("-._")
+
+
+def check_name(node: YamlMap, name: str, kind: str) -> None:
+    """Refuse a key of ``node`` that is not a safe name (stages, and the like).
+
+    Safe: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit,
+    at most :data:`MAX_NAME` characters: no path separators, spaces, quotes or
+    control characters, so a name is safe in a message, a shell, a lock key.
+    """
+    if len(name) <= MAX_NAME and _NAME_RE.fullmatch(name):
+        return
+    fixed = safe_name(name)
+    raise node_error(
+        node,
+        name,
+        f"{kind} name {quote(name)} must be letters, digits, '.', '_' or '-' "
+        f"(starting with a letter or digit, at most {MAX_NAME} characters)",
+        f"did you mean {quote(fixed)}?" if fixed else None,
+    )
 
 
 def check_keys(node: YamlMap, allowed: Iterable[str], where: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from gitml.bounded import quote, read_capped
 from gitml.errors import GitmlError
+from gitml.guards.yamlnodes import safe_name
 from gitml.interop.dvcfiles import DvcStage, resolve
 from gitml.interop.dvcstages import as_list, named
 from gitml.interop.yaml12 import MAX_BYTES, load_yaml
@@ -50,7 +51,8 @@ class NotConvertible(Exception):
 
 def gitml_name(stage: DvcStage) -> str:
     folder = posixpath.dirname(stage.source)
-    return f"{folder.replace('/', '-')}-{stage.name}" if folder else stage.name
+    # gitml.yaml refuses unsafe stage names (check_name): a folder "my data" gives "my-data-..."
+    return safe_name(f"{folder}-{stage.name}" if folder else stage.name)
 
 
 def _path(wdir: str, raw: object, what: str, source: str) -> str:
