@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import parse_structured
+from gitml.bounded import parse_structured, quote
 from gitml.errors import ConfigError
 from gitml.guards.commands import CommandOutcome
 from gitml.guards.results import RuleResult, Status
@@ -56,7 +56,7 @@ def lookup(metrics: Mapping[str, Any], name: str) -> float:
     if value is _MISSING:
         raise MetricsError(f"metric {name!r} is not in the metrics")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MetricsError(f"metric {name!r} is {value!r}, not a number")
+        raise MetricsError(f"metric {quote(name)} is {quote(value)}, not a number")
     number = float(value)
     if math.isnan(number):
         raise MetricsError(f"metric {name!r} is NaN")

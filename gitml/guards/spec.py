@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gitml.bounded import quote
 from gitml.errors import GitmlError
 from gitml.guards.specdata import parse_data
 from gitml.guards.spectypes import (
@@ -66,7 +67,7 @@ def parse_threshold(text: str) -> tuple[Op, float]:
     """``">= 0.85"`` → ``(">=", 0.85)``; anything else is a ValueError."""
     match = THRESHOLD_RE.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not '<op> <number>' with op one of >= > <= < ==")
+        raise ValueError(f"{quote(text)} is not '<op> <number>' with op one of >= > <= < ==")
     op: Op = match.group(1)  # type: ignore[assignment]
     return op, float(match.group(2))
 
@@ -144,7 +145,7 @@ def _parse_model(body: YamlMap, where: str) -> ModelSpec:
                     node,
                     metric,
                     f"{where} thresholds: {metric!r} must be text "
-                    f'like ">= 0.85" (quote it), not {text!r}',
+                    f'like ">= 0.85" (quote it), not {quote(text)}',
                 )
             try:
                 op, bound = parse_threshold(text)
