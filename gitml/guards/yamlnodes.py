@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from gitml.bounded import compose_yaml, quote
+from gitml.bounded import compose_yaml, describe, quote
 from gitml.errors import ConfigError, GitmlError
 
 MAX_YAML_BYTES = 4 << 20  # a hand-edited file (gitml.yaml, params.yaml)
@@ -132,29 +132,13 @@ def check_keys(node: YamlMap, allowed: Iterable[str], where: str) -> None:
             )
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, YamlMap):
-        return "a mapping"
-    if isinstance(value, YamlList):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return f"a {type(value).__name__}"
-
-
 def expect_map(node: YamlMap, key: str, where: str) -> YamlMap | None:
     """``node[key]`` if it is a mapping, None if absent; else an error."""
     if key not in node:
         return None
     value = node[key]
     if not isinstance(value, YamlMap):
-        raise node_error(node, key, f"{where}: {key!r} must be a mapping, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be a mapping, not {describe(value)}")
     return value
 
 
@@ -163,7 +147,7 @@ def expect_list(node: YamlMap, key: str, where: str) -> YamlList | None:
         return None
     value = node[key]
     if not isinstance(value, YamlList):
-        raise node_error(node, key, f"{where}: {key!r} must be a list, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be a list, not {describe(value)}")
     return value
 
 
@@ -174,7 +158,9 @@ def expect_str(node: YamlMap, key: str, where: str, *, required: bool = False) -
         return None
     value = node[key]
     if not isinstance(value, str) or not value.strip():
-        raise node_error(node, key, f"{where}: {key!r} must be non-empty text, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be non-empty text, not {describe(value)}"
+        )
     return value
 
 
@@ -209,7 +195,7 @@ def expect_number(
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or not _finite(value):
         what = "an integer" if integer else "a number"
-        raise node_error(node, key, f"{where}: {key!r} must be {what}, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be {what}, not {describe(value)}")
     if minimum is not None and value < minimum:
         raise node_error(node, key, f"{where}: {key!r} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -229,7 +215,9 @@ def expect_bool(node: YamlMap, key: str, where: str) -> bool | None:
         return None
     value = node[key]
     if not isinstance(value, bool):
-        raise node_error(node, key, f"{where}: {key!r} must be true or false, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be true or false, not {describe(value)}"
+        )
     return value
 
 
@@ -241,10 +229,14 @@ def expect_str_list(node: YamlMap, key: str, where: str) -> tuple[str, ...] | No
     if isinstance(value, str) and value.strip():
         return (value,)
     if not isinstance(value, YamlList):
-        raise node_error(node, key, f"{where}: {key!r} must be a list of text, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be a list of text, not {describe(value)}"
+        )
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise node_error(value, i, f"{where}: items of {key!r} must be text, not {_kind(item)}")
+            raise node_error(
+                value, i, f"{where}: items of {key!r} must be text, not {describe(item)}"
+            )
     return tuple(value)
 
 
