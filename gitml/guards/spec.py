@@ -83,7 +83,7 @@ def parse_guards(root: YamlMap) -> GuardsSpec:
     for name, body in node.items():
         if not GUARD_NAME_RE.match(name):
             raise node_error(
-                node, name, f"guard name {name!r} must be letters, digits, '.', '_' or '-'"
+                node, name, f"guard name {quote(name)} must be letters, digits, '.', '_' or '-'"
             )
         if not isinstance(body, YamlMap):
             raise node_error(node, name, f"guard {name!r} must be a mapping of checks")
