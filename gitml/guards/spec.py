@@ -20,7 +20,6 @@ from gitml.guards.spectypes import (
     DEFAULT_PSI_MAX,
     DEFAULT_TIMEOUT,
     FORMATS,
-    GUARD_NAME_RE,
     MODEL_KEYS,
     RULE_CHECKS,
     THRESHOLD_RE,
@@ -46,6 +45,7 @@ from gitml.guards.yamlnodes import (
     YamlList,
     YamlMap,
     check_keys,
+    check_name,
     expect_map,
     expect_number,
     expect_relpath,
@@ -81,10 +81,7 @@ def parse_guards(root: YamlMap) -> GuardsSpec:
         raise node_error(root, "guards", "'guards' must be a mapping of guard name to checks")
     guards: dict[str, Guard] = {}
     for name, body in node.items():
-        if not GUARD_NAME_RE.match(name):
-            raise node_error(
-                node, name, f"guard name {quote(name)} must be letters, digits, '.', '_' or '-'"
-            )
+        check_name(node, name, "guard")
         if not isinstance(body, YamlMap):
             raise node_error(node, name, f"guard {name!r} must be a mapping of checks")
         guards[name] = _parse_guard(name, body)

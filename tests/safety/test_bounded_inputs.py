@@ -244,11 +244,22 @@ def test_unsafe_stage_names_are_refused_with_a_suggestion(
     assert f"hint: {suggestion}" in result.err
 
 
-def test_control_characters_in_a_stage_name_are_refused(repo: Path, cli: Cli) -> None:
-    (repo / "gitml.yaml").write_text('stages:\n  "a\\nb":\n    cmd: "true"\n')
+@pytest.mark.parametrize(
+    ("section", "body", "name", "shown", "suggestion"),
+    [
+        ("stages", 'cmd: "true"', "a\\nb", "'a\\nb'", "'a-b'"),
+        # guard names used `re.match(...$)`, which let a trailing newline through
+        ("guards", "command: x", "x\\n", "'x\\n'", "'x'"),
+    ],
+)
+def test_control_characters_in_names_are_refused(
+    repo: Path, cli: Cli, section: str, body: str, name: str, shown: str, suggestion: str
+) -> None:
+    (repo / "gitml.yaml").write_text(f'{section}:\n  "{name}":\n    {body}\n')
     result = cli("dag", expect=3)
-    assert result.err.startswith("error: gitml.yaml:2: stage name 'a\\nb' must be letters")
-    assert "hint: did you mean 'a-b'?" in result.err
+    kind = section[:-1]
+    assert result.err.startswith(f"error: gitml.yaml:2: {kind} name {shown} must be letters")
+    assert f"hint: did you mean {suggestion}?" in result.err
 
 
 def test_unsafe_artifact_name_in_gitml_yaml_is_refused(repo: Path, cli: Cli) -> None:
