@@ -23,6 +23,7 @@ PyYAML is imported only when YAML is parsed.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -77,14 +78,20 @@ def describe(value: object) -> str:
 def read_capped(path: Path, *, source: str, max_bytes: int) -> bytes:
     """A regular file's bytes, refusing more than ``max_bytes`` (FileNotFoundError passes).
 
-    Opened without following a final symlink's FIFO or device: a non-regular
-    file is refused rather than read (a FIFO would block).
+    A final symlink is refused, not followed: a cloned repository's
+    ``params.yaml -> ~/.config/gh/hosts.yml`` would otherwise put a token into
+    gitml.lock or a note. A FIFO, device or folder is refused rather than read
+    (a FIFO would block).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{source}: is a symbolic link; gitml reads it only as a file"
+            ) from None
         raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -68,6 +68,19 @@ def test_alias_bomb_in_params_yaml_is_a_clear_repro_error(repo: Path, cli: Cli) 
     assert not (repo / "out.txt").exists() and not (repo / "gitml.lock").exists()
 
 
+def test_a_symlinked_params_file_is_not_followed(repo: Path, cli: Cli, tmp_path: Path) -> None:
+    secret = tmp_path / "hosts.yml"  # outside the repository, e.g. ~/.config/gh/hosts.yml
+    secret.write_text("github:\n  oauth_token: gho_SECRET\n")
+    (repo / "params.yaml").symlink_to(secret)  # what a cloned repository can hold
+    (repo / "gitml.yaml").write_text(
+        "stages:\n  fit:\n    cmd: echo ran > out.txt\n    params: [github]\n    outs: [out.txt]\n"
+    )
+    result = cli("repro", expect=3)
+    assert result.err.startswith("error: params.yaml: is a symbolic link")
+    lock = repo / "gitml.lock"
+    assert not lock.exists() or "gho_SECRET" not in lock.read_text()
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
