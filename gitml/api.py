@@ -275,13 +275,18 @@ def log(
     rev: str = "HEAD",
     max_count: int | None = None,
     cwd: Path | None = None,
+    callback: Callback | None = None,
 ) -> list[LogRow]:
-    """History of a tracked path, a metrics file, or all metrics, from notes."""
+    """History of a tracked path, a metrics file, or all metrics, from notes.
+
+    A commit whose note cannot be decoded is listed without metadata and
+    reported as a ``warning`` event.
+    """
     from gitml.meta.history import log as do_log
 
-    with session(cwd, None, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         rel = ctx.relpath(path, cwd=cwd) if path else None
-        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count)
+        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count, callback=callback)
 
 
 def hooks_install(*, cwd: Path | None = None) -> HookReport:

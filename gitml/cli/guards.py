@@ -108,7 +108,8 @@ def log(
     md: bool = typer.Option(False, "--md", help="Markdown table."),
 ) -> None:
     """History of a dataset, model or metric across commits, from commit metadata."""
-    rows = api.log(path, metrics=metrics, max_count=max_count)
+    with progress() as cb:
+        rows = api.log(path, metrics=metrics, max_count=max_count, callback=cb)
     if json_out:
         print_json(rows)
         return

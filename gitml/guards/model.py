@@ -9,12 +9,13 @@ exists) is supplied by the caller: this module never looks at git.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import parse_structured, quote
+from gitml.errors import ConfigError
 from gitml.guards.commands import CommandOutcome
 from gitml.guards.results import RuleResult, Status
 from gitml.guards.spec import Guard, ModelSpec, NoRegressionSpec, Op, Threshold
@@ -37,16 +38,13 @@ def load_metrics(path: Path) -> dict[str, Any]:
         raise MetricsError(f"cannot read metrics file {path.name}: {exc.strerror}") from None
     if len(data) > MAX_METRICS_BYTES:
         raise MetricsError(f"metrics file {path.name} is larger than 16 MiB")
+    yaml_file = path.suffix.lower() in (".yaml", ".yml")
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            parsed = yaml.load(data, Loader=loader)
-        else:
-            parsed = json.loads(data)
-    except Exception as exc:  # json/yaml raise many types (ValueError, YAMLError, ...)
-        raise MetricsError(f"metrics file {path.name} is not valid: {exc}") from None
+        parsed = parse_structured(
+            data, source=path.name, max_bytes=MAX_METRICS_BYTES, json_=not yaml_file
+        )
+    except ConfigError as exc:  # bad syntax, too deep, alias bomb: names the limit only
+        raise MetricsError(f"metrics file {path.name} is not valid: {exc.message}") from None
     if not isinstance(parsed, dict):
         raise MetricsError(f"metrics file {path.name} must hold a mapping of metric names")
     return parsed
@@ -58,7 +56,7 @@ def lookup(metrics: Mapping[str, Any], name: str) -> float:
     if value is _MISSING:
         raise MetricsError(f"metric {name!r} is not in the metrics")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MetricsError(f"metric {name!r} is {value!r}, not a number")
+        raise MetricsError(f"metric {quote(name)} is {quote(value)}, not a number")
     number = float(value)
     if math.isnan(number):
         raise MetricsError(f"metric {name!r} is NaN")

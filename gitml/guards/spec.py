@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gitml.bounded import quote
 from gitml.errors import GitmlError
 from gitml.guards.specdata import parse_data
 from gitml.guards.spectypes import (
@@ -19,7 +20,6 @@ from gitml.guards.spectypes import (
     DEFAULT_PSI_MAX,
     DEFAULT_TIMEOUT,
     FORMATS,
-    GUARD_NAME_RE,
     MODEL_KEYS,
     RULE_CHECKS,
     THRESHOLD_RE,
@@ -45,6 +45,7 @@ from gitml.guards.yamlnodes import (
     YamlList,
     YamlMap,
     check_keys,
+    check_name,
     expect_map,
     expect_number,
     expect_relpath,
@@ -66,7 +67,7 @@ def parse_threshold(text: str) -> tuple[Op, float]:
     """``">= 0.85"`` → ``(">=", 0.85)``; anything else is a ValueError."""
     match = THRESHOLD_RE.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not '<op> <number>' with op one of >= > <= < ==")
+        raise ValueError(f"{quote(text)} is not '<op> <number>' with op one of >= > <= < ==")
     op: Op = match.group(1)  # type: ignore[assignment]
     return op, float(match.group(2))
 
@@ -80,10 +81,7 @@ def parse_guards(root: YamlMap) -> GuardsSpec:
         raise node_error(root, "guards", "'guards' must be a mapping of guard name to checks")
     guards: dict[str, Guard] = {}
     for name, body in node.items():
-        if not GUARD_NAME_RE.match(name):
-            raise node_error(
-                node, name, f"guard name {name!r} must be letters, digits, '.', '_' or '-'"
-            )
+        check_name(node, name, "guard")
         if not isinstance(body, YamlMap):
             raise node_error(node, name, f"guard {name!r} must be a mapping of checks")
         guards[name] = _parse_guard(name, body)
@@ -144,7 +142,7 @@ def _parse_model(body: YamlMap, where: str) -> ModelSpec:
                     node,
                     metric,
                     f"{where} thresholds: {metric!r} must be text "
-                    f'like ">= 0.85" (quote it), not {text!r}',
+                    f'like ">= 0.85" (quote it), not {quote(text)}',
                 )
             try:
                 op, bound = parse_threshold(text)

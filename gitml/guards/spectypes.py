@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-GUARD_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 COMMON_KEYS = ("description", "command", "timeout", "watch")
 DATA_KEYS = ("data", "format", "schema", "rows", "rules", "change")
 MODEL_KEYS = ("metrics", "thresholds", "no_regression")

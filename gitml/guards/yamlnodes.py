@@ -11,22 +11,25 @@ Every other feature that owns a section of ``gitml.yaml`` (artifacts, stages,
 params, evaluate) validates its part with :func:`check_keys`, :func:`node_error`
 and the ``expect_*`` helpers, so all messages look the same.
 
-Hostile input is bounded: nesting deeper than :data:`MAX_DEPTH` or more than
-:data:`MAX_NODES` nodes (alias "billion laughs") is a :class:`ConfigError`, and
-keys are always the text as written (``on:`` stays ``"on"``, not ``True``).
+Hostile input is bounded by :func:`gitml.bounded.compose_yaml`, the one
+bounded YAML reader: nesting deeper than :data:`MAX_DEPTH` or more than
+:data:`MAX_NODES` nodes (both in :mod:`gitml.bounded`) with aliases expanded ("billion laughs") is a
+:class:`ConfigError` before anything is built, and keys are always the text
+as written (``on:`` stays ``"on"``, not ``True``).
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from gitml.bounded import compose_yaml, describe, quote
 from gitml.errors import ConfigError, GitmlError
 
-MAX_DEPTH = 64
-MAX_NODES = 200_000
+MAX_YAML_BYTES = 4 << 20  # a hand-edited file (gitml.yaml, params.yaml)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -87,6 +90,35 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
+MAX_NAME = 100
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOT_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """``text`` made into a valid name (runs of other characters become ``-``); may be ""."""
+    return _NOT_NAME_RE.sub("-", text).strip("-._")[:MAX_NAME].rstrip("-._")
+
+
+def check_name(node: YamlMap, name: str, kind: str) -> None:
+    """Refuse a key of ``node`` that is not a safe name (stages, and the like).
+
+    Safe: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit,
+    at most :data:`MAX_NAME` characters: no path separators, spaces, quotes or
+    control characters, so a name is safe in a message, a shell, a lock key.
+    """
+    if len(name) <= MAX_NAME and _NAME_RE.fullmatch(name):
+        return
+    fixed = safe_name(name)
+    raise node_error(
+        node,
+        name,
+        f"{kind} name {quote(name)} must be letters, digits, '.', '_' or '-' "
+        f"(starting with a letter or digit, at most {MAX_NAME} characters)",
+        f"did you mean {quote(fixed)}?" if fixed else None,
+    )
+
+
 def check_keys(node: YamlMap, allowed: Iterable[str], where: str) -> None:
     """Refuse the first key of ``node`` (in file order) that is not ``allowed``.
 
@@ -96,24 +128,8 @@ def check_keys(node: YamlMap, allowed: Iterable[str], where: str) -> None:
     for key in node:
         if key not in allowed_keys:
             raise node_error(
-                node, key, f"unknown key {key!r} in {where}", did_you_mean(key, allowed_keys)
+                node, key, f"unknown key {quote(key)} in {where}", did_you_mean(key, allowed_keys)
             )
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, YamlMap):
-        return "a mapping"
-    if isinstance(value, YamlList):
-        return "a list"
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return f"a {type(value).__name__}"
 
 
 def expect_map(node: YamlMap, key: str, where: str) -> YamlMap | None:
@@ -122,7 +138,7 @@ def expect_map(node: YamlMap, key: str, where: str) -> YamlMap | None:
         return None
     value = node[key]
     if not isinstance(value, YamlMap):
-        raise node_error(node, key, f"{where}: {key!r} must be a mapping, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be a mapping, not {describe(value)}")
     return value
 
 
@@ -131,7 +147,7 @@ def expect_list(node: YamlMap, key: str, where: str) -> YamlList | None:
         return None
     value = node[key]
     if not isinstance(value, YamlList):
-        raise node_error(node, key, f"{where}: {key!r} must be a list, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be a list, not {describe(value)}")
     return value
 
 
@@ -142,7 +158,9 @@ def expect_str(node: YamlMap, key: str, where: str, *, required: bool = False) -
         return None
     value = node[key]
     if not isinstance(value, str) or not value.strip():
-        raise node_error(node, key, f"{where}: {key!r} must be non-empty text, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be non-empty text, not {describe(value)}"
+        )
     return value
 
 
@@ -177,7 +195,7 @@ def expect_number(
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or not _finite(value):
         what = "an integer" if integer else "a number"
-        raise node_error(node, key, f"{where}: {key!r} must be {what}, not {_kind(value)}")
+        raise node_error(node, key, f"{where}: {key!r} must be {what}, not {describe(value)}")
     if minimum is not None and value < minimum:
         raise node_error(node, key, f"{where}: {key!r} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -197,7 +215,9 @@ def expect_bool(node: YamlMap, key: str, where: str) -> bool | None:
         return None
     value = node[key]
     if not isinstance(value, bool):
-        raise node_error(node, key, f"{where}: {key!r} must be true or false, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be true or false, not {describe(value)}"
+        )
     return value
 
 
@@ -209,87 +229,71 @@ def expect_str_list(node: YamlMap, key: str, where: str) -> tuple[str, ...] | No
     if isinstance(value, str) and value.strip():
         return (value,)
     if not isinstance(value, YamlList):
-        raise node_error(node, key, f"{where}: {key!r} must be a list of text, not {_kind(value)}")
+        raise node_error(
+            node, key, f"{where}: {key!r} must be a list of text, not {describe(value)}"
+        )
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise node_error(value, i, f"{where}: items of {key!r} must be text, not {_kind(item)}")
+            raise node_error(
+                value, i, f"{where}: items of {key!r} must be text, not {describe(item)}"
+            )
     return tuple(value)
 
 
-def parse_yaml(text: str | bytes, *, source: str) -> Any:
+def parse_yaml(text: str | bytes, *, source: str, max_bytes: int = MAX_YAML_BYTES) -> Any:
     """Parse one YAML document safely into YamlMap/YamlList/scalars with lines.
 
     An empty document is an empty :class:`YamlMap`. Any problem (syntax, bad
     UTF-8, unknown tag, duplicate key, too deep, too big) is a ConfigError
     naming ``source`` and the line.
     """
-    import yaml
-
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{source}: not valid UTF-8 (byte {exc.start})") from None
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        root = yaml.compose(text, Loader=loader_cls)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{source}{line}: invalid YAML: {problem}") from None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise ConfigError(f"{source}: invalid YAML: {type(exc).__name__}") from None
+    root = compose_yaml(text, source=source, max_bytes=max_bytes)
     if root is None:
         return YamlMap(source, 1)
-    return _Builder(source).build(root, 0)
+    return _Builder(source).build(root)
 
 
 class _Builder:
-    """Turns a composed node graph into YamlMap/YamlList/scalars, bounded."""
+    """Turns a node graph (bounded by compose_yaml) into YamlMap/YamlList/scalars."""
 
     def __init__(self, source: str) -> None:
         import yaml
 
         self.source = source
-        self.nodes = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def fail(self, node: Any, message: str) -> ConfigError:
         return ConfigError(f"{self.source}:{node.start_mark.line + 1}: {message}")
 
-    def build(self, node: Any, depth: int) -> Any:
+    def build(self, node: Any) -> Any:
         import yaml
 
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self.fail(node, f"document too large (over {MAX_NODES} nodes; aliases?)")
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.constructor.construct_object(node, deep=True)
             except Exception as exc:  # constructors raise ValueError, TypeError, ...
                 # e.g. `2020-13-45` resolves to a timestamp and fails in datetime().
-                raise self.fail(node, f"bad value {node.value!r}: {type(exc).__name__}") from None
+                raise self.fail(
+                    node, f"bad value {quote(node.value)}: {type(exc).__name__}"
+                ) from None
         if isinstance(node, yaml.SequenceNode):
             seq = YamlList(self.source, node.start_mark.line + 1)
             for item in node.value:
-                seq.append(self.build(item, depth + 1))
+                seq.append(self.build(item))
                 seq.item_lines.append(item.start_mark.line + 1)
             return seq
         if isinstance(node, yaml.MappingNode):
-            return self.build_map(node, depth)
+            return self.build_map(node)
         raise self.fail(node, "unsupported YAML node")
 
-    def build_map(self, node: Any, depth: int) -> YamlMap:
+    def build_map(self, node: Any) -> YamlMap:
         import yaml
 
         out = YamlMap(self.source, node.start_mark.line + 1)
         merged: list[YamlMap] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                value = self.build(value_node, depth + 1)
+                value = self.build(value_node)
                 parts = value if isinstance(value, YamlList) else [value]
                 for part in parts:
                     if not isinstance(part, YamlMap):
@@ -300,8 +304,8 @@ class _Builder:
                 raise self.fail(key_node, "a key must be plain text, not a list or mapping")
             key = str(key_node.value)
             if key in out:
-                raise self.fail(key_node, f"duplicate key {key!r}")
-            out[key] = self.build(value_node, depth + 1)
+                raise self.fail(key_node, f"duplicate key {quote(key)}")
+            out[key] = self.build(value_node)
             out.key_lines[key] = key_node.start_mark.line + 1
         for part in merged:  # explicit keys win over merged ones (YAML merge semantics)
             for key, value in part.items():

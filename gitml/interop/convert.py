@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.interop.dvcrun import run_still_holds
@@ -51,7 +52,7 @@ def _specs(
                 NotConverted(
                     f"stage {stage.name}",
                     stage.source,
-                    f"gitml.yaml already has another stage named {spec.name!r} (kept)",
+                    f"gitml.yaml already has another stage named {quote(spec.name)} (kept)",
                 )
             )
     return new, present

@@ -15,13 +15,13 @@ path that is both a file and a folder are refused (DVC itself writes a crafted
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitml.errors import InteropError, UnsafePathError
+from gitml.bounded import load_json, quote
+from gitml.errors import ConfigError, InteropError, UnsafePathError
 from gitml.interop.dvcfiles import DvcOutput
 from gitml.interop.md5 import dvc_md5_bytes
 from gitml.safepath import check_relpath
@@ -97,19 +97,19 @@ def _entry(item: object, n: int, source: str) -> DirEntry:
     check_relpath(relpath, what=f"{source}: relpath")
     md5 = item.get("md5")
     if not isinstance(md5, str) or not _MD5_FILE.match(md5):
-        raise InteropError(f"{source}: {relpath}: md5 {md5!r} is not an MD5")
+        raise InteropError(f"{source}: {relpath}: md5 {quote(md5)} is not an MD5")
     size = item.get("size")
     if size is not None and (type(size) is not int or size < 0):
-        raise InteropError(f"{source}: {relpath}: bad size {size!r}")
+        raise InteropError(f"{source}: {relpath}: bad size {quote(size)}")
     return DirEntry(relpath, md5, size, item.get("isexec") is True)
 
 
 def parse_dir_object(data: bytes, source: str) -> list[DirEntry]:
     """Validate and decode a ``.dir`` listing."""
     try:
-        raw = json.loads(data)
-    except ValueError:
-        raise InteropError(f"{source}: not a DVC directory listing (bad JSON)") from None
+        raw = load_json(data, source=source, max_bytes=MAX_DIR_OBJECT)
+    except ConfigError as exc:  # bad JSON, too deep: says which, never shows the listing
+        raise InteropError(f"not a DVC directory listing: {exc.message}") from None
     if not isinstance(raw, list):
         raise InteropError(f"{source}: not a DVC directory listing (not a list)")
     entries = [_entry(item, n, source) for n, item in enumerate(raw, 1)]
@@ -117,13 +117,13 @@ def parse_dir_object(data: bytes, source: str) -> list[DirEntry]:
     folders: set[str] = set()
     for e in entries:
         if e.relpath in files:
-            raise InteropError(f"{source}: {e.relpath!r} is listed twice")
+            raise InteropError(f"{source}: {quote(e.relpath)} is listed twice")
         files.add(e.relpath)
         parts = e.relpath.split("/")
         folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
     clash = files & folders
     if clash:
-        raise UnsafePathError(f"{source}: {sorted(clash)[0]!r} is both a file and a folder")
+        raise UnsafePathError(f"{source}: {quote(sorted(clash)[0])} is both a file and a folder")
     return entries
 
 

@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitml.errors import InteropError, UnsafePathError
+from gitml.bounded import quote
+from gitml.errors import ConfigError, InteropError, UnsafePathError
 from gitml.interop.yaml12 import load_yaml
 from gitml.safepath import check_relpath
 
@@ -91,10 +92,9 @@ class Parsed:
 def load_doc(source: str, data: bytes) -> dict[str, Any]:
     """The YAML mapping in a DVC file (empty file → {})."""
     try:
-        doc = load_yaml(data)
-    except Exception as exc:  # yaml.YAMLError, or a value the constructor refuses
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InteropError(f"{source}: not valid YAML: {first}", "fix or remove the file") from None
+        doc = load_yaml(data, source=source)
+    except ConfigError as exc:  # bounded: names the file and the limit, never the document
+        raise InteropError(exc.message, "fix or remove the file; nothing was imported") from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -109,17 +109,17 @@ def resolve(base: str, raw: object, *, source: str, what: str) -> str | None:
     that leaves the repository or names .git/.gitml raises UnsafePathError.
     """
     if not isinstance(raw, str) or not raw:
-        raise InteropError(f"{source}: {what} must be a non-empty string, got {raw!r}")
+        raise InteropError(f"{source}: {what} must be a non-empty string, got {quote(raw)}")
     if _URL_RE.match(raw) or raw.startswith("/"):
         return None
     joined = posixpath.normpath(posixpath.join(base, raw) if base else raw)
     if joined == ".." or joined.startswith("../"):
         raise UnsafePathError(
-            f"{source}: {what} {raw!r} points outside the repository",
+            f"{source}: {what} {quote(raw)} points outside the repository",
             "the DVC file may have been crafted; nothing was imported",
         )
     if joined == ".":
-        raise UnsafePathError(f"{source}: {what} {raw!r} names the repository itself")
+        raise UnsafePathError(f"{source}: {what} {quote(raw)} names the repository itself")
     return check_relpath(joined, what=f"{source}: {what}")
 
 
@@ -128,7 +128,7 @@ def _opt_int(entry: dict[str, Any], key: str, source: str) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value < 0:
-        raise InteropError(f"{source}: {key} must be a non-negative integer, got {value!r}")
+        raise InteropError(f"{source}: {key} must be a non-negative integer, got {quote(value)}")
     return value
 
 
@@ -143,7 +143,7 @@ def parse_out(
 ) -> DvcOutput | Skipped:
     """One ``outs:`` item of a .dvc or dvc.lock file."""
     if not isinstance(entry, dict):
-        raise InteropError(f"{source}: each output must be a mapping, got {entry!r}")
+        raise InteropError(f"{source}: each output must be a mapping, got {quote(entry)}")
     raw = entry.get("path")
     path = resolve(base, raw, source=source, what="output path")
     if path is None:
@@ -156,12 +156,12 @@ def parse_out(
         return Skipped(path, source, "cloud-versioned output (files:) is not supported")
     hash_name = entry.get("hash")
     if hash_name is not None and hash_name != "md5":
-        return Skipped(path, source, f"hash {hash_name!r} is not supported (only md5)")
+        return Skipped(path, source, f"hash {quote(hash_name)} is not supported (only md5)")
     md5 = entry.get("md5")
     if md5 in (None, ""):
         return Skipped(path, source, "no md5 recorded (not committed in DVC)")
     if not isinstance(md5, str) or not MD5_RE.match(md5):
-        raise InteropError(f"{source}: {path}: md5 {md5!r} is not an MD5 (32 lowercase hex)")
+        raise InteropError(f"{source}: {path}: md5 {quote(md5)} is not an MD5 (32 lowercase hex)")
     return DvcOutput(
         path=path,
         md5=md5,
@@ -194,7 +194,7 @@ def _wdir(doc: dict[str, Any], base: str, source: str) -> str:
         return ""
     resolved = resolve("", joined, source=source, what="wdir")
     if resolved is None:
-        raise InteropError(f"{source}: wdir {raw!r} must be a relative path")
+        raise InteropError(f"{source}: wdir {quote(raw)} must be a relative path")
     return resolved
 
 
@@ -212,7 +212,7 @@ def parse_dvc_file(source: str, data: bytes, dvc_root: str) -> Parsed:
         repo = first.get("repo")
         origin = repo.get("url") if isinstance(repo, dict) else first.get("path")
         out.notes.append(
-            f"{source}: imported data (from {origin!r}); its data is imported, the link "
+            f"{source}: imported data (from {quote(origin)}); its data is imported, the link "
             "to its origin (dvc update) is not carried over"
         )
     return out

@@ -17,11 +17,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import read_capped
 from gitml.errors import GitmlError
 from gitml.interop.dvcfiles import resolve
 from gitml.interop.md5 import CHUNK, DvcMd5, dvc_md5_bytes
 from gitml.interop.stages import StageSpec
-from gitml.interop.yaml12 import load_yaml
+from gitml.interop.yaml12 import MAX_BYTES, load_yaml
 from gitml.workspace.walk import walk_tree
 
 
@@ -72,8 +73,10 @@ def _dep_holds(root: Path, path: str, entry: dict[str, Any], imported: dict[str,
 
 def _param_value(root: Path, file: str, key: str) -> Any:
     try:
-        node: Any = load_yaml((root / file).read_bytes())
-    except Exception:  # missing or unreadable: cannot match
+        node: Any = load_yaml(
+            read_capped(root / file, source=file, max_bytes=MAX_BYTES), source=file
+        )
+    except (OSError, GitmlError):  # missing, unreadable, too big or deep: cannot match
         return _MISSING
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:

@@ -16,6 +16,7 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gitml.bounded import quote
 from gitml.errors import InteropError
 from gitml.interop.dvcfiles import DvcOutput, DvcStage, Parsed, Skipped, load_doc, parse_out
 
@@ -48,7 +49,7 @@ def named(item: Any, source: str) -> tuple[str, dict[str, Any]]:
         ((name, opts),) = item.items()
         if isinstance(name, str) and (opts is None or isinstance(opts, dict)):
             return name, opts or {}
-    raise InteropError(f"{source}: cannot read the entry {item!r}")
+    raise InteropError(f"{source}: cannot read the entry {quote(item)}")
 
 
 def _names(body: dict[str, Any], key: str, source: str) -> list[str]:
@@ -63,11 +64,11 @@ def _names(body: dict[str, Any], key: str, source: str) -> list[str]:
 
 def _stage_body(name: str, body: Any, source: str) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise InteropError(f"{source}: stage {name!r} must be a mapping")
+        raise InteropError(f"{source}: stage {quote(name)} must be a mapping")
     if "foreach" in body:
         do = body.get("do")
         if not isinstance(do, dict):
-            raise InteropError(f"{source}: stage {name!r}: foreach needs a 'do' mapping")
+            raise InteropError(f"{source}: stage {quote(name)}: foreach needs a 'do' mapping")
         return do
     return body
 
@@ -94,7 +95,7 @@ def read_stage_defs(
     doc = load_doc(source, data)
     for key in doc:
         if key not in _TOP_LEVEL_KEPT:
-            notes.append(f"{source}: top-level {key!r} is not carried over")
+            notes.append(f"{source}: top-level {quote(key)} is not carried over")
     stages = doc.get("stages") or {}
     if not isinstance(stages, dict):
         raise InteropError(f"{source}: stages must be a mapping")
@@ -105,7 +106,7 @@ def read_stage_defs(
         body = _stage_body(str(name), raw_body, source)
         wdir = body.get("wdir", ".")
         if not isinstance(wdir, str):
-            raise InteropError(f"{source}: stage {name!r}: wdir must be a string")
+            raise InteropError(f"{source}: stage {quote(name)}: wdir must be a string")
         sdef = _StageDef(str(name), wdir)
         for key in ("outs", "metrics", "plots"):
             for item in as_list(body.get(key), key, source):
@@ -161,12 +162,12 @@ def parse_pipeline(
     ]
     for name, body in stages.items():
         if not isinstance(body, dict):
-            raise InteropError(f"{lock_source}: stage {name!r} must be a mapping")
+            raise InteropError(f"{lock_source}: stage {quote(name)} must be a mapping")
         sdef = defs.get(str(name).split("@", 1)[0])
         wdir_raw = sdef.wdir_raw if sdef else "."
         outs = body.get("outs") or []
         if not isinstance(outs, list):
-            raise InteropError(f"{lock_source}: stage {name!r}: outs must be a list")
+            raise InteropError(f"{lock_source}: stage {quote(name)}: outs must be a list")
         if "${" in wdir_raw:
             out.skipped += [
                 Skipped(

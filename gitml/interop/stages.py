@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import quote, read_capped
 from gitml.errors import GitmlError
+from gitml.guards.yamlnodes import safe_name
 from gitml.interop.dvcfiles import DvcStage, resolve
 from gitml.interop.dvcstages import as_list, named
-from gitml.interop.yaml12 import load_yaml
+from gitml.interop.yaml12 import MAX_BYTES, load_yaml
 
 
 @dataclass
@@ -49,7 +51,8 @@ class NotConvertible(Exception):
 
 def gitml_name(stage: DvcStage) -> str:
     folder = posixpath.dirname(stage.source)
-    return f"{folder.replace('/', '-')}-{stage.name}" if folder else stage.name
+    # gitml.yaml refuses unsafe stage names (check_name): a folder "my data" gives "my-data-..."
+    return safe_name(f"{folder}-{stage.name}" if folder else stage.name)
 
 
 def _path(wdir: str, raw: object, what: str, source: str) -> str:
@@ -58,7 +61,7 @@ def _path(wdir: str, raw: object, what: str, source: str) -> str:
     except GitmlError as exc:
         raise NotConvertible(exc.message) from None
     if path is None:
-        raise NotConvertible(f"{what} {raw!r} is outside the repository")
+        raise NotConvertible(f"{what} {quote(raw)} is outside the repository")
     return path
 
 
@@ -74,9 +77,11 @@ def _cmd(body: dict[str, Any], wdir: str) -> str:
 def _param_keys(root: Path, file: str) -> list[str]:
     """All top-level keys of a params file (DVC's ``- file.yaml:`` with no keys)."""
     try:
-        data = load_yaml((root / file).read_bytes())
-    except (OSError, Exception) as exc:  # unreadable or not YAML/JSON
-        raise NotConvertible(f"cannot read params file {file}: {exc}") from None
+        data = load_yaml(read_capped(root / file, source=file, max_bytes=MAX_BYTES), source=file)
+    except OSError as exc:
+        raise NotConvertible(f"cannot read params file {file}: {exc.strerror}") from None
+    except GitmlError as exc:  # not YAML/JSON, too big, too deep: names the file and limit
+        raise NotConvertible(f"cannot read params file {exc.message}") from None
     if not isinstance(data, dict):
         raise NotConvertible(f"params file {file} is not a mapping")
     return [str(k) for k in data]
@@ -91,7 +96,7 @@ def _params(root: Path, spec: StageSpec, items: list[Any]) -> None:
         elif isinstance(item, dict):
             pairs = [(str(f), [str(k) for k in keys] if keys else None) for f, keys in item.items()]
         else:
-            raise NotConvertible(f"cannot read the params entry {item!r}")
+            raise NotConvertible(f"cannot read the params entry {quote(item)}")
         for raw_file, keys in pairs:
             file = _path(spec.wdir, raw_file, "params file", source)
             if posixpath.splitext(file)[1] not in (".yaml", ".yml", ".json"):

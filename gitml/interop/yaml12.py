@@ -6,6 +6,10 @@ PyYAML's SafeLoader follows YAML 1.1 and would turn a file named ``on`` into
 ``True`` or a folder named ``2023-01-01`` into a date. This loader keeps
 PyYAML's safe constructor (no Python objects, no code) with the YAML 1.2 core
 schema's implicit types only: null, true/false, decimal/octal/hex ints, floats.
+
+DVC files and params files arrive with a clone: they are read through
+:func:`gitml.bounded.load_yaml` (size cap, node/alias and depth limits), never
+with a bare ``yaml.load``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import Any, ClassVar
 
 import yaml
 
+from gitml.bounded import load_yaml as load_bounded
+
+MAX_BYTES = 64 << 20  # a DVC file or params file; dvc.lock of a big pipeline stays well below
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -54,6 +61,6 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def load_yaml(data: bytes | str) -> Any:
-    """Parse one YAML document safely (raises yaml.YAMLError)."""
-    return yaml.load(data, Loader=Yaml12Loader)
+def load_yaml(data: bytes | str, *, source: str, max_bytes: int = MAX_BYTES) -> Any:
+    """Parse one YAML 1.2 document safely and bounded (raises ConfigError naming ``source``)."""
+    return load_bounded(data, source=source, max_bytes=max_bytes, loader=Yaml12Loader)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import read_structured as bounded_read
 from gitml.context import RepoContext
+from gitml.errors import GitmlError
 from gitml.guards.projectfile import ProjectFile
 from gitml.workspace.pointer import Pointer
 
@@ -23,18 +24,8 @@ def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
 def read_structured(path: Path) -> Any:
     """A JSON or YAML file's content, or None if absent/unreadable/too big."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        import yaml
-
-        return yaml.safe_load(text)
-    except Exception:  # a malformed user file is simply not recorded
+        return bounded_read(path, source=path.name, max_bytes=MAX_FILE_BYTES)
+    except (OSError, GitmlError):  # a malformed, too big or too deep file is not recorded
         return None
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitml import __version__
+from gitml.bounded import load_json
+from gitml.errors import ConfigError
 
 SCHEMA = 1
 
@@ -53,19 +56,30 @@ class Metadata:
         return json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n"
 
 
-def parse_note(text: str | None) -> dict[str, Any] | None:
+MAX_NOTE_BYTES = 16 << 20
+
+
+def parse_note(
+    text: str | None, *, on_bad: Callable[[str], None] | None = None
+) -> dict[str, Any] | None:
     """A note's document, or None for no note or one that is not ours.
 
     Notes are shared through remotes, so they are untrusted input: anything
     that is not a JSON object with our schema number is ignored, never fatal.
+    A note that cannot even be decoded (bad JSON, larger than
+    :data:`MAX_NOTE_BYTES`, nested deeper than the JSON limit) is also None,
+    and ``on_bad`` is told why (one line, never the note's text) so the caller
+    can warn about that one commit and go on with the others.
     """
     if not text:
         return None
     # An amend or rebase appends the old commit's note to the new one
     # (notes.rewriteMode=concatenate): the first document is the newest.
     try:
-        doc, _end = json.JSONDecoder().raw_decode(text.lstrip())
-    except ValueError:
+        doc = load_json(text, source="gitml note", max_bytes=MAX_NOTE_BYTES, first=True)
+    except ConfigError as exc:
+        if on_bad is not None:
+            on_bad(exc.message)
         return None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         return None

@@ -13,6 +13,7 @@ from gitml.context import RepoContext
 from gitml.errors import UsageError
 from gitml.git.notes import read_note
 from gitml.meta.document import parse_note
+from gitml.progress import Callback, Reporter
 
 
 @dataclass
@@ -27,7 +28,13 @@ class LogRow:
 
 def show(ctx: RepoContext, rev: str = "HEAD") -> dict[str, Any]:
     sha = ctx.git.rev_parse(rev)
-    doc = parse_note(read_note(ctx.git, sha))
+    bad: list[str] = []
+    doc = parse_note(read_note(ctx.git, sha), on_bad=bad.append)
+    if bad:
+        raise UsageError(
+            f"commit {sha[:12]}: its gitml note cannot be read: {bad[0]}",
+            f"notes are shared by push/pull; see it with: git notes --ref=gitml show {sha[:12]}",
+        )
     if doc is None:
         raise UsageError(
             f"commit {sha[:12]} has no gitml metadata",
@@ -52,13 +59,18 @@ def log(
     metrics: bool = False,
     rev: str = "HEAD",
     max_count: int | None = None,
+    callback: Callback | None = None,
 ) -> list[LogRow]:
+    report = Reporter(callback)
     if ctx.git.try_rev_parse(rev) is None:
         return []
     records = ctx.git.log_records(rev, max_count=max_count, notes=True)
     rows: list[LogRow] = []
     for rec in records:
-        doc = parse_note(rec.note)
+        bad: list[str] = []
+        doc = parse_note(rec.note, on_bad=bad.append)
+        if bad:  # someone pushed a note we cannot read: this commit only, and say so
+            report.warning(f"commit {rec.sha[:12]}: its gitml note was skipped: {bad[0]}")
         values: dict[str, Any] = {}
         if doc is not None:
             if path is not None:

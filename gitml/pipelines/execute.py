@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import PipelineError
 from gitml.hookflow.guarding import command_env
@@ -61,7 +62,9 @@ def run_command(ctx: RepoContext, stage: Stage, env: dict[str, str], echo: Echo 
             stderr=subprocess.STDOUT,
         )
     except OSError as exc:
-        raise PipelineError(f"stage {stage.name!r}: cannot start {stage.cmd!r}: {exc}") from None
+        raise PipelineError(
+            f"stage {stage.name!r}: cannot start {quote(stage.cmd)}: {exc.strerror or exc}"
+        ) from None
     assert proc.stdout is not None
     with proc:
         fd = proc.stdout.fileno()

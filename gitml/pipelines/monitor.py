@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import load_json, quote, read_capped
 from gitml.context import RepoContext
-from gitml.errors import PipelineError, UsageError
+from gitml.errors import ConfigError, PipelineError, UsageError
 from gitml.guards.projectfile import ProjectFile
 from gitml.guards.yamlnodes import YamlMap, check_keys, expect_str, node_error
 from gitml.hookflow.guarding import command_env
 from gitml.pipelines.spec import Pipeline
+from gitml.pipelines.state import MAX_METRICS_BYTES
 from gitml.store.durable import write_file_atomic
 
 EXIT_HEALTHY = 0
@@ -121,12 +123,15 @@ def evaluate(
             f"{proc.returncode}" + (f"; last lines:\n{tail}" if tail else "")
         )
     try:
-        metrics = json.loads(out.read_text("utf-8"))
+        raw = read_capped(out, source=spec.out, max_bytes=MAX_METRICS_BYTES)
+        metrics = load_json(raw, source=spec.out, max_bytes=MAX_METRICS_BYTES)
         value = float(metrics[metric])
+    except ConfigError as exc:  # bad JSON, too big or deep: names the file and the limit
+        raise PipelineError(f"evaluation of {quote(spec.artifact)}: {exc.message}") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PipelineError(
-            f"evaluation of {spec.artifact!r} wrote no numeric {metric!r} in {spec.out}: "
-            f"{type(exc).__name__}: {exc}"
+            f"evaluation of {quote(spec.artifact)} wrote no numeric {quote(metric)} in "
+            f"{spec.out}: {type(exc).__name__}"
         ) from None
     return Evaluation(
         model, data, metric, value, minimum, metrics if isinstance(metrics, dict) else {}

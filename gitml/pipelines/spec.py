@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from gitml.errors import GitmlError, PipelineError
 from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import YamlMap, check_keys, expect_str, expect_str_list, node_error
+from gitml.guards.yamlnodes import (
+    YamlMap,
+    check_keys,
+    check_name,
+    expect_str,
+    expect_str_list,
+    node_error,
+)
 from gitml.safepath import check_relpath
 
 STAGE_KEYS = ("cmd", "deps", "params", "outs", "metrics", "guards", "register", "description")
@@ -89,6 +96,8 @@ def overlaps(a: str, b: str) -> bool:
 def load_pipeline(project: ProjectFile) -> Pipeline:
     """Validate ``stages:`` and order them; raise PipelineError on cycles/duplicates."""
     raw = project.stages
+    for name in raw:
+        check_name(raw, name, "stage")
     stages = {name: parse_stage(name, body, raw, project) for name, body in raw.items()}
     writer: dict[str, str] = {}
     for stage in stages.values():

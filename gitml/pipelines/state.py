@@ -12,17 +12,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gitml.bounded import describe, load_json, quote, read_capped, read_structured
 from gitml.context import RepoContext
 from gitml.errors import ConfigError, PipelineError
 from gitml.guards.projectfile import ProjectFile
+from gitml.guards.yamlnodes import MAX_YAML_BYTES
 from gitml.pipelines.spec import Stage
 from gitml.store.durable import write_file_atomic
-from gitml.store.hashing import hash_bytes
+from gitml.store.hashing import hash_bytes, is_oid
 from gitml.workspace.scan import observe
 from gitml.workspace.status import workspace_oid
 
 LOCK_FILE = "gitml.lock"
 LOCK_VERSION = 1
+MAX_LOCK_BYTES = 64 << 20
+MAX_METRICS_BYTES = 16 << 20
 
 
 def canonical(value: Any) -> bytes:
@@ -38,20 +42,13 @@ def path_oid(ctx: RepoContext, rel: str) -> str | None:
 
 
 def load_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
-    """All params files merged (top-level sections)."""
-    import yaml
-
+    """All params files merged (top-level sections), each read bounded."""
     merged: dict[str, Any] = {}
     for name in project.params:
-        path = ctx.root / name
         try:
-            text = path.read_text("utf-8")
+            data = read_structured(ctx.root / name, source=name, max_bytes=MAX_YAML_BYTES)
         except FileNotFoundError:
             continue
-        try:
-            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{name}: cannot parse: {exc}") from None
         if isinstance(data, dict):
             merged.update(data)
     return merged
@@ -64,7 +61,7 @@ def stage_params(stage: Stage, params: dict[str, Any]) -> dict[str, Any]:
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise PipelineError(
-                    f"stage {stage.name!r}: param {key!r} is not in the params files"
+                    f"stage {stage.name!r}: param {quote(key)} is not in the params files"
                 )
             node = node[part]
         out[key] = node
@@ -111,19 +108,70 @@ def changes(
     return why
 
 
+_LOCK_HINT = f"restore it with `git checkout {LOCK_FILE}`, or delete it and run gitml repro"
+
+
 def read_lock(root: Path) -> dict[str, Any]:
-    path = root / LOCK_FILE
+    """``gitml.lock``, checked entry by entry (it is tracked: a clone may bring any bytes).
+
+    Anything that is not exactly what :func:`write_lock` writes is one
+    ConfigError naming the file, the entry and what is wrong.
+    """
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = read_capped(root / LOCK_FILE, source=LOCK_FILE, max_bytes=MAX_LOCK_BYTES)
+        lock = load_json(data, source=LOCK_FILE, max_bytes=MAX_LOCK_BYTES)
     except FileNotFoundError:
         return {"version": LOCK_VERSION, "stages": {}}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"{LOCK_FILE}: cannot read: {exc}", "restore it with git checkout"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("stages"), dict):
-        raise ConfigError(f"{LOCK_FILE}: not a gitml lock file", "restore it with git checkout")
-    return data
+    except ConfigError as exc:
+        raise ConfigError(exc.message, _LOCK_HINT) from None
+    problem = lock_problem(lock)
+    if problem is not None:
+        raise ConfigError(f"{LOCK_FILE}: {problem}", _LOCK_HINT)
+    result: dict[str, Any] = lock
+    return result
+
+
+def lock_problem(lock: object) -> str | None:
+    """What is wrong with a decoded gitml.lock, or None (the shape write_lock writes)."""
+    if not isinstance(lock, dict):
+        return f"must be a JSON object, not {describe(lock)}"
+    version = lock.get("version")
+    if type(version) is not int or version != LOCK_VERSION:
+        return f"'version' must be {LOCK_VERSION}, not {quote(version)}"
+    stages = lock.get("stages")
+    if not isinstance(stages, dict):
+        return f"'stages' must be a mapping of stage name to its last run, not {describe(stages)}"
+    for name, entry in stages.items():
+        problem = _entry_problem(entry)
+        if problem is not None:
+            return f"stage {quote(name)}: {problem}"
+    return None
+
+
+def _entry_problem(entry: object) -> str | None:
+    if not isinstance(entry, dict):
+        return f"must be a mapping, not {describe(entry)}"
+    if not isinstance(entry.get("cmd"), str):
+        return f"'cmd' must be text, not {describe(entry.get('cmd'))}"
+    for key in ("deps", "params", "outs", "metrics"):
+        if not isinstance(entry.get(key, {}), dict):
+            return f"{key!r} must be a mapping, not {describe(entry[key])}"
+    for dep, oid in entry.get("deps", {}).items():
+        if oid is not None and not is_oid(oid):
+            return f"dep {quote(dep)}: the hash must be 64 hex digits or null, not {describe(oid)}"
+    for out, rec in entry.get("outs", {}).items():
+        if not isinstance(rec, dict):
+            return f"out {quote(out)} must be a mapping, not {describe(rec)}"
+        oid = rec.get("oid")
+        if not isinstance(oid, str) or not is_oid(oid):
+            return f"out {quote(out)}: 'oid' must be 64 hex digits, not {describe(oid)}"
+        for key in ("size", "nfiles"):
+            value = rec.get(key)
+            if type(value) is not int or value < 0:
+                return f"out {quote(out)}: {key!r} must be a whole number, not {describe(value)}"
+        if rec.get("kind") not in ("file", "dir"):
+            return f"out {quote(out)}: 'kind' must be 'file' or 'dir', not {quote(rec.get('kind'))}"
+    return None
 
 
 def write_lock(ctx: RepoContext, lock: dict[str, Any]) -> None:
@@ -132,10 +180,12 @@ def write_lock(ctx: RepoContext, lock: dict[str, Any]) -> None:
 
 
 def read_metrics(ctx: RepoContext, stage: Stage) -> dict[str, Any]:
+    """Each metrics file of ``stage`` as JSON (None when absent or unreadable)."""
     out: dict[str, Any] = {}
     for name in stage.metrics:
         try:
-            out[name] = json.loads((ctx.root / name).read_text("utf-8"))
-        except (OSError, ValueError):
+            data = read_capped(ctx.root / name, source=name, max_bytes=MAX_METRICS_BYTES)
+            out[name] = load_json(data, source=name, max_bytes=MAX_METRICS_BYTES)
+        except (OSError, ConfigError):
             out[name] = None
     return out

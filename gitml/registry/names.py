@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from gitml.bounded import quote
 from gitml.errors import UsageError
 
 NAME_PATTERN = r"[a-zA-Z0-9](?:[a-zA-Z0-9/_-]*[a-zA-Z0-9])?"
@@ -106,7 +107,7 @@ def new_tag_problem(tag: str) -> str | None:
 
 def show(text: str) -> str:
     """Quote untrusted text for a message: repr() escapes control characters."""
-    return repr(text if len(text) <= 80 else text[:77] + "...")
+    return quote(text)
 
 
 def validate_artifact_name(name: str) -> str:

@@ -31,12 +31,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from gitml.errors import UnsafePathError
+from gitml.bounded import load_json
+from gitml.errors import ConfigError, UnsafePathError
 from gitml.safepath import check_relpath
 
 Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
 
 SCHEMA = 1
+MAX_RECORD_BYTES = 16 << 20  # a registration with its params and metrics
 _FENCE_RE = re.compile(r"^```json[ \t]*\n(.*?)\n```[ \t]*$", re.MULTILINE | re.DOTALL)
 _OID_RE = re.compile(r"[0-9a-f]{64}")
 _SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -232,13 +234,13 @@ def parse_record(message: str) -> Record | None:
     if not blocks:
         return None
     try:
-        obj = json.loads(blocks[-1])
+        obj = load_json(blocks[-1], source="registry record", max_bytes=MAX_RECORD_BYTES)
         if not isinstance(obj, dict) or not _is_int(obj.get("gitml_record"), SCHEMA):
             return None
         if obj.get("kind") == "registration":
             return _registration(obj)
         if obj.get("kind") == "event":
             return _event(obj)
-    except (ValueError, RecursionError, UnsafePathError):
+    except (ValueError, ConfigError, UnsafePathError):  # ConfigError: bad JSON, too big/deep
         return None
     return None

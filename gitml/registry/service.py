@@ -23,9 +23,10 @@ from gitml.errors import (
     UsageError,
     WorkspaceConflictError,
 )
+from gitml.guards.yamlnodes import node_error
 from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
 from gitml.registry.model import RegistryState, Version
-from gitml.registry.names import validate_artifact_name
+from gitml.registry.names import MAX_NAME_BYTES, artifact_problem, show, validate_artifact_name
 from gitml.registry.ops import TagPlan, conflict_error, plan_register
 from gitml.registry.record import GuardSummary, Json, ModelInfo
 from gitml.registry.resolve import find_ref, resolve
@@ -73,9 +74,21 @@ def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     from gitml.guards.projectfile import load_project
 
     out: dict[str, Declaration] = {}
-    for name, body in load_project(ctx.root).artifacts.items():
+    section = load_project(ctx.root).artifacts
+    for name, body in section.items():
+        problem = artifact_problem(name)
+        if problem is None and len(name.encode()) > MAX_NAME_BYTES:
+            problem = f"it is longer than {MAX_NAME_BYTES} bytes"
+        if problem is not None:
+            fixed = re.sub(r"[^a-zA-Z0-9/_-]+", "-", name).strip("-_/")[:MAX_NAME_BYTES]
+            raise node_error(
+                section,
+                name,
+                f"artifact name {show(name)} is not valid: {problem}",
+                f"did you mean {show(fixed)}?" if fixed and fixed != name else None,
+            )
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
-            raise ConfigError(f"{PROJECT_FILE}: artifact {name!r} needs a 'path:'")
+            raise ConfigError(f"{PROJECT_FILE}: artifact {show(name)} needs a 'path:'")
         metrics, desc = body.get("metrics"), body.get("description")
         out[str(name)] = Declaration(
             str(name),
@@ -167,16 +180,16 @@ def _json_map(value: object) -> dict[str, Json]:
 
 
 def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
-    """Parsed JSON/YAML files at ``commit`` (unreadable ones are left out)."""
-    import yaml
+    """Parsed JSON/YAML files at ``commit`` (unreadable or too big/deep ones are left out)."""
+    from gitml.bounded import parse_structured
 
     out: dict[str, Any] = {}
     for path, blob in ctx.git.read_files_at(commit, paths).items():
-        if blob is None or len(blob) > 1_000_000:
+        if blob is None:
             continue
         try:
-            value = json.loads(blob) if path.endswith(".json") else yaml.safe_load(blob)
-        except (ValueError, yaml.YAMLError):
+            value = parse_structured(blob, source=path, max_bytes=1_000_000)
+        except GitmlError:
             continue
         if isinstance(value, dict):
             out[path] = value

@@ -21,7 +21,9 @@ H = "0123456789abcdef0123456789abcdef"
 
 
 def test_yaml12_keeps_dvc_names_as_strings() -> None:
-    doc = load_yaml("a: on\nb: no\nc: 2023-01-01\nd: 1:20\ne: 0777\nf: true\ng: 12\nh: ~\n")
+    doc = load_yaml(
+        "a: on\nb: no\nc: 2023-01-01\nd: 1:20\ne: 0777\nf: true\ng: 12\nh: ~\n", source="t.yaml"
+    )
     assert doc == {
         "a": "on",
         "b": "no",
@@ -32,7 +34,7 @@ def test_yaml12_keeps_dvc_names_as_strings() -> None:
         "g": 12,
         "h": None,
     }
-    assert load_yaml(f"md5: {H}")["md5"] == H
+    assert load_yaml(f"md5: {H}", source="t.yaml")["md5"] == H
 
 
 @pytest.mark.parametrize(
