@@ -82,6 +82,13 @@ class WorkspaceConflictError(GitmlError):
     exit_code = EXIT_CHECK_FAILED
 
 
+class RefusedError(GitmlError):
+    """gitml refused to act: acting could lose data nothing else holds (gc), or
+    it needs a confirmation that was not given."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
 class LockError(GitmlError):
     """The repository lock could not be taken."""
 
