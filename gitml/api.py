@@ -62,7 +62,7 @@ def session(
                 if require_init:
                     # A cache outside the repository may be shared: say we use it,
                     # so gc run from another repository keeps what we need.
-                    from gitml.remotes.cache_users import record_user
+                    from gitml.cache_users import record_user
 
                     record_user(ctx)
                 yield ctx

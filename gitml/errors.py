@@ -89,6 +89,15 @@ class RefusedError(GitmlError):
     exit_code = EXIT_CHECK_FAILED
 
 
+class UnconfirmedDeleteError(RefusedError):
+    """A delete that would lose data nothing else holds was not confirmed.
+    ``preview`` is what it would have removed (gc's result), for a prompt."""
+
+    def __init__(self, message: str, hint: str | None = None, *, preview: object = None) -> None:
+        super().__init__(message, hint)
+        self.preview = preview
+
+
 class LockError(GitmlError):
     """The repository lock could not be taken."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from gitml import api
 from gitml.cli.output import console, human_size, print_json, progress, say
-from gitml.errors import EXIT_CHECK_FAILED, RefusedError
+from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError
 
 if TYPE_CHECKING:
     from gitml.remotes.maintenance import GcResult
@@ -170,28 +170,35 @@ def gc(
     stash, recent reflog entry (gc.reflog_days, default 10), and every worktree's
     checkout and index; objects younger than an hour stay. Asks before deleting
     what no data remote holds (or anything on a remote)."""
-    options = {
-        "all_commits": all_commits,
-        "workspace_only": workspace,
-        "remote": remote,
-        "remote_name": remote_name,
-        "forget_missing": forget_missing,
-    }
-    only: list[str] | None = None
-    if not dry_run and not yes:
-        preview = api.gc(dry_run=True, **options)  # type: ignore[arg-type]
-        at_risk = preview.removed if remote else preview.unbacked
-        if at_risk:
-            _confirm(preview, remote, len(at_risk))
-        only = preview.removed
-    with progress() as cb:
-        result = api.gc(
-            dry_run=dry_run,
-            allow_unbacked=not dry_run,
-            only=only,
-            callback=cb,
-            **options,  # type: ignore[arg-type]
-        )
+
+    def run(dry: bool, allow_unbacked: bool, only: list[str] | None = None) -> GcResult:
+        with progress() as cb:
+            return api.gc(
+                all_commits=all_commits,
+                workspace_only=workspace,
+                dry_run=dry,
+                remote=remote,
+                remote_name=remote_name,
+                allow_unbacked=allow_unbacked,
+                only=only,
+                forget_missing=forget_missing,
+                callback=cb,
+            )
+
+    if dry_run or yes:
+        result = run(dry_run, yes)
+    elif remote:  # every remote delete is confirmed: preview first
+        preview = run(True, False)
+        if preview.removed:
+            _confirm(preview, remote, len(preview.removed))
+        result = run(False, True, preview.removed)  # what the user saw, nothing more
+    else:  # local: asks only when something no data remote holds would go
+        try:
+            result = run(False, False)
+        except UnconfirmedDeleteError as exc:
+            preview = cast("GcResult", exc.preview)
+            _confirm(preview, remote, len(preview.unbacked))
+            result = run(False, True, preview.removed)
     if json_out:
         print_json(result)
         return

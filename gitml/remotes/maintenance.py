@@ -2,7 +2,7 @@
 
 Roots for gc are every ref, stash, recent reflog entry, index and worktree
 (:mod:`gitml.remotes.roots`); a shared cache is collected with the roots of
-every repository recorded as using it (:mod:`gitml.remotes.cache_users`), a
+every repository recorded as using it (:mod:`gitml.cache_users`), a
 remote with those of the refs on its git remote. What would go is named
 (:mod:`gitml.remotes.losses`). fsck re-hashes; corrupt objects are quarantined,
 never deleted; ``fsck --remote`` also checks each pack's size against its index.
@@ -17,9 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitml.cache_users import REPOS, CacheUser, forget_user, recorded_users
 from gitml.context import RepoContext
-from gitml.errors import GitmlError, NotARepoError, RefusedError, RemoteError
-from gitml.remotes.cache_users import REPOS, CacheUser, forget_user, recorded_users
+from gitml.errors import (
+    GitmlError,
+    NotARepoError,
+    RefusedError,
+    RemoteError,
+    UnconfirmedDeleteError,
+)
 from gitml.remotes.losses import Loss, name_losses
 from gitml.remotes.roots import gc_roots
 from gitml.remotes.workflow import expand, git_remote_for, pointers_for, remote_for
@@ -111,10 +117,11 @@ def gc(
     out.bytes = sum(sizes.values())
     out.unbacked = [oid for oid in out.removed if oid not in held]
     if out.unbacked and not dry_run and not allow_unbacked:
-        raise RefusedError(
+        raise UnconfirmedDeleteError(
             f"gc would delete {len(out.unbacked)} objects that no data remote holds: "
             "they would be lost for good",
             "gitml gc --dry-run lists them; gitml push first, or confirm with gitml gc --yes",
+            preview=out,
         )
     if not dry_run:
         for oid in out.removed:
