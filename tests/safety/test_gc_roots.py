@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -200,3 +202,41 @@ def test_two_repositories_sharing_a_cache_keep_each_others_objects(
     forgot = json.loads(cli("gc", "--yes", "--forget-missing", "--json").out)
     assert forgot["forgotten"] == [str(b)] and forgot["removed"] == [hash_bytes(b"project B")]
     assert _cached(shared, b"project A") and not _cached(shared, b"project B")
+
+
+def _gc_on_a_terminal(repo: Path, answer: bytes) -> subprocess.CompletedProcess[bytes]:
+    """``gitml gc`` with a real terminal on stdin, answering the prompt."""
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gitml", "gc"],
+            cwd=repo,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.write(leader, answer)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_local_gc_on_a_terminal_lists_and_asks_first(repo: Path, cli: Cli) -> None:
+    _commit_data(repo, cli, "m.bin", b"v1", "v1")
+    (repo / "m.bin").write_bytes(b"added, never committed")
+    cli("add", "m.bin")
+    git(repo, "checkout", "-q", "HEAD", "--", "m.bin.gitml")
+    cache = repo / ".gitml" / "cache"
+    _age(cache)
+    oid = hash_bytes(b"added, never committed")
+    declined = _gc_on_a_terminal(repo, b"n\n")
+    assert declined.returncode == 1 and _cached(cache, b"added, never committed")
+    text = declined.stdout.decode()
+    assert f"{oid[:12]}  22 B  [on no remote]  named by no commit gitml can see" in text
+    assert "delete these 1 objects that no data remote holds" in text
+    accepted = _gc_on_a_terminal(repo, b"y\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "removed 1 objects" in accepted.stdout.decode()
+    assert not _cached(cache, b"added, never committed") and _cached(cache, b"v1")
