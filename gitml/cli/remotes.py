@@ -234,10 +234,9 @@ def _confirm(preview: GcResult, remote: bool, count: int) -> None:
             "gitml gc --dry-run lists them; run gc in a terminal, or pass --yes",
         )
     _list_losses(preview, remote)
-    typer.confirm(
-        f"delete these {count} objects {what} ({human_size(preview.bytes)} in all to remove)?",
-        abort=True,
-    )
+    total = f"{len(preview.removed)} objects, {human_size(preview.bytes)}"
+    if not typer.confirm(f"delete these {count} objects {what} (gc removes {total} in all)?"):
+        raise RefusedError("gc cancelled: nothing was deleted")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,11 +1,12 @@
 """Every revision a repository still names: refs, stashes and reflog entries.
 
 gc keeps the data of all of them (see :mod:`gitml.remotes.roots`), so they are
-read in as few git processes as possible: one ``for-each-ref`` for every ref
-(branches, remote-tracking branches, tags, ``refs/stash``, notes...) and one
-``reflog show --all`` for every reflog entry with its time. A stash entry is a
-commit whose second and third parents hold the index and the untracked files:
-walking it (``rev-list``) reaches both.
+read in as few git processes as possible: every ref is walked with ``--all``
+(branches, remote-tracking branches, tags, ``refs/stash``, notes...), and one
+``reflog show --all`` gives every reflog entry with its time, the stash entries
+included (they are ``refs/stash``'s reflog). A stash entry is a commit whose
+second and third parents hold the index and the untracked files: walking it
+(``rev-list``) reaches both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from gitml.git.repo import GitRepo
 
 STASH_REF = "refs/stash"
+_PSEUDO_REFS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +32,9 @@ class ReflogEntry:
     time: int  # unix seconds the entry was written
 
 
-def ref_tips(repo: GitRepo) -> dict[str, str]:
-    """``refname -> object id`` of every ref (one ``for-each-ref``), peeled
-    tags included as the tag object: ``rev-list`` peels them itself."""
-    return repo.list_refs()
-
-
 def reflog_entries(repo: GitRepo) -> list[ReflogEntry]:
-    """Every reflog entry of every ref and of this worktree's HEAD, newest first per ref."""
+    """Every reflog entry of every ref (``refs/stash``'s are the stash entries)
+    and of this worktree's HEAD, with its time: one ``reflog show --all``."""
     status, out, err = repo.run(
         "reflog", "show", "--all", "--date=unix", "--format=%H%x00%gD", ok=(0, 128)
     )
@@ -48,12 +45,13 @@ def reflog_entries(repo: GitRepo) -> list[ReflogEntry]:
     return _parse_reflog(out)
 
 
-def stash_commits(repo: GitRepo) -> list[str]:
-    """The commit of every stash entry (``stash@{0}``, ``stash@{1}``, ...)."""
-    if STASH_REF not in repo.list_refs(STASH_REF):
-        return []
-    _status, out, _err = repo.run("reflog", "show", "--format=%H", STASH_REF)
-    return [line for line in out.decode("ascii", "replace").split() if line]
+def in_progress_commits(repo: GitRepo) -> list[str]:
+    """Commits an operation in progress names outside ``refs/`` (a merge's
+    other side, the commit being cherry-picked, reverted or rebased): ``--all``
+    does not reach them. ORIG_HEAD is not one: it is a leftover of the last
+    reset or merge, and the reflog window covers it."""
+    found = (repo.try_rev_parse(name) for name in _PSEUDO_REFS)
+    return [sha for sha in found if sha is not None]
 
 
 def _parse_reflog(out: bytes) -> list[ReflogEntry]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.git.log import blob_introductions
-from gitml.git.refs import reflog_entries, stash_commits
+from gitml.git.refs import reflog_entries
 from gitml.git.worktrees import others
 from gitml.store.manifest import decode_manifest
 from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer, tracked_name
@@ -39,7 +39,7 @@ def name_losses(ctx: RepoContext, sizes: dict[str, int]) -> list[Loss]:
     losses = {oid: Loss(oid, size) for oid, size in sorted(sizes.items())}
     if not losses:
         return []
-    tips = stash_commits(ctx.git) + [e.sha for e in reflog_entries(ctx.git)]
+    tips = [e.sha for e in reflog_entries(ctx.git)]
     tips += [tree.head for tree in others(ctx.git) if tree.head]
     introduced = blob_introductions(ctx.git, POINTER_SUFFIX, tips=tips)
     blobs = ctx.git.read_blobs(introduced)

@@ -3,10 +3,11 @@
 The roots, by default (``gitml gc``):
 
 - every ref: local branches, remote-tracking branches, tags (registry versions
-  included), ``refs/stash`` and anything else under ``refs/`` (one
-  ``for-each-ref``), with their whole history;
+  included), ``refs/stash`` and anything else under ``refs/`` (``rev-list
+  --all``), with their whole history;
 - every stash entry (``stash@{n}``, with the index and untracked-files commits
-  it holds as parents);
+  it holds as parents), and what a merge, rebase, cherry-pick or revert in
+  progress names (``MERGE_HEAD``, ``CHERRY_PICK_HEAD``...);
 - every reflog entry younger than ``gc.reflog_days`` (default 10: git-lfs's
   ``fetchrecentrefsdays`` 7 plus ``pruneoffsetdays`` 3), so a commit dropped by
   ``reset --hard`` or ``commit --amend`` keeps its data for a while;
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError, RefusedError, UnsafePathError, UsageError
-from gitml.git.refs import reflog_entries, stash_commits
+from gitml.git.refs import STASH_REF, in_progress_commits, reflog_entries
 from gitml.git.repo import GitRepo
 from gitml.git.worktrees import others
 from gitml.remotes.workflow import expand, pointers_for, pointers_in_history
@@ -48,12 +49,12 @@ DAY = 86400.0
 
 def root_tips(ctx: RepoContext, *, all_commits: bool) -> list[str]:
     """Commit ids to walk besides ``--all``: every stash entry, the reflog
-    entries inside the window (all of them with ``all_commits``) and the HEAD
-    of every other worktree."""
-    tips = stash_commits(ctx.git)
+    entries inside the window (all of them with ``all_commits``), the HEAD of
+    every other worktree and what a merge, rebase or cherry-pick in progress names."""
     cutoff = 0.0 if all_commits else time.time() - ctx.config.reflog_days * DAY
-    tips += [e.sha for e in reflog_entries(ctx.git) if e.time >= cutoff]
+    tips = [e.sha for e in reflog_entries(ctx.git) if e.ref == STASH_REF or e.time >= cutoff]
     tips += [tree.head for tree in others(ctx.git) if tree.head]
+    tips += in_progress_commits(ctx.git)
     return list(dict.fromkeys(tips))
 
 
@@ -127,8 +128,8 @@ def _checkout_of(root: Path) -> dict[str, Pointer]:
     except GitmlError as exc:
         raise RefusedError(
             f"gc cannot read the worktree {root}: {exc.message}",
-            "repair it (git worktree repair) or remove it (git worktree remove / prune), "
-            "then gc again",
+            "mount or repair it (git worktree repair), or remove it (git worktree remove "
+            "/ prune), then gc again",
         ) from None
     with git:
         out = _staged(git, f"{root}:")

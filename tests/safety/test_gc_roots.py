@@ -109,7 +109,7 @@ def test_gc_refuses_when_a_worktree_cannot_be_opened(repo: Path, cli: Cli, tmp_p
     (other / ".git").write_text("gitdir: /nonexistent/worktree\n")  # broken link
     result = cli("gc", "--dry-run", expect=1)
     assert f"error: gc cannot read the worktree {other}" in result.err
-    assert "hint: repair it (git worktree repair)" in result.err
+    assert "hint: mount or repair it (git worktree repair)" in result.err
 
 
 def _team(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
