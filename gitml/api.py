@@ -59,6 +59,12 @@ def session(
             with RepoLock(
                 ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
             ):
+                if require_init:
+                    # A cache outside the repository may be shared: say we use it,
+                    # so gc run from another repository keeps what we need.
+                    from gitml.cache_users import record_user
+
+                    record_user(ctx)
                 yield ctx
         else:
             yield ctx

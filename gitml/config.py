@@ -27,7 +27,9 @@ _REMOTE_KEYS = frozenset({"url", "endpoint_url", "region", "profile", "git_remot
 _SCHEMA: dict[str, frozenset[str]] = {
     "core": frozenset({"remote", "lock_timeout", "jobs"}),
     "cache": frozenset({"dir", "link"}),
+    "gc": frozenset({"reflog_days"}),
 }
+DEFAULT_REFLOG_DAYS = 10.0  # gc keeps reflog entries this recent: git-lfs's 7 + 3 days
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Config:
     lock_timeout: float = 60.0
     jobs: int = 8
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
+    reflog_days: float = DEFAULT_REFLOG_DAYS
 
     @property
     def gitml_dir(self) -> Path:
@@ -148,6 +151,12 @@ def load_config(root: Path) -> Config:
         jobs = int(core.get("jobs", 8))
     except (TypeError, ValueError):
         raise ConfigError("core.lock_timeout and core.jobs must be numbers") from None
+    reflog_days = data.get("gc", {}).get("reflog_days", DEFAULT_REFLOG_DAYS)
+    if isinstance(reflog_days, bool) or not isinstance(reflog_days, int | float) or reflog_days < 0:
+        raise ConfigError(
+            f"gc.reflog_days = {str(reflog_days)[:40]!r} is not a number of days >= 0",
+            "set gc.reflog_days = 10 in .gitml/config.local.toml",
+        )
     return Config(
         root=root,
         cache_dir=cache_dir,
@@ -156,6 +165,7 @@ def load_config(root: Path) -> Config:
         lock_timeout=lock_timeout,
         jobs=max(1, jobs),
         remotes=remotes,
+        reflog_days=float(reflog_days),
     )
 
 

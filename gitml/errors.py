@@ -82,6 +82,22 @@ class WorkspaceConflictError(GitmlError):
     exit_code = EXIT_CHECK_FAILED
 
 
+class RefusedError(GitmlError):
+    """gitml refused to act: acting could lose data nothing else holds (gc), or
+    it needs a confirmation that was not given."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class UnconfirmedDeleteError(RefusedError):
+    """A delete that would lose data nothing else holds was not confirmed.
+    ``preview`` is what it would have removed (gc's result), for a prompt."""
+
+    def __init__(self, message: str, hint: str | None = None, *, preview: object = None) -> None:
+        super().__init__(message, hint)
+        self.preview = preview
+
+
 class LockError(GitmlError):
     """The repository lock could not be taken."""
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from gitml import api
 from gitml.cli.output import console, human_size, print_json, progress, say
-from gitml.errors import EXIT_CHECK_FAILED
+from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError
 
 if TYPE_CHECKING:
+    from gitml.remotes.maintenance import GcResult
     from gitml.remotes.workflow import SyncResult
 
 remote_app = typer.Typer(
@@ -137,57 +139,104 @@ def fsck(
             console().print(f"corrupt {oid[:12]} {where}, needed by {who}", markup=False)
         for oid, who in result.missing.items():
             console().print(f"missing {oid[:12]}, needed by {who}", markup=False)
+        for what in result.damaged_packs.values():
+            console().print(f"damaged {what}; gitml push sends its objects again", markup=False)
         say(f"checked {result.checked} objects: " + ("ok" if result.ok else "problems found"))
     if not result.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def gc(
-    all_commits: bool = typer.Option(False, "--all-commits", help="Keep data of every commit."),
+    all_commits: bool = typer.Option(
+        False, "--all-commits", help="Also keep every reflog entry, however old."
+    ),
     workspace: bool = typer.Option(
         False, "--workspace", help="Keep only what checkouts and tags use, no history."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
     remote: bool = typer.Option(False, "--remote", help="Collect on the data remote."),
     remote_name: str = typer.Option(None, "-r", help="Which data remote."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting remotely."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Do not ask before deleting what no remote holds."
+    ),
+    forget_missing: bool = typer.Option(
+        False,
+        "--forget-missing",
+        help="Shared cache: drop the records of repositories that no longer exist.",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Remove objects no kept revision needs (every worktree's checkout and index,
-    tags, HEAD's history; objects younger than an hour stay)."""
-    if remote and not dry_run and not yes:
-        preview = api.gc(
-            all_commits=all_commits,
-            workspace_only=workspace,
-            dry_run=True,
-            remote=True,
-            remote_name=remote_name,
-        )
-        if not preview.removed:
-            say("nothing to remove on the remote")
-            return
-        typer.confirm(
-            f"delete {len(preview.removed)} objects ({human_size(preview.bytes)}) from the remote?",
-            abort=True,
-        )
-    with progress() as cb:
-        result = api.gc(
-            all_commits=all_commits,
-            workspace_only=workspace,
-            dry_run=dry_run,
-            remote=remote,
-            remote_name=remote_name,
-            callback=cb,
-        )
+    """Remove objects no root needs: every branch, remote-tracking branch, tag,
+    stash, recent reflog entry (gc.reflog_days, default 10), and every worktree's
+    checkout and index; objects younger than an hour stay. Asks before deleting
+    what no data remote holds (or anything on a remote)."""
+
+    def run(dry: bool, allow_unbacked: bool, only: list[str] | None = None) -> GcResult:
+        with progress() as cb:
+            return api.gc(
+                all_commits=all_commits,
+                workspace_only=workspace,
+                dry_run=dry,
+                remote=remote,
+                remote_name=remote_name,
+                allow_unbacked=allow_unbacked,
+                only=only,
+                forget_missing=forget_missing,
+                callback=cb,
+            )
+
+    if dry_run or yes:
+        result = run(dry_run, yes)
+    elif remote:  # every remote delete is confirmed: preview first
+        preview = run(True, False)
+        if preview.removed:
+            _confirm(preview, remote, len(preview.removed))
+        result = run(False, True, preview.removed)  # what the user saw, nothing more
+    else:  # local: asks only when something no data remote holds would go
+        try:
+            result = run(False, False)
+        except UnconfirmedDeleteError as exc:
+            preview = cast("GcResult", exc.preview)
+            _confirm(preview, remote, len(preview.unbacked))
+            result = run(False, True, preview.removed)
     if json_out:
         print_json(result)
         return
+    if dry_run:
+        _list_losses(result, remote)
     verb = "would remove" if dry_run else "removed"
     where = " from the remote" if remote else ""
     say(
         f"{verb} {len(result.removed)} objects{where} ({human_size(result.bytes)}); "
         f"kept {result.kept_recent} newer than the grace period"
     )
+    if len(result.repositories) > 1:
+        say(f"kept what {len(result.repositories)} repositories sharing the cache need")
+    for root in result.forgotten:
+        say(f"[yellow]forgot {root}: it no longer exists[/]")
+
+
+def _list_losses(result: GcResult, remote: bool) -> None:
+    for loss in result.lost:
+        where = "" if remote or loss.on_remote else "  [on no remote]"
+        console().print(
+            f"{loss.oid[:12]}  {human_size(loss.size)}{where}  {'; '.join(loss.names)}",
+            markup=False,
+        )
+
+
+def _confirm(preview: GcResult, remote: bool, count: int) -> None:
+    """Ask before a delete that loses data (no TTY: refuse with a hint)."""
+    what = "from the data remote" if remote else "that no data remote holds"
+    if not sys.stdin or not sys.stdin.isatty():
+        raise RefusedError(
+            f"gc would delete {count} objects {what}; refusing without confirmation",
+            "gitml gc --dry-run lists them; run gc in a terminal, or pass --yes",
+        )
+    _list_losses(preview, remote)
+    total = f"{len(preview.removed)} objects, {human_size(preview.bytes)}"
+    if not typer.confirm(f"delete these {count} objects {what} (gc removes {total} in all)?"):
+        raise RefusedError("gc cancelled: nothing was deleted")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ Inside a pre-commit hook they read the index being committed (see
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from gitml.git.refname import check_rev
 from gitml.git.repo import GitRepo
@@ -48,11 +49,25 @@ def changed_between(repo: GitRepo, old: str, new: str) -> list[str]:
     return _paths(out)
 
 
-def blobs_in_history(repo: GitRepo, suffix: str, revs: list[str] | None = None) -> dict[str, str]:
+def blobs_in_history(
+    repo: GitRepo, suffix: str, revs: list[str] | None = None, *, tips: Iterable[str] = ()
+) -> dict[str, str]:
     """``blob sha -> path`` of every blob named ``*suffix`` reachable from ``revs``
-    (default: all refs), in one ``git rev-list --objects``."""
-    args = ["rev-list", "--objects", "--filter=object:type=blob", *(revs or ["--all"])]
-    _s, out, _e = repo.run(*args)
+    (default: all refs) and from the commit ids ``tips``, in one
+    ``git rev-list --objects``. ``tips`` go through stdin (there may be thousands:
+    every reflog entry), and one whose commit git no longer has is skipped."""
+    tips = list(tips)
+    args = [
+        "rev-list",
+        "--objects",
+        "--filter=object:type=blob",
+        *(revs or ([] if tips else ["--all"])),
+    ]
+    stdin = None
+    if tips:
+        args += ["--ignore-missing", "--stdin"]
+        stdin = "".join(f"{check_rev(t)}\n" for t in tips).encode()
+    _s, out, _e = repo.run(*args, input=stdin)
     found: dict[str, str] = {}
     for line in out.split(b"\n"):
         sha, _, path = line.partition(b" ")

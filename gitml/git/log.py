@@ -10,6 +10,7 @@ length-prefixed and therefore unambiguous).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from gitml.git.refname import check_rev
 from gitml.git.runner import first_error_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gitml.git.repo import GitRepo
 
 _FIELDS = ("%H", "%P", "%an", "%ae", "%at", "%s")
@@ -103,3 +106,45 @@ def log_records(
             for r in records
         ]
     return records
+
+
+def blob_introductions(
+    repo: GitRepo, suffix: str, *, tips: Sequence[str] = (), limit: int = 3
+) -> dict[str, list[tuple[str, str]]]:
+    """``blob sha -> [(commit, path)]``: the commits (newest first, at most
+    ``limit``) of every ref's history and of ``tips`` that wrote a blob named
+    ``*suffix``, in one ``git log --raw --all``.
+
+    For messages (gc's "what would be lost"): merges are not diffed, so a blob
+    only a merge resolution wrote has no entry."""
+    args = ["log", "--raw", "-z", "--no-abbrev", "--no-renames", "--format=%x01%H"]
+    args.append("--all")
+    stdin = None
+    if tips:
+        args += ["--ignore-missing", "--stdin"]
+        stdin = "".join(f"{check_rev(t)}\n" for t in tips).encode()
+    status, out, err = repo.run(*args, input=stdin, ok=(0, 128))
+    if status != 0:
+        if repo.head() is None and not repo.list_refs():
+            return {}
+        raise GitError(f"git log failed: {first_error_line(err)}")
+    found: dict[str, list[tuple[str, str]]] = {}
+    tokens = out.split(b"\0")
+    commit = ""
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        i += 1
+        if token.startswith(b"\x01"):
+            commit = token[1:].decode("ascii", "replace")
+        elif token.startswith(b":") and i < len(tokens):
+            path = os.fsdecode(tokens[i])
+            i += 1
+            fields = token.split()
+            if len(fields) >= 4 and fields[3].strip(b"0") and path.endswith(suffix) and commit:
+                named = found.setdefault(fields[3].decode("ascii", "replace"), [])
+                if len(named) < limit:
+                    named.append((commit, path))
+        elif token:
+            raise GitError("git log --raw output could not be parsed")
+    return found

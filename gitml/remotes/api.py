@@ -13,6 +13,8 @@ from gitml.errors import RemoteError, UsageError
 from gitml.progress import Callback
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from gitml.remotes.maintenance import FsckResult, GcResult
     from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.checkout import CheckoutResult
@@ -173,12 +175,22 @@ def gc(
     dry_run: bool = False,
     remote: bool = False,
     remote_name: str | None = None,
+    allow_unbacked: bool = False,
+    only: Collection[str] | None = None,
+    forget_missing: bool = False,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> GcResult:
-    """Remove objects that no kept revision needs (see gitml.remotes.roots), from
-    the cache or with ``remote`` from the data remote; objects newer than the
-    grace period (1 h) survive either way."""
+    """Remove objects that no root needs (every ref, stash, recent reflog entry,
+    index and worktree: see gitml.remotes.roots), from the cache or with
+    ``remote`` from the data remote (with the roots of the refs on its git
+    remote); objects newer than the grace period (1 h) survive either way.
+
+    A local gc refuses (:class:`~gitml.errors.RefusedError`) to delete objects
+    no data remote holds unless ``allow_unbacked``; ``only`` limits the deletes
+    to the oids a dry run showed. A shared cache is collected with the roots of
+    every repository recorded as using it; ``forget_missing`` drops the records
+    of repositories that no longer exist instead of refusing."""
     from gitml.remotes.maintenance import gc as do_gc
     from gitml.remotes.maintenance import gc_remote
 
@@ -190,8 +202,17 @@ def gc(
                 all_commits=all_commits,
                 workspace_only=workspace_only,
                 dry_run=dry_run,
+                only=only,
             )
-        return do_gc(ctx, all_commits=all_commits, workspace_only=workspace_only, dry_run=dry_run)
+        return do_gc(
+            ctx,
+            all_commits=all_commits,
+            workspace_only=workspace_only,
+            dry_run=dry_run,
+            allow_unbacked=allow_unbacked,
+            only=only,
+            forget_missing=forget_missing,
+        )
 
 
 def push_for_hook(

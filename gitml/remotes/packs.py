@@ -63,6 +63,25 @@ def decode_index(data: bytes) -> dict[str, tuple[int, int]]:
     return out
 
 
+def pack_length(index: dict[str, tuple[int, int]]) -> int:
+    """The size a pack must have for its index: where its last object ends."""
+    return max((offset + size for offset, size in index.values()), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedPack:
+    """A pack whose size is not what its index says (truncated, overwritten)."""
+
+    pack_id: str
+    expected: int
+    actual: int | None  # None: the .pack is gone, only its index is left
+    index: dict[str, tuple[int, int]] = field(repr=False)
+
+    def describe(self) -> str:
+        found = "missing" if self.actual is None else f"{self.actual} bytes"
+        return f"pack {self.pack_id[:12]}: {found}, its index says {self.expected} bytes"
+
+
 def pack_ids(keys: Iterable[str]) -> set[str]:
     """Ids of the packs that have an index, from a listing of ``packs/``."""
     out: set[str] = set()

@@ -16,6 +16,7 @@ missing bucket, local disk full) stops the transfer with a one-line, redacted
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -29,7 +30,15 @@ from gitml.progress import Reporter
 from gitml.remotes.backends import Backend, KeyTime
 from gitml.remotes.connect import RemoteOptions, make_backend
 from gitml.remotes.local import LocalBackend
-from gitml.remotes.packs import PACKS, PackSet, pack_ids
+from gitml.remotes.packs import (
+    PACKS,
+    DamagedPack,
+    PackSet,
+    index_key,
+    pack_ids,
+    pack_key,
+    pack_length,
+)
 from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
 from gitml.remotes.transfer import (
     OID_RE,
@@ -97,6 +106,8 @@ class Remote:
         self._retry_count = 0
         self._progress: Progress | None = None
         self.packs = PackSet()
+        self.damaged_packs: dict[str, DamagedPack] = {}
+        self.orphan_packs: dict[str, float | None] = {}  # .pack without .idx → its time
         self._packs_loaded = False
         backend.retrier = Retrier(self.options.retry, self._on_retry)
 
@@ -198,24 +209,73 @@ class Remote:
         return out
 
     def load_packs(self, *, jobs: int = 8) -> PackSet:
-        """Refresh :attr:`packs`: one listing of ``packs/``, then the new indexes."""
+        """Refresh :attr:`packs`: one listing of ``packs/`` (with sizes), then the
+        new indexes. A pack whose size is not the one its index implies (truncated
+        by a killed or failed write, or damaged since) is not trusted: its objects
+        are left out of :attr:`packs` (so a push uploads them again) and it is
+        named in :attr:`damaged_packs`. A ``.pack`` without an index (a killed
+        push) is noted in :attr:`orphan_packs` with its time."""
         from gitml.remotes.packio import load_index
 
-        keys = self.backend.list_keys(PACKS)
-        ids: set[str] = self._call("list", lambda: pack_ids(keys), retry=False)
+        listed: list[KeyTime] = self._call(
+            "list", lambda: list(self.backend.list_times(PACKS)), retry=False
+        )
+        ids = pack_ids(key for key, _size, _mtime in listed)
+        sizes: dict[str, tuple[int, float | None]] = {}
+        for key, size, mtime in listed:
+            name = key.rsplit("/", 1)[-1]
+            if name.endswith(".pack"):
+                sizes[name[:-5]] = (size, mtime)
+        self.orphan_packs = {p: t for p, (_s, t) in sizes.items() if p not in ids and len(p) == 64}
         for gone in set(self.packs.indexes) - ids:
             self.packs.drop(gone)
+        loaded: dict[str, dict[str, tuple[int, int]]] = {}
 
         def done(pack_id: str, index: Any, exc: BaseException | None) -> None:
             if exc is not None:
                 raise exc
             if index is not None:
-                self.packs.add(pack_id, index)
+                loaded[pack_id] = index
 
-        new = sorted(ids - set(self.packs.indexes))
-        run_parallel(new, lambda pack_id: load_index(self, pack_id), jobs, done)
+        known = set(self.packs.indexes) | set(self.damaged_packs)
+        run_parallel(sorted(ids - known), lambda p: load_index(self, p), jobs, done)
+        for pack_id in sorted(ids):
+            index = self.packs.indexes.get(pack_id) or loaded.get(pack_id)
+            if index is None and pack_id in self.damaged_packs:
+                index = self.damaged_packs[pack_id].index
+            if index is None:
+                continue  # a malformed index: ignored, as a pack without one
+            actual = sizes.get(pack_id, (None, None))[0]
+            expected = pack_length(index)
+            if actual != expected:
+                self.packs.drop(pack_id)
+                self.damaged_packs[pack_id] = DamagedPack(pack_id, expected, actual, index)
+            else:
+                self.damaged_packs.pop(pack_id, None)
+                if pack_id not in self.packs.indexes:
+                    self.packs.add(pack_id, index)
+        for gone in set(self.damaged_packs) - ids:
+            del self.damaged_packs[gone]
         self._packs_loaded = True
         return self.packs
+
+    def retire_damaged_packs(self, *, jobs: int = 8) -> list[str]:
+        """Delete each damaged pack whose every object the remote now holds
+        elsewhere (loose or in a sound pack): index first, then the pack, like
+        a repack. A damaged pack holding the only copy of anything stays."""
+        retired: list[str] = []
+        for pack_id, damaged in sorted(self.damaged_packs.items()):
+            rest = [o for o in damaged.index if o not in self.packs.where]
+            if rest and len(self._stat_loose_present(rest, jobs)) != len(rest):
+                continue
+            for key in (index_key(pack_id), pack_key(pack_id)):  # index first, as a repack
+                self._call("delete from", functools.partial(self.backend.delete, [key]))
+            del self.damaged_packs[pack_id]
+            retired.append(pack_id)
+        return retired
+
+    def _stat_loose_present(self, oids: list[str], jobs: int) -> set[str]:
+        return {o for o, size in self._stat_loose(oids, jobs).items() if size is not None}
 
     def _list_all(self, jobs: int, estimate: int | None) -> set[str]:
         out: set[str] = set()
@@ -336,6 +396,9 @@ class Remote:
         Uploader(self, store, path_of, result, progress).run(loose, jobs)
         if small:
             PackUploader(self, store, path_of, result, progress, sizes).run(small, jobs)
+        if self.damaged_packs:  # superseded now that their objects were sent again
+            self.load_packs(jobs=jobs)
+            self.retire_damaged_packs(jobs=jobs)
         self._end(progress, result, "uploaded")
         return result
 

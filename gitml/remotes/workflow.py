@@ -9,6 +9,7 @@ first so the files they list can be fetched in the same run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,12 +57,13 @@ def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> 
 
 
 def pointers_in_history(
-    ctx: RepoContext, revs: list[str] | None, *, warn: bool = True
+    ctx: RepoContext, revs: list[str] | None, *, warn: bool = True, tips: Iterable[str] = ()
 ) -> dict[str, Pointer]:
-    """Every pointer blob reachable from ``revs`` (None: all refs), labelled
-    ``name@<blob sha>``: one ``rev-list`` and one batched blob read."""
+    """Every pointer blob reachable from ``revs`` (None: all refs) and the commit
+    ids ``tips``, labelled ``name@<blob sha>``: one ``rev-list`` and one batched
+    blob read."""
     out: dict[str, Pointer] = {}
-    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs)
+    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, revs, tips=tips)
     data = ctx.git.read_blobs(blobs)
     for sha, name in blobs.items():
         try:

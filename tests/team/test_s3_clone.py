@@ -84,6 +84,9 @@ def test_remote_gc_over_s3_keeps_young_objects(
     )
     git(a, "add", "-A")
     git(a, "commit", "-qm", "v1")
+    git(tmp_path, "init", "-q", "--bare", "origin.git")  # remote gc reads the refs there
+    git(a, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    git(a, "push", "-q", "origin", "main")
     run_gitml(a, "push", check=True, env=env)
     (a / "data" / "part-0.csv").write_text("orphan\n")
     run_gitml(a, "add", "data", check=True, env=env)
