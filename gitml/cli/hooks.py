@@ -8,7 +8,7 @@ import os
 import typer
 
 from gitml import api
-from gitml.cli.output import console, err_console, progress, say
+from gitml.cli.output import JSON_HELP, console, err_console, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED, GitmlError, UsageError
 from gitml.git.hookchain import run_chained
 from gitml.git.hookfiles import FAIL_CLOSED, HOOK_NAMES
@@ -18,7 +18,13 @@ hooks_app = typer.Typer(help="Install, remove or inspect gitml's git hooks.", no
 
 @hooks_app.command("install")
 def install() -> None:
-    """Install the hooks (existing hooks are kept and chained)."""
+    """Install the hooks (existing hooks are kept and chained).
+
+    Examples:
+
+    \b
+      gitml hooks install      # also upgrades hooks of earlier gitml versions
+    """
     report = api.hooks_install()
     for name, state in report.states.items():
         say(f"{name}: {state}")
@@ -28,16 +34,44 @@ def install() -> None:
 
 @hooks_app.command("uninstall")
 def uninstall() -> None:
-    """Remove gitml's hooks and restore the ones they replaced."""
+    """Remove gitml's hooks and restore the ones they replaced.
+
+    Examples:
+
+    \b
+      gitml hooks uninstall
+    """
     report = api.hooks_uninstall()
     for name, state in report.states.items():
         say(f"{name}: {state}")
 
 
 @hooks_app.command("status")
-def status() -> None:
-    """Show each hook's state."""
-    for name, st in api.hooks_status().items():
+def status(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Show each hook's state: installed, chained (runs your previous hook
+    first), foreign, missing, or framework (the pre-commit framework's).
+
+    Examples:
+
+    \b
+      gitml hooks status
+      gitml hooks status --json
+    """
+    states = api.hooks_status()
+    if json_out:
+        hooks = [
+            {
+                "name": name,
+                "state": st.state,
+                "path": str(st.path),
+                "python": st.python,
+                "python_ok": st.python_ok,
+            }
+            for name, st in states.items()
+        ]
+        print_json({"hooks": hooks}, schema="gitml.hooks-status/1")
+        return
+    for name, st in states.items():
         console().print(f"{name:>14}: {st.state}", markup=False)
 
 

@@ -62,6 +62,9 @@ def table(*headers: str) -> Table:
     return Table(*headers)
 
 
+JSON_HELP = "Machine-readable output (shape: docs/JSON.md)."
+
+
 def to_jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {k: to_jsonable(v) for k, v in asdict(value).items() if not k.startswith("_")}
@@ -74,10 +77,16 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def print_json(value: Any) -> None:
+def print_json(value: Any, *, schema: str | None = None) -> None:
+    """``value`` as JSON on stdout. With ``schema`` (``gitml.COMMAND/N``, see
+    docs/JSON.md) the document is an object whose ``schema`` field names its
+    shape: ``value``'s fields, or ``{"schema": ..., "items": [...]}`` for a list."""
     import json
 
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    data = to_jsonable(value)
+    if schema is not None:
+        data = {"schema": schema, **(data if isinstance(data, dict) else {"items": data})}
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def say(message: str) -> None:

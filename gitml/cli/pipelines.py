@@ -9,7 +9,7 @@ import typer
 
 from gitml import api
 from gitml.cli.guards import render_report
-from gitml.cli.output import console, print_json, progress, say
+from gitml.cli.output import JSON_HELP, console, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED
 
 _VERB = {
@@ -60,8 +60,24 @@ def repro(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def dag(dot: bool = typer.Option(False, "--dot", help="Graphviz DOT output.")) -> None:
-    """Show the stage graph (each stage with the stages it depends on)."""
+def dag(
+    dot: bool = typer.Option(False, "--dot", help="Graphviz DOT output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the stage graph (each stage with the stages it depends on).
+
+    Examples:
+
+    \b
+      gitml dag
+      gitml dag --dot | dot -Tsvg > pipeline.svg
+      gitml dag --json
+    """
+    if json_out:
+        graph = api.pipeline()
+        stages = [{"name": n, "upstream": list(graph.upstream[n])} for n in graph.order]
+        print_json({"stages": stages}, schema="gitml.dag/1")
+        return
     console().print(api.dag(dot=dot), markup=False)
 
 

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import typer
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say, table, warn
+from gitml.cli.output import (
+    JSON_HELP,
+    console,
+    human_size,
+    print_json,
+    progress,
+    say,
+    table,
+    warn,
+)
+
+
+class Bump(StrEnum):
+    major = "major"
+    minor = "minor"
+    patch = "patch"
+
 
 models_app = typer.Typer(help="Registered models: list and show.", invoke_without_command=True)
 
@@ -17,14 +34,15 @@ def register_cmd(
     path: str = typer.Option(None, "--path", help="Model path; declares it in gitml.yaml."),
     rev: str = typer.Option(None, "--rev", help="Commit holding the model (default HEAD)."),
     version: str = typer.Option(None, "--version", help="Explicit version, e.g. v3.0.0."),
-    bump: str = typer.Option(None, "--bump", help="major (default), minor or patch."),
+    bump: Bump = typer.Option(None, "--bump", help="Version part to raise (default major)."),
     message: str = typer.Option("", "--message", "-m", help="Note stored with the version."),
     force: bool = typer.Option(False, "--force", help="Register even if model guards fail."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Register the committed model as a new version (an annotated git tag)."""
     with progress() as cb:
-        result = api.register(name, path=path, rev=rev, version=version, bump=bump,
+        result = api.register(name, path=path, rev=rev, version=version,
+                              bump=bump.value if bump is not None else None,
                               message=message, force=force, callback=cb)  # fmt: skip
     if json_out:
         print_json(result)
@@ -42,9 +60,21 @@ def promote(
     ref: str = typer.Argument(..., help="NAME@VERSION (or NAME#STAGE, NAME@latest)."),
     stage: str = typer.Argument(..., help="Stage, e.g. staging or prod."),
     message: str = typer.Option("", "--message", "-m", help="Why."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Assign a version to a stage."""
+    """Assign a version to a stage.
+
+    Examples:
+
+    \b
+      gitml promote churn@v3.0.0 prod
+      gitml promote churn#staging prod -m "passed the A/B test"
+      gitml promote churn@latest staging --json
+    """
     result = api.promote(ref, stage, message=message)
+    if json_out:
+        print_json(result, schema="gitml.promote/1")
+        return
     say(f"{result.artifact} {result.version} is now in {stage} (tag {result.tag})")
 
 
@@ -53,18 +83,40 @@ def demote(
     stage: str = typer.Argument(..., help="Stage to leave."),
     version: str = typer.Option(None, "--version", help="Version to demote (default: current)."),
     message: str = typer.Option("", "--message", "-m", help="Why."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Take a stage away from a version (default: the stage's current version)."""
+    """Take a stage away from a version (default: the stage's current version).
+
+    Examples:
+
+    \b
+      gitml demote churn prod
+      gitml demote churn staging --version v2.0.0 -m "superseded"
+    """
     result = api.demote(name, stage, version=version, message=message)
+    if json_out:
+        print_json(result, schema="gitml.demote/1")
+        return
     say(f"{result.artifact} {result.version} left {stage} (tag {result.tag})")
 
 
 def deprecate(
     target: str = typer.Argument(..., help="NAME (the whole artifact) or NAME@VERSION."),
     message: str = typer.Option("", "--message", "-m", help="Why."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Retire an artifact, or withdraw one version of it."""
+    """Retire an artifact, or withdraw one version of it.
+
+    Examples:
+
+    \b
+      gitml deprecate churn@v1.0.0 -m "trained on leaked labels"
+      gitml deprecate old-model
+    """
     result = api.deprecate(target, message=message)
+    if json_out:
+        print_json(result, schema="gitml.deprecate/1")
+        return
     what = f"{result.artifact} {result.version}" if result.version else result.artifact
     verb = "withdrew" if result.action == "deregister" else "deprecated"
     say(f"{verb} {what} (tag {result.tag})")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say
+from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED
 
 if TYPE_CHECKING:
@@ -68,37 +68,68 @@ def push(
     remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Upload data objects (verified) and push registry tags and notes."""
+    """Upload data objects (verified) and push registry tags and notes.
+
+    Examples:
+
+    \b
+      gitml push                     # everything HEAD points to, to core.remote
+      gitml push data/train -r s3    # one folder, to the remote named s3
+      gitml push --all-commits -j 16
+    """
     with progress() as cb:
         result = api.push(
             targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
         )
+    if json_out:
+        print_json(result, schema="gitml.push/1")
+        return
     _summary("pushed", result)
 
 
 def fetch(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
-    remote: str = typer.Option(None, "-r", "--remote"),
-    jobs: int = typer.Option(None, "-j", "--jobs"),
-    all_commits: bool = typer.Option(False, "--all-commits"),
+    remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
+    jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Download data objects into the cache (verified); fetch tags and notes."""
+    """Download data objects into the cache (verified); fetch tags and notes.
+
+    Examples:
+
+    \b
+      gitml fetch                    # what HEAD's pointers need
+      gitml fetch models/ -r s3 --json
+    """
     with progress() as cb:
         result = api.fetch(
             targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
         )
+    if json_out:
+        print_json(result, schema="gitml.fetch/1")
+        return
     _summary("fetched", result)
 
 
 def pull(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
-    remote: str = typer.Option(None, "-r", "--remote"),
-    jobs: int = typer.Option(None, "-j", "--jobs"),
-    all_commits: bool = typer.Option(False, "--all-commits"),
+    remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
+    jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """fetch, then checkout."""
+    """fetch, then checkout.
+
+    Examples:
+
+    \b
+      gitml pull                     # after git pull: the data of the new commits
+      gitml pull data/train -f       # overwrite local edits of data/train
+    """
     with progress() as cb:
         fetched, checked = api.pull(
             targets or [],
@@ -108,6 +139,9 @@ def pull(
             force=force,
             callback=cb,
         )
+    if json_out:
+        print_json({"fetch": fetched, "checkout": checked}, schema="gitml.pull/1")
+        return
     _summary("fetched", fetched)
     say(f"wrote {len(checked.written)} files, {checked.unchanged} already up to date")
 
