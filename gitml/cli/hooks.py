@@ -13,7 +13,11 @@ from gitml.errors import EXIT_CHECK_FAILED, GitmlError, UsageError
 from gitml.git.hookchain import run_chained
 from gitml.git.hookfiles import FAIL_CLOSED, HOOK_NAMES
 
-hooks_app = typer.Typer(help="Install, remove or inspect gitml's git hooks.", no_args_is_help=True)
+hooks_app = typer.Typer(
+    help="Install, remove or inspect gitml's git hooks."
+    "\n\nExamples:\n\n\b\n  gitml hooks install\n  gitml hooks status --json\n",
+    no_args_is_help=True,
+)
 
 
 @hooks_app.command("install")

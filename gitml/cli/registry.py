@@ -12,6 +12,7 @@ from gitml.cli.output import (
     JSON_HELP,
     console,
     human_size,
+    iso_time,
     print_json,
     progress,
     say,
@@ -26,7 +27,11 @@ class Bump(StrEnum):
     patch = "patch"
 
 
-models_app = typer.Typer(help="Registered models: list and show.", invoke_without_command=True)
+models_app = typer.Typer(
+    help="Registered models: list and show."
+    "\n\nExamples:\n\n\b\n  gitml models\n  gitml models show churn\n",
+    invoke_without_command=True,
+)
 
 
 def register_cmd(
@@ -37,9 +42,17 @@ def register_cmd(
     bump: Bump = typer.Option(None, "--bump", help="Version part to raise (default major)."),
     message: str = typer.Option("", "--message", "-m", help="Note stored with the version."),
     force: bool = typer.Option(False, "--force", help="Register even if model guards fail."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Register the committed model as a new version (an annotated git tag)."""
+    """Register the committed model as a new version (an annotated git tag).
+
+    Examples:
+
+    \b
+      gitml register churn --path models/model.pkl
+      gitml register churn --bump minor -m "retrained on May data"
+      gitml register churn --rev HEAD~1 --version v2.1.0
+    """
     with progress() as cb:
         result = api.register(name, path=path, rev=rev, version=version,
                               bump=bump.value if bump is not None else None,
@@ -131,10 +144,17 @@ def _metrics_cell(metrics: dict[str, Any]) -> str:
 @models_app.callback()
 def models_list(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     all_: bool = typer.Option(False, "--all", help="Include deprecated artifacts."),
 ) -> None:
-    """List registered models: latest version, stages, key metrics, when and by whom."""
+    """List registered models: latest version, stages, key metrics, when and by whom.
+
+    Examples:
+
+    \b
+      gitml models
+      gitml models --all --json
+    """
     if ctx.invoked_subcommand is not None:
         return
     with progress() as cb:
@@ -154,7 +174,7 @@ def models_list(
             r.latest or "-",
             stages or "-",
             _metrics_cell(r.metrics) or "-",
-            (r.registered_at or "-").replace("T", " "),
+            iso_time(r.registered_at),
             r.registered_by or "-",
         )
     console().print(grid)
@@ -163,9 +183,15 @@ def models_list(
 @models_app.command("show")
 def models_show(
     name: str = typer.Argument(..., help="Artifact name."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Versions with lineage (commit, data, params, metrics) and the stage history."""
+    """Versions with lineage (commit, data, params, metrics) and the stage history.
+
+    Examples:
+
+    \b
+      gitml models show churn
+    """
     detail = api.model_show(name)
     if json_out:
         print_json(detail)
@@ -178,11 +204,11 @@ def models_show(
         version = v.version if v.active else f"{v.version} (withdrawn)"
         grid.add_row(version, v.commit[:12], ", ".join(v.stages) or "-",
                       _metrics_cell(v.metrics) or "-", str(len(v.data)) + " paths",
-                      v.registered_at.replace("T", " "), v.registered_by)  # fmt: skip
+                      iso_time(v.registered_at), v.registered_by)  # fmt: skip
     console().print(grid)
     say("history:")
     for h in detail.history:
-        console().print(f"  {h.at.replace('T', ' ')}  {h.summary or h.tag}  ({h.by})", markup=False)
+        console().print(f"  {iso_time(h.at)}  {h.summary or h.tag}  ({h.by})", markup=False)
     for w in detail.warnings:
         warn(w)
 

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from gitml.remotes.workflow import SyncResult
 
 remote_app = typer.Typer(
-    help="Data remotes (a folder, s3://, gs://, az://, ssh://).", no_args_is_help=True
+    help="Data remotes (a folder, s3://, gs://, az://, ssh://)."
+    "\n\nExamples:\n\n\b\n  gitml remote add origin s3://bucket/prefix --default\n"
+    "  gitml remote list\n",
+    no_args_is_help=True,
 )
 
 
@@ -25,7 +28,14 @@ def remote_add(
     endpoint_url: str = typer.Option(None, "--endpoint-url", help="S3-compatible endpoint."),
     default: bool = typer.Option(False, "--default", "-d", help="Make it the default remote."),
 ) -> None:
-    """Add a data remote to the tracked config."""
+    """Add a data remote to the tracked config.
+
+    Examples:
+
+    \b
+      gitml remote add origin /mnt/shared/gitml --default
+      gitml remote add s3 s3://bucket/prefix --endpoint-url http://127.0.0.1:9000
+    """
     api.remote_add(name, url, endpoint_url=endpoint_url, default=default)
     say(
         f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
@@ -34,8 +44,14 @@ def remote_add(
 
 
 @remote_app.command("list")
-def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
-    """List data remotes (credentials redacted)."""
+def remote_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List data remotes (credentials redacted).
+
+    Examples:
+
+    \b
+      gitml remote list --json
+    """
     rows = api.remote_list()
     if json_out:
         print_json(rows)
@@ -48,7 +64,13 @@ def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
 
 @remote_app.command("remove")
 def remote_remove(name: str = typer.Argument(...)) -> None:
-    """Remove a data remote from the config."""
+    """Remove a data remote from the config.
+
+    Examples:
+
+    \b
+      gitml remote remove s3
+    """
     api.remote_remove(name)
     say(f"removed remote {name}")
 
@@ -151,10 +173,17 @@ def fsck(
     remote_name: str = typer.Option(None, "-r", help="Which data remote."),
     verify: bool = typer.Option(False, "--verify", help="With --remote: download and hash."),
     all_commits: bool = typer.Option(False, "--all-commits", help="With --remote: every commit."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Re-hash every cache object (corrupt ones are quarantined), or check the
-    remote. Exit 1 if anything is wrong."""
+    remote. Exit 1 if anything is wrong.
+
+    Examples:
+
+    \b
+      gitml fsck
+      gitml fsck --remote -r s3 --verify
+    """
     with progress() as cb:
         result = api.fsck(
             remote=remote,
@@ -185,10 +214,18 @@ def gc(
     remote: bool = typer.Option(False, "--remote", help="Collect on the data remote."),
     remote_name: str = typer.Option(None, "-r", help="Which data remote."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting remotely."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Remove objects no kept revision needs (every worktree's checkout and index,
-    tags, HEAD's history; objects younger than an hour stay)."""
+    tags, HEAD's history; objects younger than an hour stay).
+
+    Examples:
+
+    \b
+      gitml gc --dry-run
+      gitml gc --all-commits
+      gitml gc --remote -r s3 --dry-run
+    """
     if remote and not dry_run and not yes:
         preview = api.gc(
             all_commits=all_commits,
