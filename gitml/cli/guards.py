@@ -116,7 +116,7 @@ def show(
     if guards:
         counts = guards.get("counts", {})
         verdict = "passed" if guards.get("ok") else "FAILED"
-        tally = ", ".join(f"{n} {status}" for status, n in counts.items())
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         console().print(f"  guards  {verdict}" + (f" ({tally})" if tally else ""), markup=False)
         for r in guards.get("results", []):
             if r.get("status") != "pass":
