@@ -173,11 +173,7 @@ def _flat(mapping: dict[Any, Any], prefix: str) -> Iterator[str]:
 
 
 def human_size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+    """:func:`gitml.progress.human_size` (the one size format); ``-`` for unknown."""
+    from gitml.progress import human_size as size
+
+    return "-" if n is None else size(n)

@@ -276,3 +276,17 @@ def test_show_prints_values_not_python_reprs(
     assert "  params  params.yaml: train.layers: 8, 4, train.lr: 0.1\n" in out
     assert "  guards  passed (1 pass)\n" in out
     assert "{" not in out and "[" not in out and "'" not in out, out
+
+
+def test_one_human_size_format() -> None:
+    from gitml.cli.output import human_size
+    from gitml.progress import human_size as library_size
+    from gitml.registry.record import human_size as registry_size
+    from gitml.remotes.transfer import TransferResult
+
+    for n, text in [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1_234_567, "1.2 MB"),
+                    (999_950, "1.0 MB"), (5 * 10**12, "5.0 TB")]:  # fmt: skip
+        assert human_size(n) == library_size(n) == registry_size(n) == text
+    assert human_size(None) == "-"
+    summary = TransferResult(transferred=["a"], bytes=1_234_567, seconds=1.0).summary("pushed")
+    assert "(1.2 MB, 1.2 MB/s)" in summary
