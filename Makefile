@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Coverage of gitml by the suite (in-process code), in percent: `make unit` fails
 # below it. It only goes up (README.md shows the current number).
-COVERAGE_FLOOR := 0
+COVERAGE_FLOOR := 88
 
 .PHONY: install demo test lint typecheck unit bench clean
 

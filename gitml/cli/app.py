@@ -158,8 +158,6 @@ def _usage_error(exc: ClickUsageError) -> None:
     """A usage error from click, in the funnel's words: ``error:`` + ``hint:``."""
     # typer's pydantic adapters prefix a bad value's message with "Value error, "
     message = exc.format_message().replace(": Value error, ", ": ")
-    if message[:1].isupper() and message[1:2].islower():
-        message = message[0].lower() + message[1:]  # "No such option" -> "no such option"
     command = exc.ctx.command_path if exc.ctx is not None else "gitml"
     sys.stderr.write(f"error: {message}\nhint: run '{command} --help'\n")
     sys.exit(EXIT_USAGE)

@@ -65,7 +65,7 @@ def test_choices_are_listed_and_checked(repo: Path, cli: Cli) -> None:
     assert "shell <bash|zsh|fish>" in cli("completion", "--help").out
     result = cli("register", "churn", "--bump", "huge", expect=EXIT_USAGE)
     first, second = result.err.splitlines()
-    assert first.startswith("error: invalid value for '--bump': 'huge' is not one of")
+    assert first.startswith("error: Invalid value for '--bump': 'huge' is not one of")
     assert second == "hint: run 'gitml register --help'"
 
 
@@ -75,11 +75,11 @@ def test_choices_are_listed_and_checked(repo: Path, cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "error", "hint"),
     [
-        (["stauts"], "error: no such command 'stauts'.", "--help"),
-        (["status", "--bogus"], "error: no such option: --bogus", "status --help"),
-        (["log", "-n", "abc"], "error: invalid value for '-n' / '--max-count'", "log --help"),
-        (["promote"], "error: missing argument 'ref'.", "promote --help"),
-        (["models", "shwo"], "error: no such command 'shwo'.", "models --help"),
+        (["stauts"], "error: No such command 'stauts'.", "--help"),
+        (["status", "--bogus"], "error: No such option: --bogus", "status --help"),
+        (["log", "-n", "abc"], "error: Invalid value for '-n' / '--max-count'", "log --help"),
+        (["promote"], "error: Missing argument 'ref'.", "promote --help"),
+        (["models", "shwo"], "error: No such command 'shwo'.", "models --help"),
     ],
 )
 def test_usage_errors_go_through_the_funnel(
@@ -145,7 +145,7 @@ def test_completion_answers_from_the_real_command_tree(tmp_path: Path) -> None:
 
 def test_completion_of_an_unknown_shell_is_a_usage_error(cli: Cli) -> None:
     result = cli("completion", "tcsh", expect=EXIT_USAGE)
-    assert result.err.startswith("error: invalid value for 'shell': 'tcsh' is not one of")
+    assert result.err.startswith("error: Invalid value for 'shell': 'tcsh' is not one of")
 
 
 # --- --json with a schema -----------------------------------------------------------
