@@ -59,3 +59,16 @@ class Reporter:
 
     def warning(self, message: str) -> None:
         self._cb(Event("warning", message=message))
+
+
+def human_size(size: int) -> str:
+    """``1234567`` -> ``1.2 MB``: the one size format of every message and table
+    (decimal units, like most file browsers)."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if round(value, 1) < 1000 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"

@@ -11,24 +11,32 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import sys
 import traceback as tb
 
 import typer
+from typer._click.exceptions import UsageError as ClickUsageError  # typer 0.29 vendors click
 
 from gitml import __version__
+from gitml.cli import helptext
 from gitml.cli.lazy import LazyGroup, lazy_root
 from gitml.cli.output import settings
-from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError
+from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError, UsageError
+
+# The variable the shell completion scripts (`gitml completion SHELL`) set.
+COMPLETE_VAR = "_GITML_COMPLETE"
+
+helptext.install()
 
 app = typer.Typer(
     name="gitml",
-    help="Git-native data and model versioning: snapshots, guards, registry, pipelines.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
 )
 
 
@@ -46,9 +54,24 @@ def _global(
         False, "--traceback", help="Show tracebacks of errors (anywhere on the line)."
     ),
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+    ),
+    directory: list[str] = typer.Option(
+        None,
+        "-C",
+        metavar="DIR",
+        help="Run as if gitml was started in DIR (like git -C; repeat to go deeper).",
     ),
 ) -> None:
+    """Git-native data and model versioning: snapshots, guards, registry, pipelines.
+
+    Examples:
+
+    \b
+      gitml init && gitml add data/train.parquet && git commit -m "data v1"
+      gitml -C ../other-repo status
+      gitml status --help
+    """
     settings.quiet = quiet or settings.quiet
     settings.verbose = verbose or settings.verbose
     settings.traceback = traceback or settings.traceback
@@ -67,6 +90,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipelines": ("repro", "dag", "monitor"),
     "interop": ("import-dvc",),
     "hooks": ("hooks", "hook"),
+    "shell": ("completion",),
 }
 
 
@@ -106,20 +130,56 @@ def _hoist_global_flags(args: list[str]) -> list[str]:
     return out
 
 
+def _change_directory(args: list[str]) -> list[str]:
+    """Apply each ``-C DIR`` before the command name, as git does (a relative DIR
+    is taken from the previous one; an empty one changes nothing)."""
+    i = 0
+    rest: list[str] = []
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        if args[i] != "-C":
+            rest.append(args[i])
+            i += 1
+            continue
+        if i + 1 >= len(args):
+            raise UsageError("option -C needs a folder", "run as: gitml -C DIR COMMAND ...")
+        folder = args[i + 1]
+        if folder:
+            try:
+                os.chdir(folder)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot change to {folder!r}: {exc.strerror}", "-C takes an existing folder"
+                ) from None
+        i += 2
+    return rest + args[i:]
+
+
+def _usage_error(exc: ClickUsageError) -> None:
+    """A usage error from click, in the funnel's words: ``error:`` + ``hint:``."""
+    # typer's pydantic adapters prefix a bad value's message with "Value error, "
+    message = exc.format_message().replace(": Value error, ", ": ")
+    command = exc.ctx.command_path if exc.ctx is not None else "gitml"
+    sys.stderr.write(f"error: {message}\nhint: run '{command} --help'\n")
+    sys.exit(EXIT_USAGE)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every error into one line and an exit code."""
     from typer import Abort, Exit
-
-    try:  # recent typer vendors click; older versions use the click package
-        from typer._click.exceptions import ClickException
-    except ImportError:  # pragma: no cover - depends on the installed typer
-        from click.exceptions import ClickException  # type: ignore[assignment]
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     settings.quiet = settings.verbose = settings.traceback = False  # main() may run again
-    args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
-    full = _register(args)
     try:
-        rc = lazy_root(full).main(args=args, prog_name="gitml", standalone_mode=False)
+        args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+        args = _change_directory(args)
+        full = _register(args)
+        if os.environ.get(COMPLETE_VAR):  # the shell asks for completions
+            from typer.completion import completion_init  # type: ignore[attr-defined]
+
+            completion_init()
+        rc = lazy_root(full).main(
+            args=args, prog_name="gitml", complete_var=COMPLETE_VAR, standalone_mode=False
+        )
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except GitmlError as exc:
@@ -134,8 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     except Abort:
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
-    except ClickException as exc:
+    except NoArgsIsHelpError as exc:  # `gitml` or `gitml remote` alone: the help
         exc.show()
+        sys.exit(EXIT_USAGE)
+    except ClickUsageError as exc:
+        _usage_error(exc)
+    except ClickException as exc:
+        sys.stderr.write(f"error: {exc.format_message()}\n")
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say, table
+from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say, table
 from gitml.errors import EXIT_CHECK_FAILED, UsageError
 
 _STATE_STYLE = {
@@ -20,7 +20,14 @@ _STATE_STYLE = {
 def init(
     no_hooks: bool = typer.Option(False, "--no-hooks", help="Do not install git hooks."),
 ) -> None:
-    """Set up gitml in this git repository (config, cache, hooks, notes)."""
+    """Set up gitml in this git repository (config, cache, hooks, notes).
+
+    Examples:
+
+    \b
+      gitml init
+      gitml init --no-hooks      # hooks later: gitml hooks install
+    """
     result = api.init(hooks=not no_hooks)
     say(("Initialised" if result.created else "Reinitialised") + f" gitml in {result.root}")
     for message in result.messages:
@@ -29,9 +36,16 @@ def init(
 
 def add(
     targets: list[str] = typer.Argument(..., help="Files or folders to snapshot."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Snapshot files or folders into the cache and stage their pointers."""
+    """Snapshot files or folders into the cache and stage their pointers.
+
+    Examples:
+
+    \b
+      gitml add data/train.parquet
+      gitml add data/ models/model.pkl --json
+    """
     with progress() as cb:
         result = api.add(targets, callback=cb)
     if json_out:
@@ -47,12 +61,20 @@ def add(
 
 def status(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 if anything differs."),
     remote: bool = typer.Option(False, "--remote", help="Compare the cache with the data remote."),
     remote_name: str = typer.Option(None, "-r", help="Which data remote (with --remote)."),
 ) -> None:
-    """Show what changed in tracked data, file by file (or, with --remote, what is unpushed)."""
+    """Show what changed in tracked data, file by file (or, with --remote, what is unpushed).
+
+    Examples:
+
+    \b
+      gitml status
+      gitml status data/ --exit-code    # exit 1 if anything differs
+      gitml status --remote -r s3        # what is not pushed yet
+    """
     if remote:
         _remote_status(targets or [], remote_name, json_out, exit_code)
         return
@@ -101,10 +123,18 @@ def diff(
         None, help="[OLD [NEW]]: revisions (default HEAD vs workspace)."
     ),
     path: list[str] = typer.Option(None, "--path", "-p", help="Limit to these tracked paths."),
-    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     md: bool = typer.Option(False, "--md", help="Markdown table."),
 ) -> None:
-    """Per tracked path: files added, deleted and modified between two revisions."""
+    """Per tracked path: files added, deleted and modified between two revisions.
+
+    Examples:
+
+    \b
+      gitml diff                  # HEAD vs the workspace
+      gitml diff v1 v2 -p data/train
+      gitml diff HEAD~1 --md
+    """
     revs = revs or []
     if len(revs) > 2:
         raise UsageError("give at most two revisions", "gitml diff HEAD~1 HEAD")
@@ -150,10 +180,18 @@ def checkout(
     ),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     output: str = typer.Option(None, "--output", "-o", help="Write a model version here."),
 ) -> None:
-    """Make workspace data match its pointers, an older revision, or a model version."""
+    """Make workspace data match its pointers, an older revision, or a model version.
+
+    Examples:
+
+    \b
+      gitml checkout                     # data matching the checked-out pointers
+      gitml checkout data/train@HEAD~2
+      gitml checkout churn@v3.0.0 -o /tmp/model.pkl
+    """
     with progress() as cb:
         result = api.checkout(
             targets or [], force=force, dry_run=dry_run, output=output, callback=cb
@@ -171,7 +209,13 @@ def checkout(
 def rm(
     targets: list[str] = typer.Argument(..., help="Tracked paths to stop tracking."),
 ) -> None:
-    """Stop tracking paths; their data stays on disk."""
+    """Stop tracking paths; their data stays on disk.
+
+    Examples:
+
+    \b
+      gitml rm data/old.csv
+    """
     for pointer in api.remove(targets):
         say(f"removed {pointer} (data kept)")
 

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import typer
 
 from gitml import api
-from gitml.cli.output import console, print_json, progress, say, table
+from gitml.cli.output import (
+    JSON_HELP,
+    console,
+    human_size,
+    iso_time,
+    plain,
+    print_json,
+    progress,
+    say,
+    table,
+)
 from gitml.errors import EXIT_CHECK_FAILED
 
-guard_app = typer.Typer(help="Data and model guards declared in gitml.yaml.", no_args_is_help=True)
+guard_app = typer.Typer(
+    help="Data and model guards declared in gitml.yaml."
+    "\n\nExamples:\n\n\b\n  gitml guard run\n  gitml guard run --help\n",
+    no_args_is_help=True,
+)
 _STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "skip": "dim"}
 
 
 def _short(value: Any, width: int = 40) -> str:
-    if isinstance(value, dict):
-        value = ", ".join(f"{k} {v}" for k, v in value.items())
-    elif isinstance(value, float):
+    if isinstance(value, float):
         value = f"{value:.4g}"
-    text = "" if value is None else str(value)
+    text = "" if value is None else plain(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -51,10 +62,17 @@ def render_report(report: Any, *, all_rows: bool = False) -> None:
 @guard_app.command("run")
 def guard_run(
     targets: list[str] = typer.Argument(None, help="Guard names or paths (default: all guards)."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     all_rows: bool = typer.Option(False, "--all", help="Show passing rules too."),
 ) -> None:
-    """Run guards by hand. Exit 1 if any rule fails."""
+    """Run guards by hand. Exit 1 if any rule fails.
+
+    Examples:
+
+    \b
+      gitml guard run
+      gitml guard run train-data --json
+    """
     with progress() as cb:
         report = api.guard_run(targets or None, callback=cb)
     if json_out:
@@ -67,9 +85,16 @@ def guard_run(
 
 def show(
     rev: str = typer.Argument("HEAD", help="Commit to show."),
-    json_out: bool = typer.Option(False, "--json", help="The raw metadata document."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show the metadata gitml attached to a commit (data, params, metrics, guards)."""
+    """Show the metadata gitml attached to a commit (data, params, metrics, guards).
+
+    Examples:
+
+    \b
+      gitml show
+      gitml show HEAD~3 --json
+    """
     doc = api.show(rev)
     if json_out:
         print_json(doc)
@@ -78,24 +103,26 @@ def show(
     console().print(f"commit {doc['commit']}  {flag}")
     for path, entry in sorted((doc.get("data") or {}).items()):
         extra = f", {entry.get('nfiles')} files" if entry.get("kind") == "dir" else ""
+        size = human_size(entry.get("size"))
         console().print(
-            f"  data    {path}  {entry.get('oid', '')[:12]}  {entry.get('size')} B{extra}",
+            f"  data    {path}  {entry.get('oid', '')[:12]}  {size}{extra}",
             markup=False,
         )
     for name, values in sorted((doc.get("metrics") or {}).items()):
-        console().print(f"  metrics {name}: {values}", markup=False)
+        console().print(f"  metrics {name}: {plain(values)}", markup=False)
     for name, values in sorted((doc.get("params") or {}).items()):
-        console().print(f"  params  {name}: {values}", markup=False)
+        console().print(f"  params  {name}: {plain(values)}", markup=False)
     guards = doc.get("guards")
     if guards:
         counts = guards.get("counts", {})
         verdict = "passed" if guards.get("ok") else "FAILED"
-        console().print(f"  guards  {verdict} {counts}", markup=False)
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        console().print(f"  guards  {verdict}" + (f" ({tally})" if tally else ""), markup=False)
         for r in guards.get("results", []):
             if r.get("status") != "pass":
                 console().print(
                     f"          {r.get('guard')}.{r.get('rule')} {r.get('status')}: "
-                    f"observed {r.get('observed')} expected {r.get('expected')}",
+                    f"observed {plain(r.get('observed'))} expected {plain(r.get('expected'))}",
                     markup=False,
                 )
 
@@ -104,10 +131,17 @@ def log(
     path: str = typer.Argument(None, help="A tracked path or metrics file (default: all metrics)."),
     metrics: bool = typer.Option(False, "--metrics", help="Metrics of each commit."),
     max_count: int = typer.Option(None, "-n", "--max-count", help="At most N commits."),
-    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     md: bool = typer.Option(False, "--md", help="Markdown table."),
 ) -> None:
-    """History of a dataset, model or metric across commits, from commit metadata."""
+    """History of a dataset, model or metric across commits, from commit metadata.
+
+    Examples:
+
+    
+      gitml log metrics.json
+      gitml log data/train -n 5 --md
+    """
     with progress() as cb:
         rows = api.log(path, metrics=metrics, max_count=max_count, callback=cb)
     if json_out:
@@ -120,7 +154,7 @@ def log(
     lines = [
         [
             row.commit[:10],
-            dt.datetime.fromtimestamp(row.date).strftime("%Y-%m-%d %H:%M"),
+            iso_time(row.date),
             _short(row.subject, 40),
             *[_short(row.values.get(k), 18) for k in keys],
         ]

@@ -4,20 +4,31 @@ the entry point the installed hook scripts call."""
 from __future__ import annotations
 
 import os
-import sys
 
 import typer
 
 from gitml import api
-from gitml.cli.output import console, err_console, progress, say
-from gitml.errors import EXIT_CHECK_FAILED, GitmlError
+from gitml.cli.output import JSON_HELP, console, err_console, print_json, progress, say
+from gitml.errors import EXIT_CHECK_FAILED, GitmlError, UsageError
+from gitml.git.hookchain import run_chained
+from gitml.git.hookfiles import FAIL_CLOSED, HOOK_NAMES
 
-hooks_app = typer.Typer(help="Install, remove or inspect gitml's git hooks.", no_args_is_help=True)
+hooks_app = typer.Typer(
+    help="Install, remove or inspect gitml's git hooks."
+    "\n\nExamples:\n\n\b\n  gitml hooks install\n  gitml hooks status --json\n",
+    no_args_is_help=True,
+)
 
 
 @hooks_app.command("install")
 def install() -> None:
-    """Install the hooks (existing hooks are kept and chained)."""
+    """Install the hooks (existing hooks are kept and chained).
+
+    Examples:
+
+    \b
+      gitml hooks install      # also upgrades hooks of earlier gitml versions
+    """
     report = api.hooks_install()
     for name, state in report.states.items():
         say(f"{name}: {state}")
@@ -27,16 +38,44 @@ def install() -> None:
 
 @hooks_app.command("uninstall")
 def uninstall() -> None:
-    """Remove gitml's hooks and restore the ones they replaced."""
+    """Remove gitml's hooks and restore the ones they replaced.
+
+    Examples:
+
+    \b
+      gitml hooks uninstall
+    """
     report = api.hooks_uninstall()
     for name, state in report.states.items():
         say(f"{name}: {state}")
 
 
 @hooks_app.command("status")
-def status() -> None:
-    """Show each hook's state."""
-    for name, st in api.hooks_status().items():
+def status(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Show each hook's state: installed, chained (runs your previous hook
+    first), foreign, missing, or framework (the pre-commit framework's).
+
+    Examples:
+
+    \b
+      gitml hooks status
+      gitml hooks status --json
+    """
+    states = api.hooks_status()
+    if json_out:
+        hooks = [
+            {
+                "name": name,
+                "state": st.state,
+                "path": str(st.path),
+                "python": st.python,
+                "python_ok": st.python_ok,
+            }
+            for name, st in states.items()
+        ]
+        print_json({"hooks": hooks}, schema="gitml.hooks-status/1")
+        return
+    for name, st in states.items():
         console().print(f"{name:>14}: {st.state}", markup=False)
 
 
@@ -66,16 +105,13 @@ def _post_commit() -> int:
     return 0
 
 
-def _pre_push(args: list[str]) -> int:
+def _pre_push(args: list[str], refs: bytes) -> int:
     if os.environ.get("GITML_PUSHING"):
         return 0  # `gitml push` pushing tags and notes: it has uploaded the data already
     remote = args[0] if args else "origin"
-    lines = sys.stdin.read().splitlines() if not sys.stdin.isatty() else []
-    push_for_hook = getattr(api, "push_for_hook", None)
-    if push_for_hook is None:
-        return 0
+    lines = refs.decode("utf-8", "surrogateescape").splitlines()
     with progress() as cb:
-        message = push_for_hook(remote, lines, callback=cb)
+        message = api.push_for_hook(remote, lines, callback=cb)
     if message:
         err_console().print(f"gitml: {message}", markup=False)
     return 0
@@ -90,32 +126,26 @@ def _sync(old: str, new: str) -> int:
     return 0
 
 
-def hook(
-    name: str = typer.Argument(..., help="Hook name."),
-    args: list[str] = typer.Argument(None, help="Arguments git passed to the hook."),
-) -> None:
-    """Run one hook's work (called by the installed hook scripts)."""
-    args = args or []
-    blocking = name in ("pre-commit", "pre-push")
+def _work(name: str, args: list[str], refs: bytes | None) -> int:
+    """gitml's own part of hook ``name``. A pre-commit/pre-push that cannot do its
+    work fails (the commit or push stops); a post-* hook warns and lets git go on."""
+    blocking = name in FAIL_CLOSED
     try:
         if name == "pre-commit":
-            code = _pre_commit()
-        elif name == "post-commit":
-            code = _post_commit()
-        elif name == "pre-push":
-            code = _pre_push(args)
-        elif name == "post-checkout":
-            code = _sync(args[0], args[1]) if len(args) >= 3 and args[2] == "1" else 0
-        elif name == "post-merge":
-            code = _sync("ORIG_HEAD", "HEAD")
-        else:
-            err_console().print(f"gitml: unknown hook {name!r}", markup=False)
-            code = 0
+            return _pre_commit()
+        if name == "post-commit":
+            return _post_commit()
+        if name == "pre-push":
+            return _pre_push(args, refs or b"")
+        if name == "post-checkout":
+            return _sync(args[0], args[1]) if len(args) >= 3 and args[2] == "1" else 0
+        assert name == "post-merge", name
+        return _sync("ORIG_HEAD", "HEAD")
     except GitmlError as exc:
         err_console().print(
             f"gitml {name}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), markup=False
         )
-        code = exc.exit_code if blocking else 0
+        return exc.exit_code if blocking else 0
     except Exception as exc:
         if blocking:
             raise  # the funnel reports it and the hook fails closed
@@ -123,8 +153,26 @@ def hook(
         err_console().print(
             f"gitml {name}: warning: internal error: {type(exc).__name__}: {exc}", markup=False
         )
-        code = 0
-    raise typer.Exit(code)
+        return 0
+
+
+def hook(
+    name: str = typer.Argument(..., help="Hook name: " + "|".join(HOOK_NAMES) + "."),
+    args: list[str] = typer.Argument(None, help="Arguments git passed to the hook."),
+) -> None:
+    """Run one hook (called by the installed hook scripts).
+
+    Run from an installed hook, it first runs the hook that was there before
+    gitml (<hook>.pre-gitml), then gitml's work.
+
+    Examples:
+
+      gitml hook pre-commit      # what the pre-commit framework's entry runs
+    """
+    if name not in HOOK_NAMES:
+        raise UsageError(f"unknown hook {name!r}", f"gitml runs {', '.join(HOOK_NAMES)}")
+    argv = list(args or [])
+    raise typer.Exit(run_chained(name, argv, lambda refs: _work(name, argv, refs)))
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gitml.cli.output import console, human_size, print_json, progress, say
+from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say
 from gitml.errors import ObjectMissingError
 
 _SHOWN = 50
@@ -23,9 +23,16 @@ def import_dvc(
         False, "--keep-dvc", help="Leave the DVC files in git so both tools work side by side."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be imported."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Import a DVC project: data as gitml pointers, dvc.yaml stages as gitml.yaml stages."""
+    """Import a DVC project: data as gitml pointers, dvc.yaml stages as gitml.yaml stages.
+
+    Examples:
+
+    \b
+      gitml import-dvc --dry-run
+      gitml import-dvc data.dvc dvc.yaml --keep-dvc
+    """
     from gitml.interop.api import import_dvc as run
 
     with progress() as cb:

@@ -56,10 +56,29 @@ def err_console() -> Console:
 
 
 def table(*headers: str) -> Table:
-    """A Rich table with these column headers."""
+    """A Rich table with these column headers: boxed on a terminal, plain
+    space-separated columns when stdout is a pipe or a file (grep, awk, logs)."""
     from rich.table import Table
 
-    return Table(*headers)
+    if console().is_terminal:
+        return Table(*headers)
+    return Table(*headers, box=None, show_edge=False, pad_edge=False, header_style=None)
+
+
+def iso_time(when: float | str | None) -> str:
+    """One date format for people too: ISO 8601 in UTC to the second
+    (``2026-05-01T09:30:00Z``), from a Unix time or an ISO string."""
+    import datetime as dt
+
+    if when is None or when == "":
+        return "-"
+    if isinstance(when, str):
+        return when
+    moment = dt.datetime.fromtimestamp(when, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+JSON_HELP = "Machine-readable output (shape: docs/JSON.md)."
 
 
 def to_jsonable(value: Any) -> Any:
@@ -74,10 +93,16 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def print_json(value: Any) -> None:
+def print_json(value: Any, *, schema: str | None = None) -> None:
+    """``value`` as JSON on stdout. With ``schema`` (``gitml.COMMAND/N``, see
+    docs/JSON.md) the document is an object whose ``schema`` field names its
+    shape: ``value``'s fields, or ``{"schema": ..., "items": [...]}`` for a list."""
     import json
 
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    data = to_jsonable(value)
+    if schema is not None:
+        data = {"schema": schema, **(data if isinstance(data, dict) else {"items": data})}
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def say(message: str) -> None:
@@ -124,12 +149,31 @@ def progress() -> Iterator[Callback]:
             bars.close()
 
 
-def human_size(n: int | None) -> str:
-    if n is None:
+def plain(value: Any) -> str:
+    """A value from a document as people read it, never a Python repr:
+    ``{'a': {'b': 1}, 'c': [1, 2]}`` -> ``a.b: 1, c: 1, 2``; None -> ``-``."""
+    if isinstance(value, dict):
+        return ", ".join(_flat(value, "")) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) or "-"
+    if value is None:
         return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _flat(mapping: dict[Any, Any], prefix: str) -> Iterator[str]:
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            yield from _flat(value, name + ".")
+        else:
+            yield f"{name}: {plain(value)}"
+
+
+def human_size(n: int | None) -> str:
+    """:func:`gitml.progress.human_size` (the one size format); ``-`` for unknown."""
+    from gitml.progress import human_size as size
+
+    return "-" if n is None else size(n)

@@ -9,7 +9,7 @@ import typer
 
 from gitml import api
 from gitml.cli.guards import render_report
-from gitml.cli.output import console, print_json, progress, say
+from gitml.cli.output import JSON_HELP, console, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED
 
 _VERB = {
@@ -38,10 +38,18 @@ def repro(
         False, "--force", "-f", help="Run even if up to date (no run cache)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would run."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Run the out-of-date stages of gitml.yaml in dependency order. Exit 1 on a
-    failed command or guard."""
+    failed command or guard.
+
+    Examples:
+
+    \b
+      gitml repro
+      gitml repro train --dry-run
+      gitml repro -f evaluate
+    """
     with progress() as cb:
         result = api.repro(
             stages or None, force=force, dry_run=dry_run, echo=_echo(json_out), callback=cb
@@ -60,8 +68,24 @@ def repro(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def dag(dot: bool = typer.Option(False, "--dot", help="Graphviz DOT output.")) -> None:
-    """Show the stage graph (each stage with the stages it depends on)."""
+def dag(
+    dot: bool = typer.Option(False, "--dot", help="Graphviz DOT output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the stage graph (each stage with the stages it depends on).
+
+    Examples:
+
+    \b
+      gitml dag
+      gitml dag --dot | dot -Tsvg > pipeline.svg
+      gitml dag --json
+    """
+    if json_out:
+        graph = api.pipeline()
+        stages = [{"name": n, "upstream": list(graph.upstream[n])} for n in graph.order]
+        print_json({"stages": stages}, schema="gitml.dag/1")
+        return
     console().print(api.dag(dot=dot), markup=False)
 
 
@@ -76,9 +100,16 @@ def monitor(
         False, "--register", help="Commit and register a retrained model."
     ),
     promote: bool = typer.Option(False, "--promote", help="Also put it into --stage."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Evaluate a model on new data. Exit 0 healthy, 1 degraded, 10 retrained."""
+    """Evaluate a model on new data. Exit 0 healthy, 1 degraded, 10 retrained.
+
+    Examples:
+
+    \b
+      gitml monitor churn --data new/ --metric auc --min 0.8
+      gitml monitor churn --data new/ --metric auc --min 0.8 --retrain --register
+    """
     with progress() as cb:
         result = api.monitor(
             name,

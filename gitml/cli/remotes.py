@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from gitml import api
-from gitml.cli.output import console, human_size, print_json, progress, say
+from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say
 from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError
 
 if TYPE_CHECKING:
@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from gitml.remotes.workflow import SyncResult
 
 remote_app = typer.Typer(
-    help="Data remotes (a folder, s3://, gs://, az://, ssh://).", no_args_is_help=True
+    help="Data remotes (a folder, s3://, gs://, az://, ssh://)."
+    "\n\nExamples:\n\n\b\n  gitml remote add origin s3://bucket/prefix --default\n"
+    "  gitml remote list\n",
+    no_args_is_help=True,
 )
 
 
@@ -27,7 +30,14 @@ def remote_add(
     endpoint_url: str = typer.Option(None, "--endpoint-url", help="S3-compatible endpoint."),
     default: bool = typer.Option(False, "--default", "-d", help="Make it the default remote."),
 ) -> None:
-    """Add a data remote to the tracked config."""
+    """Add a data remote to the tracked config.
+
+    Examples:
+
+    \b
+      gitml remote add origin /mnt/shared/gitml --default
+      gitml remote add s3 s3://bucket/prefix --endpoint-url http://127.0.0.1:9000
+    """
     api.remote_add(name, url, endpoint_url=endpoint_url, default=default)
     say(
         f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
@@ -36,8 +46,14 @@ def remote_add(
 
 
 @remote_app.command("list")
-def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
-    """List data remotes (credentials redacted)."""
+def remote_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List data remotes (credentials redacted).
+
+    Examples:
+
+    \b
+      gitml remote list --json
+    """
     rows = api.remote_list()
     if json_out:
         print_json(rows)
@@ -50,7 +66,13 @@ def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
 
 @remote_app.command("remove")
 def remote_remove(name: str = typer.Argument(...)) -> None:
-    """Remove a data remote from the config."""
+    """Remove a data remote from the config.
+
+    Examples:
+
+    \b
+      gitml remote remove s3
+    """
     api.remote_remove(name)
     say(f"removed remote {name}")
 
@@ -70,37 +92,68 @@ def push(
     remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Upload data objects (verified) and push registry tags and notes."""
+    """Upload data objects (verified) and push registry tags and notes.
+
+    Examples:
+
+    \b
+      gitml push                     # everything HEAD points to, to core.remote
+      gitml push data/train -r s3    # one folder, to the remote named s3
+      gitml push --all-commits -j 16
+    """
     with progress() as cb:
         result = api.push(
             targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
         )
+    if json_out:
+        print_json(result, schema="gitml.push/1")
+        return
     _summary("pushed", result)
 
 
 def fetch(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
-    remote: str = typer.Option(None, "-r", "--remote"),
-    jobs: int = typer.Option(None, "-j", "--jobs"),
-    all_commits: bool = typer.Option(False, "--all-commits"),
+    remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
+    jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Download data objects into the cache (verified); fetch tags and notes."""
+    """Download data objects into the cache (verified); fetch tags and notes.
+
+    Examples:
+
+    \b
+      gitml fetch                    # what HEAD's pointers need
+      gitml fetch models/ -r s3 --json
+    """
     with progress() as cb:
         result = api.fetch(
             targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
         )
+    if json_out:
+        print_json(result, schema="gitml.fetch/1")
+        return
     _summary("fetched", result)
 
 
 def pull(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
-    remote: str = typer.Option(None, "-r", "--remote"),
-    jobs: int = typer.Option(None, "-j", "--jobs"),
-    all_commits: bool = typer.Option(False, "--all-commits"),
+    remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
+    jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """fetch, then checkout."""
+    """fetch, then checkout.
+
+    Examples:
+
+    \b
+      gitml pull                     # after git pull: the data of the new commits
+      gitml pull data/train -f       # overwrite local edits of data/train
+    """
     with progress() as cb:
         fetched, checked = api.pull(
             targets or [],
@@ -110,6 +163,9 @@ def pull(
             force=force,
             callback=cb,
         )
+    if json_out:
+        print_json({"fetch": fetched, "checkout": checked}, schema="gitml.pull/1")
+        return
     _summary("fetched", fetched)
     say(f"wrote {len(checked.written)} files, {checked.unchanged} already up to date")
 
@@ -119,10 +175,17 @@ def fsck(
     remote_name: str = typer.Option(None, "-r", help="Which data remote."),
     verify: bool = typer.Option(False, "--verify", help="With --remote: download and hash."),
     all_commits: bool = typer.Option(False, "--all-commits", help="With --remote: every commit."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Re-hash every cache object (corrupt ones are quarantined), or check the
-    remote. Exit 1 if anything is wrong."""
+    remote. Exit 1 if anything is wrong.
+
+    Examples:
+
+    \b
+      gitml fsck
+      gitml fsck --remote -r s3 --verify
+    """
     with progress() as cb:
         result = api.fsck(
             remote=remote,
@@ -164,12 +227,20 @@ def gc(
         "--forget-missing",
         help="Shared cache: drop the records of repositories that no longer exist.",
     ),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Remove objects no root needs: every branch, remote-tracking branch, tag,
     stash, recent reflog entry (gc.reflog_days, default 10), and every worktree's
     checkout and index; objects younger than an hour stay. Asks before deleting
-    what no data remote holds (or anything on a remote)."""
+    what no data remote holds (or anything on a remote).
+
+    Examples:
+
+    \b
+      gitml gc --dry-run
+      gitml gc --all-commits
+      gitml gc --remote -r s3 --dry-run
+    """
 
     def run(dry: bool, allow_unbacked: bool, only: list[str] | None = None) -> GcResult:
         with progress() as cb:

@@ -1,13 +1,17 @@
-"""The hook scripts themselves: where the templates are, rendering, recognising.
+"""The hook script itself: the one template, rendering, recognising.
 
-Templates are small POSIX sh scripts in the top-level ``hooks/`` folder (one
-per hook). At install time the absolute path of the Python interpreter is
-substituted for ``@GITML_PYTHON@``: a hook must keep working when the user
-switches virtualenvs, and must know when that interpreter is gone (then
-pre-commit/pre-push fail closed, post-* hooks warn).
+One small POSIX sh template (``gitml/hook_templates/hook``, like pre-commit's
+``hook-tmpl``) serves every hook. At install time the hook's name and the
+absolute path of the Python interpreter are substituted: a hook must keep
+working when the user switches virtualenvs, and must know when that interpreter
+is gone (then pre-commit/pre-push fail closed, post-* hooks warn). Everything
+else -- running the hook that was there before gitml, the loop guard -- is
+Python (:mod:`gitml.git.hookchain`).
 
 A script we wrote carries a marker line; nothing else counts as ours, so a
-user's hook (in any language) is never mistaken for one of ours.
+user's hook (in any language) is never mistaken for one of ours. Scripts of
+earlier versions (v1: one template per hook, chaining in sh) carry the same
+marker and ``GITML_PYTHON`` line, so they are recognised and upgraded.
 """
 
 from __future__ import annotations
@@ -16,9 +20,7 @@ import importlib.resources
 import os
 import re
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
-import gitml
 from gitml.errors import GitError, UsageError
 
 HOOK_NAMES: tuple[str, ...] = (
@@ -31,6 +33,8 @@ HOOK_NAMES: tuple[str, ...] = (
 FAIL_CLOSED: frozenset[str] = frozenset({"pre-commit", "pre-push"})
 BACKUP_SUFFIX = ".pre-gitml"
 PLACEHOLDER = b"@GITML_PYTHON@"
+NAME_PLACEHOLDER = b"@GITML_HOOK@"
+TEMPLATE = "hook"
 MARKER = b"# gitml-managed-hook "
 _PYTHON_LINE = re.compile(rb"^GITML_PYTHON='((?:[^']|'\\'')*)'$", re.MULTILINE)
 
@@ -55,10 +59,7 @@ PRE_COMMIT_SNIPPET = """\
 
 
 def templates_dir() -> Traversable:
-    """The folder holding the hook templates (source tree, else installed package)."""
-    source = Path(gitml.__file__).resolve().parent.parent / "hooks"
-    if (source / "pre-commit").is_file():
-        return source
+    """The folder holding the hook template (in the installed package)."""
     return importlib.resources.files("gitml") / "hook_templates"
 
 
@@ -66,14 +67,13 @@ def _template(name: str) -> bytes:
     if name not in HOOK_NAMES:
         raise UsageError(f"unknown hook {name!r}", f"gitml manages {', '.join(HOOK_NAMES)}")
     try:
-        data = (templates_dir() / name).read_bytes()
+        data = (templates_dir() / TEMPLATE).read_bytes()
     except OSError:
         raise GitError(
-            f"the {name} hook template is missing from the gitml installation",
-            "reinstall gitml",
+            "the hook template is missing from the gitml installation", "reinstall gitml"
         ) from None
-    if MARKER not in data or PLACEHOLDER not in data:
-        raise GitError(f"the {name} hook template is damaged", "reinstall gitml")
+    if MARKER not in data or PLACEHOLDER not in data or NAME_PLACEHOLDER not in data:
+        raise GitError("the hook template is damaged", "reinstall gitml")
     return data
 
 
@@ -91,7 +91,8 @@ def check_python(python: str | os.PathLike[str]) -> str:
 def render(name: str, python: str) -> bytes:
     """The hook script for ``name`` running ``python`` (already :func:`check_python`'d)."""
     quoted = os.fsencode(python).replace(b"'", b"'\\''")
-    return _template(name).replace(PLACEHOLDER, quoted)
+    # ``name`` is one of HOOK_NAMES (checked by _template): no quoting needed.
+    return _template(name).replace(PLACEHOLDER, quoted).replace(NAME_PLACEHOLDER, name.encode())
 
 
 def is_gitml_hook(data: bytes) -> bool:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from gitml import progress
 from gitml.bounded import load_json
 from gitml.errors import ConfigError, UnsafePathError
 from gitml.safepath import check_relpath
@@ -94,16 +95,7 @@ class EventRecord:
 Record = RegistrationRecord | EventRecord
 
 
-def human_size(size: int) -> str:
-    """``1234567`` -> ``1.2 MB`` (decimal units, like most file browsers)."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if round(value, 1) < 1000 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}"
+human_size = progress.human_size  # the one size format (kept here for older imports)
 
 
 def one_line(text: str, limit: int = 200) -> str:

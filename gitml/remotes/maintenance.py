@@ -286,8 +286,7 @@ def fsck_remote(
     rem = remote_for(ctx, remote)
     try:
         found = rem.stat_many(sorted(needed), jobs=ctx.config.jobs)
-        if not rem._packs_loaded:
-            rem.load_packs(jobs=ctx.config.jobs)
+        rem.ensure_packs_loaded(jobs=ctx.config.jobs)
         result = FsckResult(checked=len(needed))
         for pack_id, damaged in rem.damaged_packs.items():
             result.damaged_packs[pack_id] = (

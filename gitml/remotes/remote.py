@@ -259,6 +259,11 @@ class Remote:
         self._packs_loaded = True
         return self.packs
 
+    def ensure_packs_loaded(self, *, jobs: int = 8) -> None:
+        """Read the pack indexes once (a listing may already have done it)."""
+        if not self._packs_loaded:
+            self.load_packs(jobs=jobs)
+
     def retire_damaged_packs(self, *, jobs: int = 8) -> list[str]:
         """Delete each damaged pack whose every object the remote now holds
         elsewhere (loose or in a sound pack): index first, then the pack, like

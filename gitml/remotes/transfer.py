@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from gitml.errors import UsageError
-from gitml.progress import Reporter
+from gitml.progress import Reporter, human_size
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,21 +77,12 @@ class TransferResult:
 
     def summary(self, verb: str) -> str:
         text = (
-            f"{verb} {len(self.transferred)} objects ({_human(self.bytes)}, "
-            f"{_human(int(self.rate))}/s), {len(self.skipped)} already there"
+            f"{verb} {len(self.transferred)} objects ({human_size(self.bytes)}, "
+            f"{human_size(int(self.rate))}/s), {len(self.skipped)} already there"
         )
         if self.failed:
             text += f", {len(self.failed)} failed"
         return text
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 @dataclass(frozen=True, slots=True)
