@@ -67,6 +67,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipelines": ("repro", "dag", "monitor"),
     "interop": ("import-dvc",),
     "hooks": ("hooks", "hook"),
+    "config": ("config",),
 }
 
 

@@ -20,37 +20,55 @@ remote_app = typer.Typer(
 
 @remote_app.command("add")
 def remote_add(
-    name: str = typer.Argument(..., help="Remote name."),
+    name: str = typer.Argument(..., help="Remote name (letters, digits, '.', '_', '-')."),
     url: str = typer.Argument(..., help="Folder path or s3://bucket/prefix, gs://, az://, ssh://."),
     endpoint_url: str = typer.Option(None, "--endpoint-url", help="S3-compatible endpoint."),
     default: bool = typer.Option(False, "--default", "-d", help="Make it the default remote."),
+    local: bool = typer.Option(
+        False, "--local", help="Record it in .gitml/config.local.toml (not shared)."
+    ),
 ) -> None:
-    """Add a data remote to the tracked config."""
-    api.remote_add(name, url, endpoint_url=endpoint_url, default=default)
-    say(
-        f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
-        ".gitml/config.local.toml)"
-    )
+    """Add a data remote to the tracked config (credentials never: they go in
+    .gitml/config.local.toml or the environment)."""
+    with progress() as cb:
+        api.remote_add(
+            name, url, endpoint_url=endpoint_url, default=default, local=local, callback=cb
+        )
+    if local:
+        say(f"added remote {name} to .gitml/config.local.toml")
+    else:
+        say(
+            f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
+            ".gitml/config.local.toml)"
+        )
 
 
 @remote_app.command("list")
 def remote_list(json_out: bool = typer.Option(False, "--json")) -> None:
     """List data remotes (credentials redacted)."""
-    rows = api.remote_list()
+    with progress() as cb:
+        rows = api.remote_list(callback=cb)
     if json_out:
         print_json(rows)
         return
     for row in rows:
         console().print(
-            f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""), markup=False
+            f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""),
+            markup=False,
         )
 
 
 @remote_app.command("remove")
-def remote_remove(name: str = typer.Argument(...)) -> None:
+def remote_remove(
+    name: str = typer.Argument(...),
+    local: bool = typer.Option(
+        False, "--local", help="Remove its section from .gitml/config.local.toml."
+    ),
+) -> None:
     """Remove a data remote from the config."""
-    api.remote_remove(name)
-    say(f"removed remote {name}")
+    with progress() as cb:
+        api.remote_remove(name, local=local, callback=cb)
+    say(f"removed remote {name}" + (" from .gitml/config.local.toml" if local else ""))
 
 
 def _summary(verb: str, result: SyncResult) -> None:

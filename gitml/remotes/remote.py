@@ -30,7 +30,13 @@ from gitml.remotes.backends import Backend, KeyTime
 from gitml.remotes.connect import RemoteOptions, make_backend
 from gitml.remotes.local import LocalBackend
 from gitml.remotes.packs import PACKS, PackSet, pack_ids
-from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
+from gitml.remotes.retry import (
+    Retrier,
+    TransientError,
+    deadline_of,
+    error_chain,
+    is_transient,
+)
 from gitml.remotes.transfer import (
     OID_RE,
     BatchLike,
@@ -99,6 +105,7 @@ class Remote:
         self.packs = PackSet()
         self._packs_loaded = False
         backend.retrier = Retrier(self.options.retry, self._on_retry)
+        backend.deadline = self.options.timeout
 
     @classmethod
     def from_config(
@@ -106,7 +113,7 @@ class Remote:
     ) -> Remote:
         """The remote described by ``config`` (relative folder paths are taken from ``base``)."""
         url = parse_url(config.url, base=base)
-        opts = options or RemoteOptions()
+        opts = options or RemoteOptions(timeout=config.timeout)
         return cls(url, make_backend(url, config, opts), name=config.name, options=opts)
 
     @classmethod
@@ -135,6 +142,15 @@ class Remote:
             )
 
     def _fail(self, action: str, exc: BaseException) -> RemoteError:
+        late = deadline_of(exc)
+        if late is not None:
+            key = f"remote.{self.name}.timeout" if self.name != self.url.display() else "timeout"
+            return RemoteError(
+                f"{action} remote {self.name!r} ({self.url.display()}) stopped: a request got "
+                f"no complete answer within {late.seconds:g} s ({key})",
+                "the endpoint stalls or is very slow; to wait longer: gitml config set "
+                f"--local remote.{self.name}.timeout {max(late.seconds * 4, 60):g}",
+            )
         hint = None
         if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
             hint = "check the credentials: environment, AWS profile or .gitml/config.local.toml"
