@@ -105,7 +105,7 @@ def list_(
     for e in listing.entries:
         note = f"  ({e.note})" if e.note else ""
         state = "" if e.state == "in use" else f"  [{e.state}]"
-        console().print(f"{e.key} = {e.value!s}\t{e.source}{state}{note}", markup=False)
+        console().print(f"{e.key} = {e.value!s}  {e.source}{state}{note}", markup=False)
     if listing.error:
         typer.echo(f"warning: the config does not load: {listing.error}", err=True)
 
