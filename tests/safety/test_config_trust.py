@@ -198,6 +198,8 @@ def test_comments_survive_remote_add_and_config_set(repo: Path, cli: Cli, tmp_pa
     )
     (repo / CONFIG).write_text("# team notes: ask ops before changing the remote\n" + text)
     cli("remote", "add", "origin", str(tmp_path / "r"))
+    assert (repo / CONFIG).read_text().startswith("# team notes: ask ops")
+    assert "# reflink where the filesystem can" in (repo / CONFIG).read_text()
     cli("config", "set", "core.jobs", "4")
     cli("config", "set", "remote.origin.timeout", "120")
     cli("remote", "add", "backup", str(tmp_path / "b"))
