@@ -23,6 +23,7 @@ renamed the remote) is reported as a warning and kept out of
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import shlex
@@ -47,6 +48,7 @@ SECRET_KEYS = frozenset(
 )
 _REMOTE_TEXT_KEYS = frozenset({"url", "endpoint_url", "region", "profile", "git_remote"})
 _REMOTE_KEYS = _REMOTE_TEXT_KEYS | SECRET_KEYS | {"timeout"}
+_MAX_JOBS = 256  # a cloned repository's core.jobs cannot ask for 100,000 threads
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SCHEMA: dict[str, frozenset[str]] = {
     "core": frozenset({"remote", "lock_timeout", "jobs"}),
@@ -152,6 +154,13 @@ def shell_arg(value: object) -> str:
     return shlex.quote(text)
 
 
+def label(text: object) -> str:
+    """A name from a config file for a message: as is when short and printable."""
+    if isinstance(text, str) and len(text) <= 80 and text.isprintable():
+        return text
+    return shown(text, 80)
+
+
 def check_remote_name(name: object) -> str:
     """A remote name as git would accept a ref component; :class:`UsageError` if not."""
     if not isinstance(name, str) or not REMOTE_NAME_RE.match(name) or ".." in name:
@@ -196,7 +205,7 @@ def _sections(path: Path, data: dict[str, Any], *, strict: bool, warnings: list[
         allowed = _SCHEMA.get(section)
         if allowed is None or not isinstance(body, dict):
             close = did_you_mean(section, [*_SCHEMA, "remote"])
-            why = f"{path}: unknown section [{section}]{close}"
+            why = f"{path}: unknown section [{label(section)}]{close}"
             if strict:
                 raise ConfigError(why)
             warnings.append(f"ignoring {why}")
@@ -205,7 +214,8 @@ def _sections(path: Path, data: dict[str, Any], *, strict: bool, warnings: list[
         for key in list(body):
             if key in allowed:
                 continue
-            why = f"{path}: unknown key {section}.{key}{did_you_mean(key, sorted(allowed))}"
+            close = did_you_mean(key, sorted(allowed))
+            why = f"{path}: unknown key {section}.{label(key)}{close}"
             if strict:
                 raise ConfigError(why)
             warnings.append(f"ignoring {why}")
@@ -243,12 +253,14 @@ def _remote_problem(name: str, body: object, *, tracked: bool, where: str) -> Co
     for key, value in body.items():
         if key not in _REMOTE_KEYS:
             return ConfigError(
-                f"{where}: unknown key remote.{name}.{key}"
+                f"{where}: unknown key remote.{name}.{label(key)}"
                 f"{did_you_mean(key, sorted(_REMOTE_KEYS))}",
-                f"gitml config unset{' --local' if not tracked else ''} remote.{name}.{key}",
+                f"gitml config unset{' --local' if not tracked else ''} "
+                + shell_arg(f"remote.{name}.{key}"),
             )
         if key == "timeout":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value <= 0:
                 return ConfigError(f"{where}: remote.{name}.timeout must be a positive number")
         elif not isinstance(value, str):
             return ConfigError(f"{where}: remote.{name}.{key} must be a string")
@@ -413,7 +425,7 @@ def load_config(root: Path) -> Config:
         link=link,
         default_remote=default_remote,
         lock_timeout=lock_timeout,
-        jobs=max(1, jobs),
+        jobs=max(1, min(jobs, _MAX_JOBS)),
         remotes=remotes,
         cache_source=cache_source,
         refused=tuple(refused),

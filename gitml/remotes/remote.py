@@ -144,12 +144,14 @@ class Remote:
     def _fail(self, action: str, exc: BaseException) -> RemoteError:
         late = deadline_of(exc)
         if late is not None:
-            key = f"remote.{self.name}.timeout" if self.name != self.url.display() else "timeout"
+            named = self.name != self.url.display()  # a configured remote, not a bare URL
+            key = f"remote.{self.name}.timeout" if named else "RemoteOptions.timeout"
+            more = f"{max(late.seconds * 4, 60):g}"
             return RemoteError(
                 f"{action} remote {self.name!r} ({self.url.display()}) stopped: a request got "
                 f"no complete answer within {late.seconds:g} s ({key})",
-                "the endpoint stalls or is very slow; to wait longer: gitml config set "
-                f"--local remote.{self.name}.timeout {max(late.seconds * 4, 60):g}",
+                "the endpoint stalls or is very slow; to wait longer: "
+                + (f"gitml config set --local {key} {more}" if named else f"raise {key}"),
             )
         hint = None
         if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
