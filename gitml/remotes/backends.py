@@ -20,6 +20,7 @@ ignore them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import functools
@@ -28,7 +29,7 @@ import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from gitml.remotes.retry import DeadlineExceeded, Retrier, RetryPolicy
@@ -86,6 +87,9 @@ class Backend(ABC):
     display: str
     retrier: Retrier = Retrier(RetryPolicy(attempts=1))  # the Remote installs its own
     deadline: float | None = None  # seconds one request may take in all (the Remote sets it)
+    # called once a request has waited a while: (seconds so far, deadline); the Remote
+    # turns it into a warning so a slow endpoint is visible long before the deadline
+    on_slow: Callable[[float, float], None] | None = None
 
     @abstractmethod
     def list_keys(self, prefix: str) -> Iterator[str]:
@@ -271,17 +275,32 @@ class FsspecBackend(Backend):
         return f"{self.root}/{key}"
 
     def bounded(self, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run the coroutine function on the filesystem's loop within the deadline."""
-        from fsspec.asyn import sync
-
+        """Run the coroutine function on the filesystem's loop within the deadline
+        (cancelled when it passes); :attr:`on_slow` hears of it at a quarter of it."""
         deadline = self.deadline
+        if not deadline:
+            from fsspec.asyn import sync
+
+            return sync(self.fs.loop, coro_fn, *args, **kwargs)
         start = time.monotonic()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(coro_fn(*args, **kwargs), deadline), self.fs.loop
+        )
         try:
-            return sync(self.fs.loop, coro_fn, *args, timeout=deadline, **kwargs)
-        except Exception as exc:
-            timed_out = type(exc).__name__ == "FSTimeoutError"
-            if deadline and timed_out and time.monotonic() - start >= deadline * 0.9:
+            try:
+                return future.result(timeout=min(30.0, max(1.0, deadline / 4)))
+            except TimeoutError:
+                if future.done():  # the request itself timed out
+                    raise
+            if self.on_slow is not None:
+                self.on_slow(time.monotonic() - start, deadline)
+            return future.result()
+        except TimeoutError as exc:
+            if time.monotonic() - start >= deadline * 0.9:  # ours, not a socket timeout
                 raise DeadlineExceeded(deadline) from exc
+            raise
+        except BaseException:  # Ctrl-C while waiting: stop the request too
+            future.cancel()
             raise
 
     def run(self, name: str, *args: Any, **kwargs: Any) -> Any:

@@ -106,6 +106,9 @@ class Remote:
         self._packs_loaded = False
         backend.retrier = Retrier(self.options.retry, self._on_retry)
         backend.deadline = self.options.timeout
+        backend.on_slow = self._on_slow
+        self.reporter: Reporter | None = None  # for warnings outside transfers
+        self._slow_told = False
 
     @classmethod
     def from_config(
@@ -139,6 +142,18 @@ class Remote:
         if progress is not None and count <= 3:
             progress.warning(
                 f"{self.name}: retrying after {describe(exc)} (attempt {failures + 1})"
+            )
+
+    def _on_slow(self, waited: float, deadline: float) -> None:
+        with self._lock:
+            if self._slow_told:
+                return
+            self._slow_told = True
+            target: Progress | Reporter | None = self._progress or self.reporter
+        if target is not None:
+            target.warning(
+                f"{self.name}: a request has waited {waited:.0f} s for an answer; "
+                f"giving up at {deadline:g} s (remote.{self.name}.timeout)"
             )
 
     def _fail(self, action: str, exc: BaseException) -> RemoteError:

@@ -42,7 +42,9 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
         else:
             raise UsageError("no default data remote", "gitml remote add origin URL --default")
     # an unusable remote (stale local section...) fails here, only where it is needed
-    return Remote.from_config(ctx.config.remote(name), base=ctx.root)
+    remote = Remote.from_config(ctx.config.remote(name), base=ctx.root)
+    remote.reporter = ctx.reporter
+    return remote
 
 
 def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:

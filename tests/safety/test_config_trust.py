@@ -331,6 +331,10 @@ def test_a_trickling_endpoint_hits_the_overall_deadline(
         pytest.fail("gitml push hung on a trickling endpoint")
     assert proc.returncode == 4, proc.stderr
     lines = proc.stderr.splitlines()
+    assert lines.pop(0) == (  # visible before the deadline
+        "warning: slow: a request has waited 1 s for an answer; giving up at 2 s "
+        "(remote.slow.timeout)"
+    )
     assert lines[0].startswith("error: list remote 'slow' (s3://bucket/p) stopped: a request")
     assert lines[0].endswith("no complete answer within 2 s (remote.slow.timeout)")
     assert lines[1] == (
