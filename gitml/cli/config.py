@@ -29,6 +29,7 @@ def get(
 ) -> None:
     """Print the value gitml uses for KEY (exit 1 if it is set nowhere).
 
+    \b
     Examples:
       gitml config get cache.link
       gitml config get remote.origin.timeout --json
@@ -53,6 +54,7 @@ def set_(
     A cache outside the repository, cache.link hardlink|symlink and credentials
     are accepted only with --local.
 
+    \b
     Examples:
       gitml config set cache.link copy
       gitml config set --local cache.dir /mnt/ssd/gitml-cache
@@ -69,6 +71,7 @@ def unset(
 ) -> None:
     """Remove KEY from one file (exit 1 if it was not set there).
 
+    \b
     Examples:
       gitml config unset core.remote
       gitml config unset --local remote.s3.secret_access_key
@@ -88,6 +91,7 @@ def list_(
     """List every key set, where it comes from (tracked/local), and whether gitml
     uses it: `refused` marks a tracked setting gitml does not trust.
 
+    \b
     Examples:
       gitml config list
       gitml config list --json
