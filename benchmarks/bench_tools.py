@@ -6,11 +6,9 @@ raise :class:`SetupError` on failure so the caller can mark the tool's side brok
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench_proc import describe_failure, run_proc
 
@@ -53,49 +51,6 @@ def git_commit(sh: Shell, repo: Path, message: str) -> None:
     sh.run(
         ["git", "commit", "-q", "--no-verify", "--allow-empty", "-m", message], repo, "git commit"
     )
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def dump_toml(data: Mapping[str, Any]) -> str:
-    """The two-level TOML that ``.gitml/config.toml`` uses ([section], [remote."name"])."""
-    lines: list[str] = []
-    for section, body in data.items():
-        if section == "remote":
-            for name, rbody in body.items():
-                lines.append(f'[remote."{name}"]')
-                lines += [f"{k} = {_toml_value(v)}" for k, v in rbody.items()]
-                lines.append("")
-            continue
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in body.items()]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def edit_gitml_config(repo: Path, updates: Mapping[str, Mapping[str, Any]]) -> None:
-    """Merge ``updates`` into ``.gitml/config.toml`` (written directly: a stable format)."""
-    path = repo / ".gitml" / "config.toml"
-    data: dict[str, Any] = {}
-    if path.exists():
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    for section, body in updates.items():
-        target = data.setdefault(section, {})
-        for key, value in body.items():
-            if isinstance(value, Mapping):
-                target.setdefault(key, {}).update(value)
-            else:
-                target[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_toml(data))
 
 
 class Tool:
@@ -144,7 +99,8 @@ class Gitml(Tool):
         sh.run(["git", "init", "-q"], repo, "git init")
         git_exclude(repo)
         sh.run([*self.cmd, "init"], repo, "gitml init")
-        edit_gitml_config(repo, {"cache": {"link": link}})
+        # local: hardlink/symlink modes are honoured from config.local.toml only
+        sh.run([*self.cmd, "config", "set", "--local", "cache.link", link], repo, "gitml config")
 
     def add_remote(self, sh: Shell, repo: Path, name: str, url: str, endpoint: str | None) -> None:
         extra = ["--endpoint-url", endpoint] if endpoint else []

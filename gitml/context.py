@@ -84,4 +84,8 @@ def open_repo(
     git = GitRepo.discover(start or Path.cwd())
     if require_init and not (git.root / GITML_DIR).is_dir():
         raise NotARepoError(f"gitml is not initialised in {git.root}", "run `gitml init` first")
-    return RepoContext(git=git, config=load_config(git.root), reporter=reporter or Reporter())
+    reporter = reporter or Reporter()
+    config = load_config(git.root)
+    for message in config.warnings:  # refused tracked settings, unusable remotes
+        reporter.warning(message)
+    return RepoContext(git=git, config=config, reporter=reporter)

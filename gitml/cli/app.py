@@ -91,6 +91,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "interop": ("import-dvc",),
     "hooks": ("hooks", "hook"),
     "shell": ("completion",),
+    "config": ("config",),
 }
 
 

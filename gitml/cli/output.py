@@ -111,7 +111,10 @@ def say(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/] {message}", markup=True)
+    from rich.markup import escape
+
+    # library messages are plain text: "[remote.s3]" must not be read as a style
+    err_console().print(f"[yellow]warning:[/] {escape(message)}", markup=True)
 
 
 @contextmanager

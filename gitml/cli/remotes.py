@@ -25,12 +25,16 @@ remote_app = typer.Typer(
 
 @remote_app.command("add")
 def remote_add(
-    name: str = typer.Argument(..., help="Remote name."),
+    name: str = typer.Argument(..., help="Remote name (letters, digits, '.', '_', '-')."),
     url: str = typer.Argument(..., help="Folder path or s3://bucket/prefix, gs://, az://, ssh://."),
     endpoint_url: str = typer.Option(None, "--endpoint-url", help="S3-compatible endpoint."),
     default: bool = typer.Option(False, "--default", "-d", help="Make it the default remote."),
+    local: bool = typer.Option(
+        False, "--local", help="Record it in .gitml/config.local.toml (not shared)."
+    ),
 ) -> None:
-    """Add a data remote to the tracked config.
+    """Add a data remote to the tracked config (credentials never: they go in
+    .gitml/config.local.toml or the environment).
 
     Examples:
 
@@ -38,11 +42,17 @@ def remote_add(
       gitml remote add origin /mnt/shared/gitml --default
       gitml remote add s3 s3://bucket/prefix --endpoint-url http://127.0.0.1:9000
     """
-    api.remote_add(name, url, endpoint_url=endpoint_url, default=default)
-    say(
-        f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
-        ".gitml/config.local.toml)"
-    )
+    with progress() as cb:
+        api.remote_add(
+            name, url, endpoint_url=endpoint_url, default=default, local=local, callback=cb
+        )
+    if local:
+        say(f"added remote {name} to .gitml/config.local.toml")
+    else:
+        say(
+            f"added remote {name} (commit .gitml/config.toml to share it; secrets go in "
+            ".gitml/config.local.toml)"
+        )
 
 
 @remote_app.command("list")
@@ -54,27 +64,36 @@ def remote_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) 
     \b
       gitml remote list --json
     """
-    rows = api.remote_list()
+    with progress() as cb:
+        rows = api.remote_list(callback=cb)
     if json_out:
         print_json(rows)
         return
     for row in rows:
         console().print(
-            f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""), markup=False
+            f"{row['name']}\t{row['url']}" + ("\t(default)" if row["default"] else ""),
+            markup=False,
         )
 
 
 @remote_app.command("remove")
-def remote_remove(name: str = typer.Argument(...)) -> None:
+def remote_remove(
+    name: str = typer.Argument(...),
+    local: bool = typer.Option(
+        False, "--local", help="Remove its section from .gitml/config.local.toml."
+    ),
+) -> None:
     """Remove a data remote from the config.
 
     Examples:
 
     \b
       gitml remote remove s3
+      gitml remote remove s3 --local
     """
-    api.remote_remove(name)
-    say(f"removed remote {name}")
+    with progress() as cb:
+        api.remote_remove(name, local=local, callback=cb)
+    say(f"removed remote {name}" + (" from .gitml/config.local.toml" if local else ""))
 
 
 def _summary(verb: str, result: SyncResult) -> None:

@@ -26,43 +26,68 @@ def remote_add(
     *,
     endpoint_url: str | None = None,
     default: bool = False,
+    local: bool = False,
     cwd: Path | None = None,
+    callback: Callback | None = None,
 ) -> None:
-    """Record a data remote in the tracked config (secrets belong in config.local.toml)."""
-    from gitml.config import read_raw, write_raw
-    from gitml.remotes.url import parse_url
+    """Record a data remote in the tracked config (``local``: in config.local.toml).
 
-    with session(cwd, None, write=True) as ctx:
+    Everything is checked before anything is written: the name (git-ref-like), the
+    URL and the endpoint URL, neither of which may carry a credential (userinfo, a
+    token or signature query parameter): the tracked file is shared with everyone
+    who clones, so a secret must never reach it (put it in config.local.toml or
+    the environment)."""
+    from gitml.config import check_remote_name
+    from gitml.configfile import ConfigFile, Key
+    from gitml.remotes.url import check_endpoint_url, parse_url
+
+    check_remote_name(name)
+    with session(cwd, callback, write=True) as ctx:
         parse_url(url, base=ctx.root)  # refuse bad URLs before recording them
-        data = read_raw(ctx.root)
-        body: dict[str, str] = {"url": url}
         if endpoint_url:
-            body["endpoint_url"] = endpoint_url
-        data.setdefault("remote", {})[name] = body
+            check_endpoint_url(endpoint_url)
+        config = ConfigFile(ctx.root, local=local)
+        config.remove_remote(name)  # replace, do not merge with an older entry
+        config.set(Key("remote", "url", name), url)
+        if endpoint_url:
+            config.set(Key("remote", "endpoint_url", name), endpoint_url)
         if default or not ctx.config.default_remote:
-            data.setdefault("core", {})["remote"] = name
-        write_raw(ctx.root, data)
-        ctx.git.add([".gitml/config.toml"])
+            config.set(Key("core", "remote"), name)
+        config.save()
+        if not local:
+            ctx.git.add([".gitml/config.toml"])
 
 
-def remote_remove(name: str, *, cwd: Path | None = None) -> None:
-    from gitml.config import read_raw, write_raw
+def remote_remove(
+    name: str, *, local: bool = False, cwd: Path | None = None, callback: Callback | None = None
+) -> None:
+    """Remove a data remote from the tracked config (``local``: from config.local.toml,
+    e.g. a stale section whose remote a teammate renamed)."""
+    from gitml.config import LOCAL_CONFIG_NAME
+    from gitml.configfile import ConfigFile, Key
 
-    with session(cwd, None, write=True) as ctx:
-        data = read_raw(ctx.root)
-        if name not in data.get("remote", {}):
-            raise UsageError(f"no data remote named {name!r}", "gitml remote list")
-        del data["remote"][name]
-        if data.get("core", {}).get("remote") == name:
-            del data["core"]["remote"]
-        write_raw(ctx.root, data)
-        ctx.git.add([".gitml/config.toml"])
+    with session(cwd, callback, write=True) as ctx:
+        config = ConfigFile(ctx.root, local=local)
+        if not config.remove_remote(name):
+            other = ConfigFile(ctx.root, local=not local)
+            where = LOCAL_CONFIG_NAME if local else "the tracked config"
+            hint = "gitml remote list"
+            if name in other.remotes():
+                hint = f"gitml remote remove {name}{'' if local else ' --local'}"
+            raise UsageError(f"no data remote named {name!r} in {where}", hint)
+        if config.get(Key("core", "remote")) == name:
+            config.unset(Key("core", "remote"))
+        config.save()
+        if not local:
+            ctx.git.add([".gitml/config.toml"])
 
 
-def remote_list(*, cwd: Path | None = None) -> list[dict[str, Any]]:
+def remote_list(
+    *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[dict[str, Any]]:
     from gitml.remotes.url import parse_url
 
-    with session(cwd, None, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         return [
             {
                 "name": r.name,

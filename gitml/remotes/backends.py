@@ -20,17 +20,19 @@ ignore them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import functools
+import inspect
 import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from gitml.remotes.retry import Retrier, RetryPolicy
+from gitml.remotes.retry import DeadlineExceeded, Retrier, RetryPolicy
 
 
 class Reader(Protocol):
@@ -84,6 +86,10 @@ class Backend(ABC):
 
     display: str
     retrier: Retrier = Retrier(RetryPolicy(attempts=1))  # the Remote installs its own
+    deadline: float | None = None  # seconds one request may take in all (the Remote sets it)
+    # called once a request has waited a while: (seconds so far, deadline); the Remote
+    # turns it into a warning so a slow endpoint is visible long before the deadline
+    on_slow: Callable[[float, float], None] | None = None
 
     @abstractmethod
     def list_keys(self, prefix: str) -> Iterator[str]:
@@ -178,27 +184,80 @@ class _FsspecReader:
 
 
 class _S3Reader:
-    """One GET streamed to the end (s3fs's file object would HEAD first)."""
+    """One GET streamed to the end (s3fs's file object would HEAD first); the GET
+    and each read of the body are bounded by the backend's deadline."""
 
-    def __init__(self, fs: Any, bucket: str, key: str) -> None:
-        from fsspec.asyn import sync
-
-        self._sync = sync
-        self._fs = fs
-        resp = fs.call_s3("get_object", Bucket=bucket, Key=key)
+    def __init__(self, backend: FsspecBackend, bucket: str, key: str) -> None:
+        self._backend = backend
+        resp = backend.run("call_s3", "get_object", Bucket=bucket, Key=key)
         self._body = resp["Body"]
         self.size: int | None = resp.get("ContentLength")
 
     def read(self, n: int = -1) -> bytes:
-        data = self._sync(self._fs.loop, self._body.read, None if n < 0 else n)
-        return bytes(data)
+        return bytes(self._backend.bounded(self._body.read, None if n < 0 else n))
 
     def close(self) -> None:
         self._body.close()
 
 
+class _S3Writer:
+    """A multipart upload, one bounded request per part (``block_size`` bytes, the
+    last may be shorter); completed only by :meth:`commit`, aborted otherwise, so the
+    key never holds a partial object. Nothing written at all: one PUT."""
+
+    def __init__(self, backend: FsspecBackend, bucket: str, key: str, block_size: int) -> None:
+        self._backend = backend
+        self._where = {"Bucket": bucket, "Key": key}
+        self._block = block_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def _call(self, op: str, **kwargs: Any) -> Any:
+        return self._backend.run("call_s3", op, **self._where, **kwargs)
+
+    def _send(self, data: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._call("create_multipart_upload")["UploadId"]
+        number = len(self._parts) + 1
+        resp = self._call("upload_part", UploadId=self._upload_id, PartNumber=number, Body=data)
+        self._parts.append({"ETag": resp["ETag"], "PartNumber": number})
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= self._block:
+            part = bytes(self._buffer[: self._block])
+            del self._buffer[: self._block]
+            self._send(part)
+
+    def commit(self) -> None:
+        if self._upload_id is None:
+            self._call("put_object", Body=bytes(self._buffer))
+            return
+        if self._buffer:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        self._call(
+            "complete_multipart_upload",
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+        )
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            with contextlib.suppress(Exception):
+                self._call("abort_multipart_upload", UploadId=self._upload_id)
+
+
 class FsspecBackend(Backend):
-    """Any fsspec filesystem; ``root`` is the path in that filesystem's own spelling."""
+    """Any fsspec filesystem; ``root`` is the path in that filesystem's own spelling.
+
+    ``deadline`` (seconds, set by the Remote from ``remote.<name>.timeout``) bounds
+    each request as a whole, not only each socket read: every call into an async
+    filesystem runs its coroutine with that timeout (fsspec cancels it when it
+    expires) and raises :class:`DeadlineExceeded`. So a trickling endpoint that
+    sends a byte every few seconds cannot hold a command forever. Streamed reads
+    and writes are bounded per chunk/part, so big objects are not limited."""
 
     def __init__(
         self, fs: Any, root: str, display: str, *, atomic_put: bool, block_size: int = 8 << 20
@@ -215,6 +274,47 @@ class FsspecBackend(Backend):
     def path(self, key: str) -> str:
         return f"{self.root}/{key}"
 
+    def bounded(self, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run the coroutine function on the filesystem's loop within the deadline
+        (cancelled when it passes); :attr:`on_slow` hears of it at a quarter of it."""
+        deadline = self.deadline
+        if not deadline:
+            from fsspec.asyn import sync
+
+            return sync(self.fs.loop, coro_fn, *args, **kwargs)
+        start = time.monotonic()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(coro_fn(*args, **kwargs), deadline), self.fs.loop
+        )
+        try:
+            try:
+                return future.result(timeout=min(30.0, max(1.0, deadline / 4)))
+            except TimeoutError:
+                if future.done():  # the request itself timed out
+                    raise
+            if self.on_slow is not None:
+                self.on_slow(time.monotonic() - start, deadline)
+            return future.result()
+        except TimeoutError as exc:
+            if time.monotonic() - start >= deadline * 0.9:  # ours, not a socket timeout
+                raise DeadlineExceeded(deadline) from exc
+            raise
+        except BaseException:  # Ctrl-C while waiting: stop the request too
+            future.cancel()
+            raise
+
+    def run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``fs.<name>(...)``, within the deadline when the filesystem is async (its
+        coroutine ``_<name>``); a plain call otherwise."""
+        coro_fn = getattr(self.fs, f"_{name}", None)
+        if (
+            self.deadline
+            and getattr(self.fs, "async_impl", False)
+            and inspect.iscoroutinefunction(coro_fn)
+        ):
+            return self.bounded(coro_fn, *args, **kwargs)
+        return getattr(self.fs, name)(*args, **kwargs)
+
     def _parent(self, key: str) -> None:
         if self.atomic_put:
             return
@@ -222,7 +322,7 @@ class FsspecBackend(Backend):
         with self._lock:
             if parent in self._made:
                 return
-        self.fs.makedirs(parent, exist_ok=True)
+        self.run("makedirs", parent, exist_ok=True)
         with self._lock:
             self._made.add(parent)
 
@@ -233,7 +333,7 @@ class FsspecBackend(Backend):
         top = self.path(prefix).rstrip("/")
         cut = len(self.root) + 1
         try:
-            names = self.retrier(lambda: self.fs.find(top))
+            names = self.retrier(lambda: self.run("find", top))
         except FileNotFoundError:
             return
         for name in names:
@@ -252,7 +352,9 @@ class FsspecBackend(Backend):
         base = f"{root_key}/" if root_key else ""
         request: dict[str, Any] = {"Bucket": bucket, "Prefix": f"{base}{prefix.strip('/')}/"}
         while True:
-            page = self.retrier(functools.partial(self.fs.call_s3, "list_objects_v2", **request))
+            page = self.retrier(
+                functools.partial(self.run, "call_s3", "list_objects_v2", **request)
+            )
             for item in page.get("Contents", ()):
                 key = item["Key"][len(base) :]
                 if not key.rsplit("/", 1)[-1].startswith("."):
@@ -269,7 +371,7 @@ class FsspecBackend(Backend):
         top = self.path(prefix).rstrip("/")
         cut = len(self.root) + 1
         try:
-            infos = self.retrier(lambda: self.fs.find(top, detail=True))
+            infos = self.retrier(lambda: self.run("find", top, detail=True))
         except FileNotFoundError:
             return
         for name, info in infos.items():
@@ -282,26 +384,29 @@ class FsspecBackend(Backend):
         if self.is_s3:
             bucket, _, obj = self.path(key).partition("/")
             try:
-                head = self.fs.call_s3("head_object", Bucket=bucket, Key=obj)
+                head = self.run("call_s3", "head_object", Bucket=bucket, Key=obj)
             except FileNotFoundError:
                 return None
             return int(head["ContentLength"])
         try:
-            return int(self.fs.info(self.path(key))["size"])
+            return int(self.run("info", self.path(key))["size"])
         except FileNotFoundError:
             return None
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._parent(key)
         if self.atomic_put:
-            self.fs.pipe_file(self.path(key), data)
+            self.run("pipe_file", self.path(key), data)
             return
         tmp = self.path(temp_key(key))
-        self.fs.pipe_file(tmp, data)
+        self.run("pipe_file", tmp, data)
         self.fs.mv(tmp, self.path(key))
 
     def open_writer(self, key: str) -> Writer:
         self._parent(key)
+        if self.is_s3:
+            bucket, _, obj = self.path(key).partition("/")
+            return _S3Writer(self, bucket, obj, self.block_size)
         if self.atomic_put:
             return _FsspecWriter(self.fs, self.path(key), None, self.block_size)
         return _FsspecWriter(self.fs, self.path(temp_key(key)), self.path(key), self.block_size)
@@ -309,22 +414,20 @@ class FsspecBackend(Backend):
     def open_reader(self, key: str) -> Reader:
         if self.is_s3:
             bucket, _, obj = self.path(key).partition("/")
-            return _S3Reader(self.fs, bucket, obj)
+            return _S3Reader(self, bucket, obj)
         return _FsspecReader(self.fs, self.path(key))
 
     def get_range(self, key: str, start: int, length: int) -> bytes:
         if length <= 0:
             return b""
         if not self.is_s3:
-            return bytes(self.fs.cat_file(self.path(key), start=start, end=start + length))
-        from fsspec.asyn import sync
-
+            return bytes(self.run("cat_file", self.path(key), start=start, end=start + length))
         bucket, _, obj = self.path(key).partition("/")
         rng = f"bytes={start}-{start + length - 1}"
-        resp = self.fs.call_s3("get_object", Bucket=bucket, Key=obj, Range=rng)
+        resp = self.run("call_s3", "get_object", Bucket=bucket, Key=obj, Range=rng)
         body = resp["Body"]
         try:
-            return bytes(sync(self.fs.loop, body.read))
+            return bytes(self.bounded(body.read))
         finally:
             body.close()
 
@@ -340,13 +443,14 @@ class FsspecBackend(Backend):
         removed = 0
         while True:
             page = self.retrier(
-                functools.partial(self.fs.call_s3, "list_multipart_uploads", **request)
+                functools.partial(self.run, "call_s3", "list_multipart_uploads", **request)
             )
             for upload in page.get("Uploads", ()):
                 if upload["Initiated"].timestamp() < cutoff:
                     self.retrier(
                         functools.partial(
-                            self.fs.call_s3,
+                            self.run,
+                            "call_s3",
                             "abort_multipart_upload",
                             Bucket=bucket,
                             Key=upload["Key"],
@@ -364,11 +468,11 @@ class FsspecBackend(Backend):
             return
         paths = [self.path(k) for k in keys]
         if self.is_s3:
-            self.fs.rm(paths)  # DeleteObjects, 1,000 keys per request
+            self.run("rm", paths)  # DeleteObjects, 1,000 keys per request
             return
         for path in paths:
             with contextlib.suppress(FileNotFoundError):
-                self.fs.rm_file(path)
+                self.run("rm_file", path)
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:

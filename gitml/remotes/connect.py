@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitml.config import RemoteConfig
+from gitml.config import DEFAULT_REMOTE_TIMEOUT, RemoteConfig
 from gitml.errors import RemoteError
 from gitml.remotes.backends import Backend, FsspecBackend
 from gitml.remotes.local import LocalBackend
@@ -35,7 +35,8 @@ class RemoteOptions:
     """Knobs of the transport. Defaults suit real clouds; tests shrink the timeouts."""
 
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 60.0  # per socket read
+    timeout: float = DEFAULT_REMOTE_TIMEOUT  # per request, in all (remote.<name>.timeout)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_connections: int = 64
     small_object: int = 8 * 1024 * 1024  # read whole into memory up to this size
@@ -111,8 +112,8 @@ def _s3(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
         default_block_size=opts.chunk_size,
         client_kwargs=client_kwargs,
         config_kwargs={
-            "connect_timeout": opts.connect_timeout,
-            "read_timeout": opts.read_timeout,
+            "connect_timeout": min(opts.connect_timeout, opts.timeout),
+            "read_timeout": min(opts.read_timeout, opts.timeout),
             "retries": {"total_max_attempts": 1},  # gitml retries (retry.py)
             "max_pool_connections": opts.max_connections,
         },
@@ -152,7 +153,10 @@ def _ssh(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
     if cfg is not None and cfg.secrets.get("password"):
         extra["password"] = cfg.secrets["password"]
     return sshfs.SSHFileSystem(
-        url.host, skip_instance_cache=True, connect_timeout=opts.connect_timeout, **extra
+        url.host,
+        skip_instance_cache=True,
+        connect_timeout=min(opts.connect_timeout, opts.timeout),
+        **extra,
     )
 
 

@@ -113,6 +113,13 @@ def redact(text: str) -> str:
     return _SIGV4_RE.sub(lambda m: m.group(1) + MASK, text)
 
 
+def has_credentials(text: str) -> bool:
+    """True if :func:`redact` would mask something in ``text`` (a URL password, a
+    token or signature parameter, a known secret): such text must not be stored in
+    the tracked config."""
+    return redact(text) != text
+
+
 _installed = False
 
 

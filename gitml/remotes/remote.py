@@ -39,7 +39,13 @@ from gitml.remotes.packs import (
     pack_key,
     pack_length,
 )
-from gitml.remotes.retry import Retrier, TransientError, error_chain, is_transient
+from gitml.remotes.retry import (
+    Retrier,
+    TransientError,
+    deadline_of,
+    error_chain,
+    is_transient,
+)
 from gitml.remotes.transfer import (
     OID_RE,
     BatchLike,
@@ -110,6 +116,10 @@ class Remote:
         self.orphan_packs: dict[str, float | None] = {}  # .pack without .idx → its time
         self._packs_loaded = False
         backend.retrier = Retrier(self.options.retry, self._on_retry)
+        backend.deadline = self.options.timeout
+        backend.on_slow = self._on_slow
+        self.reporter: Reporter | None = None  # for warnings outside transfers
+        self._slow_told = False
 
     @classmethod
     def from_config(
@@ -117,7 +127,7 @@ class Remote:
     ) -> Remote:
         """The remote described by ``config`` (relative folder paths are taken from ``base``)."""
         url = parse_url(config.url, base=base)
-        opts = options or RemoteOptions()
+        opts = options or RemoteOptions(timeout=config.timeout)
         return cls(url, make_backend(url, config, opts), name=config.name, options=opts)
 
     @classmethod
@@ -145,7 +155,30 @@ class Remote:
                 f"{self.name}: retrying after {describe(exc)} (attempt {failures + 1})"
             )
 
+    def _on_slow(self, waited: float, deadline: float) -> None:
+        with self._lock:
+            if self._slow_told:
+                return
+            self._slow_told = True
+            target: Progress | Reporter | None = self._progress or self.reporter
+        if target is not None:
+            target.warning(
+                f"{self.name}: a request has waited {waited:.0f} s for an answer; "
+                f"giving up at {deadline:g} s (remote.{self.name}.timeout)"
+            )
+
     def _fail(self, action: str, exc: BaseException) -> RemoteError:
+        late = deadline_of(exc)
+        if late is not None:
+            named = self.name != self.url.display()  # a configured remote, not a bare URL
+            key = f"remote.{self.name}.timeout" if named else "RemoteOptions.timeout"
+            more = f"{max(late.seconds * 4, 60):g}"
+            return RemoteError(
+                f"{action} remote {self.name!r} ({self.url.display()}) stopped: a request got "
+                f"no complete answer within {late.seconds:g} s ({key})",
+                "the endpoint stalls or is very slow; to wait longer: "
+                + (f"gitml config set --local {key} {more}" if named else f"raise {key}"),
+            )
         hint = None
         if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
             hint = "check the credentials: environment, AWS profile or .gitml/config.local.toml"

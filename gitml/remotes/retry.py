@@ -85,6 +85,25 @@ class TransientError(Exception):
     """Raised by gitml itself for a failure worth retrying (short read, bad hash)."""
 
 
+class DeadlineExceeded(Exception):
+    """One request to a remote took longer than its overall deadline
+    (``remote.<name>.timeout``). Not retried: a stalled or trickling endpoint would
+    otherwise hold the command for attempts x deadline; the command stops with an
+    error naming the remote and the timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+def deadline_of(exc: BaseException) -> DeadlineExceeded | None:
+    """The :class:`DeadlineExceeded` in ``exc``'s chain, if any."""
+    for err in error_chain(exc):
+        if isinstance(err, DeadlineExceeded):
+            return err
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """``attempts`` tries in all; waits ``min(cap, base * 2**n)`` with full jitter."""
@@ -122,6 +141,8 @@ def _client_error_transient(exc: BaseException) -> bool | None:
 
 def is_transient(exc: BaseException) -> bool:
     """True if trying the same operation again may succeed."""
+    if deadline_of(exc) is not None:
+        return False
     for err in error_chain(exc):
         verdict = _client_error_transient(err)
         if verdict is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gitml.errors import UsageError
-from gitml.remotes.redact import redact
+from gitml.remotes.redact import has_credentials, redact
 
 __all__ = ["SCHEMES", "RemoteURL", "check_endpoint_url", "parse_url", "redact"]
 
@@ -34,6 +34,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,252}|\[[0-9A-Fa-f:.]+\])$")
 _USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
+_SECRET_HINT = (
+    "put credentials in .gitml/config.local.toml (git ignores it) or the environment "
+    "(AWS_ACCESS_KEY_ID...), never in the URL: the URL goes in the tracked config"
+)
 _HINT = "examples: s3://bucket/prefix, gs://bucket/prefix, ssh://host/srv/data, /mnt/remote"
 
 
@@ -88,6 +92,8 @@ def _check_text(url: object, what: str = "remote URL") -> str:
     if bad:
         shown = redact(_CONTROL_RE.sub("?", url))
         raise UsageError(f"{what} {shown!r} contains a control character {bad.group()!r}")
+    if has_credentials(url):
+        raise UsageError(f"{what} {redact(url)!r} contains credentials", _SECRET_HINT)
     if url.startswith("-"):
         raise UsageError(f"{what} {redact(url)!r} begins with '-'", "use ./-name for a folder")
     if url != url.strip():
@@ -130,7 +136,7 @@ def parse_url(url: str, *, base: Path | None = None) -> RemoteURL:
         raise _refuse(
             url,
             "contains credentials",
-            "put them in .gitml/config.local.toml (git ignores it), never in the URL",
+            _SECRET_HINT,
         )
     host = parts.hostname or ""
     if parts.netloc.startswith("-") or host.startswith("-"):
@@ -184,10 +190,7 @@ def check_endpoint_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https"):
         raise UsageError(f"endpoint URL {redact(url)!r} must start with http:// or https://")
     if "@" in parts.netloc:
-        raise UsageError(
-            f"endpoint URL {redact(url)!r} contains credentials",
-            "put them in .gitml/config.local.toml, never in the URL",
-        )
+        raise UsageError(f"endpoint URL {redact(url)!r} contains credentials", _SECRET_HINT)
     if not parts.hostname or parts.netloc.startswith("-"):
         raise UsageError(f"endpoint URL {redact(url)!r} has no valid host")
     if parts.query or parts.fragment:

@@ -38,14 +38,14 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
 
     name = name or ctx.config.default_remote
     if name is None:
-        if len(ctx.config.remotes) == 1:
+        if len(ctx.config.remotes) == 1 and not ctx.config.broken_remotes:
             name = next(iter(ctx.config.remotes))
         else:
             raise UsageError("no default data remote", "gitml remote add origin URL --default")
-    config = ctx.config.remotes.get(name)
-    if config is None:
-        raise UsageError(f"no data remote named {name!r}", "gitml remote list")
-    return Remote.from_config(config, base=ctx.root)
+    # an unusable remote (stale local section...) fails here, only where it is needed
+    remote = Remote.from_config(ctx.config.remote(name), base=ctx.root)
+    remote.reporter = ctx.reporter
+    return remote
 
 
 def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:

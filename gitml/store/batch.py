@@ -189,7 +189,7 @@ class Batch(Writer):
         if link == "reflink":
             raise ConfigError(
                 f"cannot reflink {src} into {self._store.root}: the filesystem does not support it",
-                "gitml config cache.link auto",
+                "gitml config set --local cache.link auto",
             )
         return False
 

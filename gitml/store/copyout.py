@@ -158,7 +158,7 @@ def copy_verified(
         if link == "reflink":
             raise ConfigError(
                 f"the filesystem of {where} cannot reflink (copy-on-write clone)",
-                "gitml config cache.link auto",
+                "gitml config set --local cache.link auto",
             )
     if size < CHUNK:
         small = read_verified(fd_in, size, oid)

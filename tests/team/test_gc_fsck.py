@@ -111,11 +111,11 @@ def test_gc_keeps_what_a_linked_worktree_needs(
     """A shared cache: objects only another worktree's checkout uses are kept,
     in every mode (its workspace, its index and, by default, its HEAD)."""
     shared = tmp_path / "shared-cache"
-    (repo / ".gitml" / "config.toml").write_text(f'[cache]\ndir = "{shared}"\n')
-    git(repo, "add", ".gitml/config.toml")
-    git(repo, "commit", "-qm", "shared cache")
+    git(repo, "commit", "-qm", "gitml config")
     other = tmp_path / "other"
     git(repo, "worktree", "add", "-q", "-b", "feature", str(other))
+    for tree in (repo, other):  # a cache outside the repository: local config only
+        (tree / ".gitml" / "config.local.toml").write_text(f'[cache]\ndir = "{shared}"\n')
     (other / "m.bin").write_bytes(b"committed on feature")
     monkeypatch.chdir(other)
     cli("add", "m.bin")

@@ -15,7 +15,8 @@ from tests.conftest import Cli, git
 
 
 def set_link(repo: Path, mode: str) -> None:
-    (repo / ".gitml" / "config.toml").write_text(f'[cache]\nlink = "{mode}"\n')
+    # hardlink/symlink modes are honoured from the local config only
+    (repo / ".gitml" / "config.local.toml").write_text(f'[cache]\nlink = "{mode}"\n')
 
 
 @pytest.mark.parametrize("mode", ["hardlink", "symlink"])
