@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from gitml import api
 from gitml.cli.output import console, human_size, print_json, progress, say, table
@@ -24,7 +25,7 @@ def init(
     result = api.init(hooks=not no_hooks)
     say(("Initialised" if result.created else "Reinitialised") + f" gitml in {result.root}")
     for message in result.messages:
-        say(message)
+        say(escape(message))  # the pre-commit snippet holds `[pre-commit]`, not markup
 
 
 def add(

@@ -1,14 +1,18 @@
-"""Gathering what a commit's metadata records: data pointers, params, metrics."""
+"""Gathering what a commit's metadata records: data pointers, params, metrics.
+
+Everything is read from a :class:`~gitml.workspace.snapshot.Snapshot`: the
+note of a commit is built from that commit's tree (``HEAD:params.yaml``, the
+pointers in ``HEAD``), never from the workspace.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from gitml.context import RepoContext
 from gitml.guards.projectfile import ProjectFile
 from gitml.workspace.pointer import Pointer
+from gitml.workspace.snapshot import Snapshot
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -20,16 +24,13 @@ def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
     }
 
 
-def read_structured(path: Path) -> Any:
-    """A JSON or YAML file's content, or None if absent/unreadable/too big."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+def parse_structured(name: str, data: bytes | None) -> Any:
+    """A JSON or YAML file's content, or None if absent, too big or malformed."""
+    if data is None or len(data) > MAX_FILE_BYTES:
         return None
     try:
-        if path.suffix == ".json":
+        text = data.decode("utf-8")
+        if name.endswith(".json"):
             return json.loads(text)
         import yaml
 
@@ -44,31 +45,29 @@ def metrics_files(project: ProjectFile) -> list[str]:
     for guard in project.guards.guards.values():
         if guard.model is not None and guard.model.metrics_path:
             found.append(guard.model.metrics_path)
-    for section in (project.artifacts, project.stages):
-        for _name, body in section.items():
-            if not hasattr(body, "get"):
-                continue
-            value = body.get("metrics")
-            if isinstance(value, str):
-                found.append(value)
-            elif isinstance(value, list):
-                found += [v for v in value if isinstance(v, str)]
+    for artifact in project.artifacts.values():
+        found += artifact.metrics
+    for _name, body in project.stages.items():
+        value = body.get("metrics") if hasattr(body, "get") else None
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found += [v for v in value if isinstance(v, str)]
     return sorted(set(found))
 
 
-def collect_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
+def _collect(snapshot: Snapshot, names: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in project.params:
-        value = read_structured(ctx.root / name)
+    for name, data in snapshot.read_many(names).items():
+        value = parse_structured(name, data)
         if value is not None:
             out[name] = value
     return out
 
 
-def collect_metrics(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in metrics_files(project):
-        value = read_structured(ctx.root / name)
-        if value is not None:
-            out[name] = value
-    return out
+def collect_params(snapshot: Snapshot, project: ProjectFile) -> dict[str, Any]:
+    return _collect(snapshot, list(project.params))
+
+
+def collect_metrics(snapshot: Snapshot, project: ProjectFile) -> dict[str, Any]:
+    return _collect(snapshot, metrics_files(project))
