@@ -63,8 +63,11 @@ def load_project(root: Path) -> ProjectFile:
 
 def project_from(data: bytes | None, *, source: str = PROJECT_FILE) -> ProjectFile:
     """gitml.yaml from a blob (staged or committed); None is an empty project."""
-    if data is None:
-        return parse_project(b"", source=source, exists=False)
+    if data is None:  # built directly: a hook in a repo without gitml.yaml needs no YAML
+        empty = YamlMap(source, 1)
+        return ProjectFile(
+            source, False, empty, GuardsSpec({}, source), {}, empty, DEFAULT_PARAMS, empty
+        )
     return parse_project(data, source=source)
 
 
