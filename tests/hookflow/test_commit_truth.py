@@ -270,3 +270,30 @@ def test_cherry_pick_is_unverified(hooked: Path, cli: Cli) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert note(hooked)["verified"] is False  # cherry-pick runs no pre-commit hook
+
+
+def test_registration_records_the_commit_not_the_workspace(hooked: Path, cli: Cli) -> None:
+    from gitml.registry.record import parse_record
+
+    first_commit(hooked, cli)
+    (hooked / "params.yaml").write_text("C: 0.05\n")
+    metrics(hooked, 0.1)
+    stricter = GITML_YAML.replace('">= 0.7"', '">= 0.95"')
+    (hooked / "gitml.yaml").write_text(stricter)  # none of it committed
+    out = cli("register", "churn").out
+    assert "registered churn v1.0.0" in out
+    record = parse_record(git(hooked, "tag", "-l", "--format=%(contents)", "churn@v1.0.0"))
+    assert record is not None
+    assert dict(record.params) == {"params.yaml": {"C": 1.0}}
+    assert dict(record.metrics) == {"accuracy": 0.9}
+    assert [(g.name, g.passed) for g in record.guards] == [("model", True)]
+
+
+def test_registration_without_metrics_says_so(hooked: Path, cli: Cli) -> None:
+    (hooked / "gitml.yaml").write_text("artifacts:\n  churn: {path: models/churn.pkl}\n")
+    cli("add", "models/churn.pkl")
+    git(hooked, "add", "gitml.yaml", "params.yaml")
+    assert commit(hooked, "model").returncode == 0
+    result = cli("register", "churn")
+    assert "registered churn v1.0.0" in result.out
+    assert "records no metrics: its artifact declares no metrics file" in result.err
