@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
 from gitml import api
 from gitml.cli.output import console, human_size, print_json, progress, say, table
@@ -22,6 +21,8 @@ def init(
     no_hooks: bool = typer.Option(False, "--no-hooks", help="Do not install git hooks."),
 ) -> None:
     """Set up gitml in this git repository (config, cache, hooks, notes)."""
+    from rich.markup import escape
+
     result = api.init(hooks=not no_hooks)
     say(("Initialised" if result.created else "Reinitialised") + f" gitml in {result.root}")
     for message in result.messages:

@@ -173,12 +173,18 @@ class Snapshot:
         blobs = self.blobs(*paths)
         data = self.ctx.git.read_blobs(blobs.values())
         for name, sha in blobs.items():
-            _write(view.root, name, data[sha])
+            try:
+                _write(view.root, name, data[sha])
+            except OSError as exc:  # e.g. a file and a folder of the same name
+                view.missing[name] = f"cannot be laid out ({exc.strerror})"
         pointers = self.pointers()
         for tracked, pointer in pointers.items():
             below = [p for p in paths if p == tracked or p.startswith(tracked + "/")]
             if below or any(tracked.startswith(p + "/") for p in paths):
-                self._link_data(view, tracked, pointer, below)
+                try:
+                    self._link_data(view, tracked, pointer, below)
+                except OSError as exc:
+                    view.missing[tracked] = f"cannot be laid out ({exc.strerror})"
 
     def _link_data(self, view: View, tracked: str, pointer: Pointer, below: list[str]) -> None:
         store = self.ctx.store
