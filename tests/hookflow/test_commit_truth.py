@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,38 @@ def test_registration_without_metrics_says_so(hooked: Path, cli: Cli) -> None:
     result = cli("register", "churn")
     assert "registered churn v1.0.0" in result.out
     assert "records no metrics: its artifact declares no metrics file" in result.err
+
+
+def test_old_pointer_restored_with_git_is_blocked(hooked: Path, cli: Cli) -> None:
+    first_commit(hooked, cli)
+    (hooked / "data/raw.csv").write_text(GOOD + "4,40.0\n")
+    cli("add", "data/raw.csv")
+    assert commit(hooked, "v2").returncode == 0
+    git(hooked, "checkout", "HEAD~1", "--", "data/raw.csv.gitml")  # pointer only, no data
+    proc = commit(hooked, "back to v1?")
+    assert proc.returncode != 0
+    assert (
+        "gitml: data/raw.csv in the workspace is another version than the pointer being "
+        "committed: run gitml checkout data/raw.csv (or gitml add data/raw.csv)" in proc.stderr
+    )
+
+
+def test_folder_data_is_judged_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    root = tmp_path / "repo"
+    (root / "data/parts/region=eu").mkdir(parents=True)
+    git(root, "init", "-q")
+    monkeypatch.chdir(root)
+    cli("init")
+    guard = "guards:\n  parts:\n    data: data/parts\n    rows: {min: 3}\n"
+    (root / "gitml.yaml").write_text(guard)
+    (root / "data/parts/region=eu/a.csv").write_text("id\n1\n2\n")
+    (root / "data/parts/b.csv").write_text("id\n3\n")
+    cli("add", "data/parts")
+    git(root, "add", "gitml.yaml")
+    shutil.rmtree(root / "data/parts")  # absent from the workspace; the staged pointer has 3 rows
+    proc = commit(root, "parts")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert note(root)["stats"]["parts"]["rows"] == 3
+    assert not (root / "data/parts").exists()  # nothing was written to the workspace
