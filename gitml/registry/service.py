@@ -163,17 +163,13 @@ def _json_map(value: object) -> dict[str, Json]:
 
 
 def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
-    """Parsed JSON/YAML files at ``commit`` (unreadable ones are left out)."""
-    import yaml
+    """Parsed JSON/YAML mappings at ``commit`` (unreadable ones are left out)."""
+    from gitml.meta.collect import parse_structured
+    from gitml.workspace.snapshot import Snapshot
 
     out: dict[str, Any] = {}
-    for path, blob in ctx.git.read_files_at(commit, paths).items():
-        if blob is None or len(blob) > 1_000_000:
-            continue
-        try:
-            value = json.loads(blob) if path.endswith(".json") else yaml.safe_load(blob)
-        except (ValueError, yaml.YAMLError):
-            continue
+    for path, blob in Snapshot.commit(ctx, commit).read_many(paths).items():
+        value = parse_structured(path, blob)
         if isinstance(value, dict):
             out[path] = value
     return out
