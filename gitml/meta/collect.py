@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gitml.errors import GitmlError
 from gitml.guards.projectfile import ProjectFile
+from gitml.safepath import check_relpath
 from gitml.workspace.pointer import Pointer
 from gitml.workspace.snapshot import Snapshot
 
@@ -53,7 +55,16 @@ def metrics_files(project: ProjectFile) -> list[str]:
             found.append(value)
         elif isinstance(value, list):
             found += [v for v in value if isinstance(v, str)]
-    return sorted(set(found))
+    return sorted({f for f in found if _safe(f)})
+
+
+def _safe(path: str) -> bool:
+    """Only repo-relative paths are read (stages: is validated by its own loader)."""
+    try:
+        check_relpath(path, what="metrics file")
+    except GitmlError:
+        return False
+    return True
 
 
 def _collect(snapshot: Snapshot, names: list[str]) -> dict[str, Any]:
