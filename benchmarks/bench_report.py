@@ -60,6 +60,12 @@ OPS: dict[str, Op] = {
         Op("push_noop_s3", "push to S3, nothing new", None, ""),
         Op("pull_s3", "pull from S3 (moto)", None, ""),
         Op("help", "`--help` start-up", "python", "python -c pass"),
+        Op(
+            "pre_commit_clean",
+            "pre-commit, nothing tracked changed",
+            "gitml_status",
+            "gitml status (same tree)",
+        ),
     )
 }
 
@@ -72,6 +78,8 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("readd", "many"): Target(dvc=0.1),
     ("checkout", "many"): Target(dvc=0.3, base=1.5),
     ("help", "-"): Target(abs_s=0.2),
+    # The forgotten-add check is one stat-index scan: a commit costs at most a status more.
+    ("pre_commit_clean", "many"): Target(base=1.2),
 }
 for _ds in ("many", "big"):
     for _suffix in ("", "_s3"):
@@ -80,7 +88,7 @@ for _ds in ("many", "big"):
         TARGETS[(f"push_noop{_suffix}", _ds)] = Target(dvc=0.1)
 
 ROW_ORDER = [
-    ("many", ["add", "status_clean", "status_one", "readd", "checkout"]),
+    ("many", ["add", "status_clean", "pre_commit_clean", "status_one", "readd", "checkout"]),
     ("big", ["add", "add_hardlink", "status_clean", "status_one", "readd", "checkout"]),
     ("many", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),
     ("big", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),

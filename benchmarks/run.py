@@ -280,6 +280,19 @@ def status_says(r: Repeat, op: str, *, modified: bool) -> Callable[[Tool], str |
     return check
 
 
+def pre_commit_clean(r: Repeat) -> None:
+    """gitml's pre-commit hook with an unrelated file staged and no tracked data changed,
+    next to a `gitml status` of the same tree (the forgotten-add check is that scan)."""
+    tool = next((t for t in r.tools if t.name == "gitml"), None)
+    if tool is None or tool.name in r.broken:
+        return
+    repo = r.repos[tool.name]
+    (repo / "README.bench").write_text("unrelated change\n")
+    r.sh.run(["git", "add", "README.bench"], repo, "stage an unrelated file")
+    r.step("gitml_status", "baseline", tool.status(), repo, ok_codes=(0, 1))
+    r.step("pre_commit_clean", "gitml", [*tool.cmd, "hook", "pre-commit"], repo)
+
+
 def run_main_repeat(ctx: Ctx, ds: Dataset, rep: int) -> None:
     tools = [t for t in ctx.tools if not (t.name == "dvc" and rep >= ctx.dvc_repeats(ds))]
     if not tools:
@@ -302,6 +315,7 @@ def run_main_repeat(ctx: Ctx, ds: Dataset, rep: int) -> None:
         ok_codes=(0, 1),
         check=status_says(r, "status_clean", modified=False),
     )
+    pre_commit_clean(r)
     for tool in tools:
         modify_one(r.repos[tool.name] / "data", ds)
     r.each_tool(

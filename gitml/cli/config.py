@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from gitml import api
-from gitml.cli.output import console, print_json, say
+from gitml.cli.output import JSON_HELP, console, print_json, say
 from gitml.errors import EXIT_CHECK_FAILED
 
 if TYPE_CHECKING:
     from gitml.configfile import ConfigEntry
 
 config_app = typer.Typer(
-    help="Read and edit gitml's config (tracked .gitml/config.toml, or --local).",
+    help="Read and edit gitml's config (tracked .gitml/config.toml, or --local)."
+    "\n\nExamples:\n\n\b\n  gitml config list\n  gitml config set --local cache.link hardlink\n",
     no_args_is_help=True,
 )
 _LOCAL_HELP = "Use .gitml/config.local.toml (ignored by git; secrets, local paths)."
@@ -25,12 +26,13 @@ _LOCAL_HELP = "Use .gitml/config.local.toml (ignored by git; secrets, local path
 def get(
     key: str = typer.Argument(..., help="A key such as cache.link or remote.origin.url."),
     local: bool = typer.Option(False, "--local", help="Only what the local file says."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Print the value gitml uses for KEY (exit 1 if it is set nowhere).
 
-    \b
     Examples:
+
+    \b
       gitml config get cache.link
       gitml config get remote.origin.timeout --json
     """
@@ -54,8 +56,9 @@ def set_(
     A cache outside the repository, cache.link hardlink|symlink and credentials
     are accepted only with --local.
 
-    \b
     Examples:
+
+    \b
       gitml config set cache.link copy
       gitml config set --local cache.dir /mnt/ssd/gitml-cache
       gitml config set --local remote.origin.timeout 900
@@ -71,8 +74,9 @@ def unset(
 ) -> None:
     """Remove KEY from one file (exit 1 if it was not set there).
 
-    \b
     Examples:
+
+    \b
       gitml config unset core.remote
       gitml config unset --local remote.s3.secret_access_key
     """
@@ -86,13 +90,14 @@ def unset(
 @config_app.command("list")
 def list_(
     local: bool = typer.Option(False, "--local", help="Only the local file."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List every key set, where it comes from (tracked/local), and whether gitml
     uses it: `refused` marks a tracked setting gitml does not trust.
 
-    \b
     Examples:
+
+    \b
       gitml config list
       gitml config list --json
     """

@@ -24,14 +24,16 @@ def init(
 
     Examples:
 
-    \b
+    
       gitml init
       gitml init --no-hooks      # hooks later: gitml hooks install
     """
+    from rich.markup import escape
+
     result = api.init(hooks=not no_hooks)
     say(("Initialised" if result.created else "Reinitialised") + f" gitml in {result.root}")
     for message in result.messages:
-        say(message)
+        say(escape(message))  # the pre-commit snippet holds `[pre-commit]`, not markup
 
 
 def add(

@@ -64,6 +64,8 @@ def register_cmd(
         say(f"declared artifact {name} ({result.path}) in gitml.yaml")
     if result.forced:
         warn("registered despite failing model guards (--force); the record says so")
+    for message_text in result.warnings:
+        warn(message_text)
     say(f"registered {name} {result.version} ({result.path}, {human_size(result.size)}) "
         f"at {result.commit[:12]} as tag {result.tag}")  # fmt: skip
     say("Share it: git push origin " + result.tag)

@@ -2,7 +2,8 @@
 
 This module owns the file as a whole: it parses it safely with line numbers,
 refuses unknown top-level keys, checks each section's top-level type, fully
-validates ``guards:`` (see :mod:`gitml.guards.spec`) and hands the other
+validates ``guards:`` (see :mod:`gitml.guards.spec`) and ``artifacts:``
+(:mod:`gitml.guards.specartifacts`), and hands the other
 sections over raw (:class:`YamlMap` with line info) so their owners validate
 them with the same helpers and error style (:func:`check_keys`,
 :func:`node_error`, ``expect_*`` in :mod:`gitml.guards.yamlnodes`).
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from gitml.errors import ConfigError, GitmlError
 from gitml.guards.spec import GuardsSpec, parse_guards
+from gitml.guards.specartifacts import ArtifactSpec, parse_artifacts
 from gitml.guards.yamlnodes import (
     YamlList,
     YamlMap,
@@ -40,7 +42,7 @@ class ProjectFile:
     exists: bool
     raw: YamlMap
     guards: GuardsSpec
-    artifacts: YamlMap
+    artifacts: dict[str, ArtifactSpec]
     stages: YamlMap
     params: tuple[str, ...]  # params files, default ("params.yaml",)
     evaluate: YamlMap
@@ -57,6 +59,16 @@ def load_project(root: Path) -> ProjectFile:
     except OSError as exc:
         raise ConfigError(f"{PROJECT_FILE}: cannot read: {exc.strerror}") from None
     return parse_project(data)
+
+
+def project_from(data: bytes | None, *, source: str = PROJECT_FILE) -> ProjectFile:
+    """gitml.yaml from a blob (staged or committed); None is an empty project."""
+    if data is None:  # built directly: a hook in a repo without gitml.yaml needs no YAML
+        empty = YamlMap(source, 1)
+        return ProjectFile(
+            source, False, empty, GuardsSpec({}, source), {}, empty, DEFAULT_PARAMS, empty
+        )
+    return parse_project(data, source=source)
 
 
 def parse_project(
@@ -77,7 +89,7 @@ def parse_project(
         exists=exists,
         raw=root,
         guards=parse_guards(root),
-        artifacts=_section_map(root, "artifacts"),
+        artifacts=parse_artifacts(_section_map(root, "artifacts")),
         stages=_section_map(root, "stages"),
         params=_params(root),
         evaluate=_section_map(root, "evaluate"),

@@ -19,6 +19,7 @@ from gitml.guards.model import command_result, evaluate_model
 from gitml.guards.projectfile import PROJECT_FILE
 from gitml.guards.results import GuardReport, RuleResult
 from gitml.guards.spec import Guard, GuardsSpec
+from gitml.guards.specartifacts import ArtifactSpec
 from gitml.guards.yamlnodes import did_you_mean
 from gitml.progress import Reporter
 
@@ -54,8 +55,13 @@ def run_guards(
     reporter: Reporter | None = None,
     env: Mapping[str, str] | None = None,
     collect_stats: bool = False,
+    command_root: Path | None = None,
 ) -> GuardReport:
     """Run guards and return every result; a failing guard never raises.
+
+    ``root``: where data and metrics files are read (the workspace, or a view
+    of the commit being made); ``command_root``: where commands run (default
+    ``root``).
 
     ``previous_stats(guard)``: reference statistics stored with the previous
     committed version of the guard's dataset, or None (change rules skip).
@@ -74,7 +80,15 @@ def run_guards(
     reporter.start("guards", total=len(selected))
     for guard in selected:
         results = _run_one(
-            root, guard, previous_stats, baseline_metrics, reporter, env, collect_stats, report
+            root,
+            command_root or root,
+            guard,
+            previous_stats,
+            baseline_metrics,
+            reporter,
+            env,
+            collect_stats,
+            report,
         )
         report.results.extend(results)
         bad = sum(r.status in ("fail", "error") for r in results)
@@ -86,6 +100,7 @@ def run_guards(
 
 def _run_one(
     root: Path,
+    command_root: Path,
     guard: Guard,
     previous_stats: StatsLookup,
     baseline_metrics: StatsLookup,
@@ -115,7 +130,7 @@ def _run_one(
         baseline = baseline_metrics(guard.name) if needs_baseline else None
         results += evaluate_model(guard, guard.model, root, baseline)
     if guard.command is not None:
-        outcome_cmd = run_command(guard.command, cwd=root, env=env, timeout=guard.timeout)
+        outcome_cmd = run_command(guard.command, cwd=command_root, env=env, timeout=guard.timeout)
         results.append(command_result(guard, outcome_cmd))
     return results
 
@@ -164,13 +179,21 @@ def _touches(changed: str, target: str) -> bool:
     return False
 
 
-def affected_guards(spec: GuardsSpec, changed_paths: Iterable[str]) -> list[str]:
+def affected_guards(
+    spec: GuardsSpec,
+    changed_paths: Iterable[str],
+    *,
+    artifacts: Mapping[str, ArtifactSpec] | None = None,
+    params: Iterable[str] = (),
+) -> list[str]:
     """Guards whose inputs a change touches, in declaration order.
 
     A guard is affected by gitml.yaml itself, its data path (or anything inside
     it, or the ``.gitml`` pointer of it or of a folder holding it), its metrics
-    file (or pointer), and any of its ``watch:`` paths. A command-only guard
-    without ``watch:`` runs only when gitml.yaml changes.
+    file (or pointer), and any of its ``watch:`` paths. A model guard also by
+    the model of every artifact declaring its metrics file (``artifacts:``) and
+    by the ``params`` files. A command-only guard without ``watch:`` runs only
+    when gitml.yaml changes.
     """
     changed = {p.removeprefix("./").rstrip("/") for p in changed_paths}
     if PROJECT_FILE in changed:
@@ -181,7 +204,10 @@ def affected_guards(spec: GuardsSpec, changed_paths: Iterable[str]) -> list[str]
         if guard.data is not None:
             targets.append(guard.data.path)
         if guard.model is not None:
-            targets.append(guard.model.metrics_path)
+            metrics = guard.model.metrics_path
+            targets.append(metrics)
+            targets += [a.path for a in (artifacts or {}).values() if metrics in a.metrics]
+            targets += list(params)
         if any(_touches(c, t) for c in changed for t in targets):
             out.append(guard.name)
     return out

@@ -1,18 +1,47 @@
-"""Running guards against what a commit contains, with the right baselines."""
+"""Running guards against what a commit contains, with the right baselines.
+
+Data and metrics are read from a :class:`~gitml.workspace.snapshot.Snapshot`:
+in pre-commit the index (what is being committed), in post-commit and
+``register --rev`` the commit's tree. Commands run in the work tree (they may
+read anything); their ``watch:`` paths decide when they run.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from gitml.context import RepoContext
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.results import GuardReport
-from gitml.guards.runner import run_guards
+from gitml.guards.projectfile import PROJECT_FILE, ProjectFile, project_from
+from gitml.guards.results import GuardReport, RuleResult
+from gitml.guards.runner import run_guards, select_guards
+from gitml.guards.spec import Guard
 from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, stage_metrics
+from gitml.workspace.snapshot import Snapshot
+
+
+def project_of(snapshot: Snapshot) -> ProjectFile:
+    """gitml.yaml as this snapshot holds it (an empty project when it has none)."""
+    if snapshot.where == "workspace":
+        from gitml.guards.projectfile import load_project
+
+        return load_project(snapshot.ctx.root)
+    return project_from(
+        snapshot.read_bytes(PROJECT_FILE), source=f"{snapshot.label} {PROJECT_FILE}"
+    )
+
+
+def guard_inputs(guard: Guard) -> list[str]:
+    """The files and folders a guard's data and model checks read."""
+    out = []
+    if guard.data is not None:
+        out.append(guard.data.path)
+    if guard.model is not None:
+        out.append(guard.model.metrics_path)
+    return out
 
 
 def run_for_commit(
@@ -21,13 +50,15 @@ def run_for_commit(
     names: Iterable[str] | None,
     *,
     base_rev: str = "HEAD",
-    root: Path | None = None,
+    snapshot: Snapshot | None = None,
 ) -> GuardReport:
-    """Run guards; drift compares with the newest stats at or before ``base_rev``,
-    no-regression with the model in the named stage (else the newest metrics).
-    ``root``: where the guarded files are (default: the workspace)."""
+    """Run guards on ``snapshot`` (default: the workspace); drift compares with the
+    newest stats at or before ``base_rev``, no-regression with the model in the
+    named stage (else the newest metrics)."""
+    snapshot = snapshot or Snapshot.workspace(ctx)
     notes = recent_notes(ctx, base_rev)
     spec = project.guards
+    selected = select_guards(spec, names)
 
     def previous_stats(guard: str) -> dict[str, Any] | None:
         return latest_stats(notes, guard)
@@ -43,16 +74,52 @@ def run_for_commit(
                 return found
         return latest_metrics(notes, model.metrics_path)
 
-    return run_guards(
-        root or ctx.root,
-        spec,
-        names,
-        previous_stats=previous_stats,
-        baseline_metrics=baseline,
-        reporter=ctx.reporter,
-        env=command_env(ctx),
-        collect_stats=True,
-    )
+    inputs = sorted({p for g in selected for p in guard_inputs(g)})
+    with snapshot.view(inputs) as view:
+        report = run_guards(
+            view.root,
+            spec,
+            [g.name for g in selected],
+            previous_stats=previous_stats,
+            baseline_metrics=baseline,
+            reporter=ctx.reporter,
+            env=command_env(ctx),
+            collect_stats=True,
+            command_root=ctx.root,
+        )
+    why = dict(view.missing)
+    for path in snapshot.only_in_workspace(inputs):
+        why[path] = f"exists only in the workspace, not in what is judged (git add {path})"
+    if why:
+        _explain(report, spec.guards, why)
+    return report
+
+
+def _explain(report: GuardReport, guards: dict[str, Guard], why: dict[str, str]) -> None:
+    """Say why an input could not be read: an error result gets the reason appended."""
+
+    def reason(guard: str) -> str | None:
+        for path in guard_inputs(guards[guard]):
+            for missing, text in why.items():
+                if (
+                    path == missing
+                    or path.startswith(missing + "/")
+                    or missing.startswith(path + "/")
+                ):
+                    return f"{missing} {text}"
+        return None
+
+    out: list[RuleResult] = []
+    for result in report.results:
+        extra = reason(result.guard) if result.status == "error" else None
+        if extra:
+            result = dataclasses.replace(result, message=f"{result.message} ({extra})")
+        out.append(result)
+    report.results[:] = out
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 def command_env(ctx: RepoContext) -> dict[str, str]:

@@ -1,7 +1,12 @@
 """The post-commit hook: attach the metadata document to the new commit.
 
-If the pre-commit hook did not run for this commit (``--no-verify``), the
-guards run now, and the note says the commit is unverified.
+The document is built from the commit's tree (its gitml.yaml, params, metrics
+and pointers), never from the workspace, and every commit gets one, with or
+without tracked data. If the pre-commit hook did not run for this commit
+(``--no-verify``, ``cherry-pick``), the guards run now on the commit's tree and
+the note says the commit is unverified. A commit ``git rebase`` replays gets no
+new note: it keeps the one of the commit it replays (``notes.rewriteRef``,
+configured by ``gitml init``), which was verified when that commit was made.
 """
 
 from __future__ import annotations
@@ -11,16 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitml.context import RepoContext
+from gitml.errors import GitmlError
 from gitml.git.index import changed_between, commit_tree
 from gitml.git.notes import write_note
-from gitml.guards.projectfile import PROJECT_FILE, load_project
+from gitml.guards.projectfile import project_from
 from gitml.guards.runner import affected_guards
-from gitml.hookflow.guarding import run_for_commit
+from gitml.hookflow.guarding import project_of, run_for_commit
 from gitml.hookflow.lineage import recent_notes
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
 from gitml.meta.document import Metadata
-from gitml.workspace.revisions import pointers_at
+from gitml.workspace.snapshot import Snapshot
 
 
 @dataclass
@@ -42,41 +48,56 @@ def _read_pending(ctx: RepoContext) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
+def rebase_in_progress(ctx: RepoContext) -> bool:
+    """True while ``git rebase`` replays commits (the only rebase backend that
+    runs post-commit is the merge one, which keeps its state in rebase-merge/)."""
+    return (ctx.git.git_dir / "rebase-merge").is_dir()
+
+
 def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
     head = ctx.git.rev_parse(rev)
     pending = _read_pending(ctx)
-    pointers = pointers_at(ctx, head)
-    has_project = (ctx.root / PROJECT_FILE).exists()
-    if not pointers and not has_project:
+    verified = pending is not None and pending.get("tree") == commit_tree(ctx.git, head)
+    if not verified and rebase_in_progress(ctx):
         return PostCommitOutcome(recorded=False, verified=True)
-    project = load_project(ctx.root)
+    snapshot = Snapshot.commit(ctx, head)
+    message = ""
+    try:
+        project = project_of(snapshot)
+    except GitmlError as exc:  # still record what the commit holds
+        project = project_from(None)
+        message = f"gitml.yaml of this commit is not valid ({exc.message}); no guards ran"
     parent = ctx.git.try_rev_parse(f"{head}~1")
     previous = recent_notes(ctx, parent) if parent else []
     stats: dict[str, Any] = {}
     if previous and isinstance(previous[0].get("stats"), dict):
         stats.update(previous[0]["stats"])
-    verified = pending is not None and pending.get("tree") == commit_tree(ctx.git, head)
-    message = ""
     if verified and pending is not None:
         guards = pending.get("guards")
         stats.update(pending.get("stats") or {})
     else:
-        changed = changed_between(ctx.git, parent, head) if parent else [PROJECT_FILE]
-        names = affected_guards(project.guards, changed)
-        report = run_for_commit(ctx, project, names, base_rev=parent or head) if names else None
+        changed = changed_between(ctx.git, parent, head) if parent else list(snapshot.blobs())
+        names = affected_guards(
+            project.guards, changed, artifacts=project.artifacts, params=project.params
+        )
+        report = (
+            run_for_commit(ctx, project, names, base_rev=parent or head, snapshot=snapshot)
+            if names
+            else None
+        )
         guards = report.to_dict() if report else None
         if report is not None:
             stats.update(report.statistics)
         failed = report is not None and not report.ok
-        message = (
+        message = message or (
             "this commit skipped the pre-commit hook (--no-verify): guards ran now"
             + (" and FAILED" if failed else " and passed")
             + "; its metadata marks it unverified"
         )
     doc = Metadata(
-        data=pointer_summary(pointers),
-        params=collect_params(ctx, project),
-        metrics=collect_metrics(ctx, project),
+        data=pointer_summary(snapshot.pointers()),
+        params=collect_params(snapshot, project),
+        metrics=collect_metrics(snapshot, project),
         stats=stats,
         guards=guards,
         verified=verified,

@@ -1,15 +1,20 @@
-"""Gathering what a commit's metadata records: data pointers, params, metrics."""
+"""Gathering what a commit's metadata records: data pointers, params, metrics.
+
+Everything is read from a :class:`~gitml.workspace.snapshot.Snapshot`: the
+note of a commit is built from that commit's tree (``HEAD:params.yaml``, the
+pointers in ``HEAD``), never from the workspace.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from gitml.bounded import read_structured as bounded_read
-from gitml.context import RepoContext
+from gitml.bounded import parse_structured as bounded_parse
 from gitml.errors import GitmlError
 from gitml.guards.projectfile import ProjectFile
+from gitml.safepath import check_relpath
 from gitml.workspace.pointer import Pointer
+from gitml.workspace.snapshot import Snapshot
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -21,11 +26,13 @@ def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
     }
 
 
-def read_structured(path: Path) -> Any:
-    """A JSON or YAML file's content, or None if absent/unreadable/too big."""
+def parse_structured(name: str, data: bytes | None) -> Any:
+    """A JSON or YAML file's content, or None if absent, too big, too deep or malformed."""
+    if data is None:
+        return None
     try:
-        return bounded_read(path, source=path.name, max_bytes=MAX_FILE_BYTES)
-    except (OSError, GitmlError):  # a malformed, too big or too deep file is not recorded
+        return bounded_parse(data, source=name, max_bytes=MAX_FILE_BYTES)
+    except GitmlError:  # a malformed, too big or too deep file is not recorded
         return None
 
 
@@ -35,31 +42,38 @@ def metrics_files(project: ProjectFile) -> list[str]:
     for guard in project.guards.guards.values():
         if guard.model is not None and guard.model.metrics_path:
             found.append(guard.model.metrics_path)
-    for section in (project.artifacts, project.stages):
-        for _name, body in section.items():
-            if not hasattr(body, "get"):
-                continue
-            value = body.get("metrics")
-            if isinstance(value, str):
-                found.append(value)
-            elif isinstance(value, list):
-                found += [v for v in value if isinstance(v, str)]
-    return sorted(set(found))
+    for artifact in project.artifacts.values():
+        found += artifact.metrics
+    for _name, body in project.stages.items():
+        value = body.get("metrics") if hasattr(body, "get") else None
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found += [v for v in value if isinstance(v, str)]
+    return sorted({f for f in found if _safe(f)})
 
 
-def collect_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
+def _safe(path: str) -> bool:
+    """Only repo-relative paths are read (stages: is validated by its own loader)."""
+    try:
+        check_relpath(path, what="metrics file")
+    except GitmlError:
+        return False
+    return True
+
+
+def _collect(snapshot: Snapshot, names: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in project.params:
-        value = read_structured(ctx.root / name)
+    for name, data in snapshot.read_many(names).items():
+        value = parse_structured(name, data)
         if value is not None:
             out[name] = value
     return out
 
 
-def collect_metrics(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in metrics_files(project):
-        value = read_structured(ctx.root / name)
-        if value is not None:
-            out[name] = value
-    return out
+def collect_params(snapshot: Snapshot, project: ProjectFile) -> dict[str, Any]:
+    return _collect(snapshot, list(project.params))
+
+
+def collect_metrics(snapshot: Snapshot, project: ProjectFile) -> dict[str, Any]:
+    return _collect(snapshot, metrics_files(project))

@@ -72,11 +72,11 @@ class MonitorResult:
 
 def eval_spec(project: ProjectFile, name: str) -> EvalSpec:
     artifact = project.artifacts.get(name)
-    if not isinstance(artifact, YamlMap):
+    if artifact is None:
         raise UsageError(
             f"unknown artifact {name!r}", f"artifacts: {', '.join(project.artifacts) or 'none'}"
         )
-    path = expect_str(artifact, "path", f"artifact {name!r}", required=True) or ""
+    path = artifact.path
     body = project.evaluate.get(name)
     if not isinstance(body, YamlMap):
         raise node_error(

@@ -117,6 +117,15 @@ def _record(ctx: RepoContext, stage: Stage, key: str, outs: dict[str, dict[str, 
     )
 
 
+def _stage_recorded(ctx: RepoContext, project: ProjectFile, stage: Stage) -> None:
+    """Stage the metrics and params files the lock now records, as gitml.lock and
+    the out pointers are: a repro followed by a commit is never half-staged."""
+    files = [*stage.metrics, *(project.params if stage.params else ())]
+    present = [f for f in dict.fromkeys(files) if (ctx.root / f).is_file()]
+    if present:
+        ctx.git.add(present)
+
+
 def repro(
     ctx: RepoContext,
     project: ProjectFile,
@@ -188,4 +197,5 @@ def repro(
         lock["stages"][name] = {**inputs, "outs": outs, "metrics": run.metrics}
         lock["stages"] = dict(sorted(lock["stages"].items()))
         write_lock(ctx, lock)
+        _stage_recorded(ctx, project, stage)
     return result

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitml.context import RepoContext
 from gitml.errors import (
@@ -23,10 +23,9 @@ from gitml.errors import (
     UsageError,
     WorkspaceConflictError,
 )
-from gitml.guards.yamlnodes import node_error
 from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
 from gitml.registry.model import RegistryState, Version
-from gitml.registry.names import MAX_NAME_BYTES, artifact_problem, show, validate_artifact_name
+from gitml.registry.names import validate_artifact_name
 from gitml.registry.ops import TagPlan, conflict_error, plan_register
 from gitml.registry.record import GuardSummary, Json, ModelInfo
 from gitml.registry.resolve import find_ref, resolve
@@ -34,6 +33,9 @@ from gitml.registry.semver import BUMPS, Bump
 from gitml.registry.state import fold_tags
 from gitml.safepath import check_relpath
 from gitml.workspace.pointer import Pointer, pointer_name
+
+if TYPE_CHECKING:
+    from gitml.guards.projectfile import ProjectFile
 
 PROJECT_FILE = "gitml.yaml"
 
@@ -70,33 +72,13 @@ class Declaration:
 
 
 def declarations(ctx: RepoContext) -> dict[str, Declaration]:
-    """The ``artifacts:`` section of gitml.yaml; malformed entries are errors."""
+    """The ``artifacts:`` section of gitml.yaml (validated by its loader)."""
     from gitml.guards.projectfile import load_project
 
-    out: dict[str, Declaration] = {}
-    section = load_project(ctx.root).artifacts
-    for name, body in section.items():
-        problem = artifact_problem(name)
-        if problem is None and len(name.encode()) > MAX_NAME_BYTES:
-            problem = f"it is longer than {MAX_NAME_BYTES} bytes"
-        if problem is not None:
-            fixed = re.sub(r"[^a-zA-Z0-9/_-]+", "-", name).strip("-_/")[:MAX_NAME_BYTES]
-            raise node_error(
-                section,
-                name,
-                f"artifact name {show(name)} is not valid: {problem}",
-                f"did you mean {show(fixed)}?" if fixed and fixed != name else None,
-            )
-        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
-            raise ConfigError(f"{PROJECT_FILE}: artifact {show(name)} needs a 'path:'")
-        metrics, desc = body.get("metrics"), body.get("description")
-        out[str(name)] = Declaration(
-            str(name),
-            check_relpath(body["path"], what="artifact path"),
-            metrics if isinstance(metrics, str) else None,
-            desc if isinstance(desc, str) else None,
-        )
-    return out
+    return {
+        name: Declaration(name, spec.path, spec.metrics_file, spec.description)
+        for name, spec in load_project(ctx.root).artifacts.items()
+    }
 
 
 def declared_text(current: bytes, name: str, path: str) -> bytes:
@@ -135,7 +117,7 @@ def declare(ctx: RepoContext, name: str, path: str) -> bytes:
         body, why = None, exc.message
     else:
         why = "the edit did not read back"
-    if not isinstance(body, dict) or body.get("path") != path:
+    if body is None or body.path != path:
         raise ConfigError(
             f"cannot add artifact {name!r} to {PROJECT_FILE} automatically ({why})",
             hint=f"add it by hand:\nartifacts:\n  {name}:\n    path: {path}",
@@ -163,6 +145,7 @@ class RegisterResult:
     declared: bool  # gitml.yaml was updated by this registration
     forced: bool
     guards: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _note_doc(ctx: RepoContext, commit: str) -> dict[str, Any] | None:
@@ -180,33 +163,35 @@ def _json_map(value: object) -> dict[str, Json]:
 
 
 def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
-    """Parsed JSON/YAML files at ``commit`` (unreadable or too big/deep ones are left out)."""
-    from gitml.bounded import parse_structured
+    """Parsed JSON/YAML mappings at ``commit`` (unreadable or too big/deep ones are left out)."""
+    from gitml.meta.collect import parse_structured
+    from gitml.workspace.snapshot import Snapshot
 
     out: dict[str, Any] = {}
-    for path, blob in ctx.git.read_files_at(commit, paths).items():
-        if blob is None:
-            continue
-        try:
-            value = parse_structured(blob, source=path, max_bytes=1_000_000)
-        except GitmlError:
-            continue
+    for path, blob in Snapshot.commit(ctx, commit).read_many(paths).items():
+        value = parse_structured(path, blob)
         if isinstance(value, dict):
             out[path] = value
     return out
+
+
+def _commit_project(ctx: RepoContext, commit: str) -> ProjectFile:
+    """gitml.yaml as ``commit`` has it (registrations describe the commit, not the workspace)."""
+    from gitml.hookflow.guarding import project_of
+    from gitml.workspace.snapshot import Snapshot
+
+    return project_of(Snapshot.commit(ctx, commit))
 
 
 def lineage(
     ctx: RepoContext, commit: str, metrics_file: str | None
 ) -> tuple[dict[str, Json], dict[str, Json]]:
     """(params, metrics) of a commit: its gitml note, else the files at that commit."""
-    from gitml.guards.projectfile import load_project
-
     doc = _note_doc(ctx, commit) or {}
     params = _json_map(doc.get("params"))
     notes_metrics = _json_map(doc.get("metrics"))
     metrics = _json_map(notes_metrics.get(metrics_file)) if metrics_file else {}
-    wanted = [p for p in load_project(ctx.root).params if not params] + (
+    wanted = [p for p in _commit_project(ctx, commit).params if not params] + (
         [metrics_file] if metrics_file and not metrics else []
     )
     files = _files_at(ctx, commit, wanted) if wanted else {}
@@ -218,19 +203,19 @@ def lineage(
 
 
 def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> list[GuardSummary]:
-    """Run the model checks of the guards that watch this artifact's metrics file,
-    on that file as committed in ``commit`` (not the workspace's: ``register --rev
-    OLD`` vouches for OLD). Only thresholds and no-regression run; the data rules
-    and commands of those guards ran when the commit was made."""
+    """Run the model checks of the guards (of the commit's gitml.yaml) that watch
+    this artifact's metrics file, on that file as committed in ``commit`` (not the
+    workspace's: ``register --rev OLD`` vouches for OLD). Only thresholds and
+    no-regression run; the data rules and commands of those guards ran when the
+    commit was made."""
     import dataclasses
-    import tempfile
 
-    from gitml.guards.projectfile import load_project
     from gitml.hookflow.guarding import run_for_commit
+    from gitml.workspace.snapshot import Snapshot
 
     if metrics_file is None:
         return []
-    project = load_project(ctx.root)
+    project = _commit_project(ctx, commit)
     chosen = {
         name: dataclasses.replace(g, data=None, command=None)
         for name, g in project.guards.guards.items()
@@ -241,13 +226,8 @@ def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> li
     model_only = dataclasses.replace(
         project, guards=dataclasses.replace(project.guards, guards=chosen)
     )
-    blob = ctx.git.read_files_at(commit, [metrics_file]).get(metrics_file)
-    with tempfile.TemporaryDirectory(prefix="gitml-metrics-") as tmp:
-        if blob is not None:
-            target = Path(tmp) / check_relpath(metrics_file, what="metrics path")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(blob)
-        report = run_for_commit(ctx, model_only, list(chosen), root=Path(tmp))
+    snapshot = Snapshot.commit(ctx, commit)
+    report = run_for_commit(ctx, model_only, list(chosen), snapshot=snapshot)
     out = []
     for name in chosen:
         bad = [r for r in report.for_guard(name) if r.status in ("fail", "error")]
@@ -338,7 +318,25 @@ def register(
         name, str(plan.version), plan.tag, commit, decl.path, pointer.size,
         new_yaml is not None, bool(failed),
         [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in guards],
+        _metrics_warnings(name, decl, metrics, commit),
     )  # fmt: skip
+
+
+def _metrics_warnings(
+    name: str, decl: Declaration, metrics: Mapping[str, Json], commit: str
+) -> list[str]:
+    """A registration without metrics says so (and why)."""
+    if metrics:
+        return []
+    if decl.metrics is None:
+        return [
+            f"this version of {name} records no metrics: its artifact declares no metrics file "
+            f"(add 'metrics: FILE' under artifacts: {name} in {PROJECT_FILE})"
+        ]
+    return [
+        f"this version of {name} records no metrics: {decl.metrics} is not a readable "
+        f"mapping at {commit[:12]}"
+    ]
 
 
 def _bump(text: str | None) -> Bump:

@@ -45,9 +45,37 @@ def init(git: GitRepo, *, install_hooks: bool = True) -> InitResult:
 
     configure_notes(git, git.remote_names())
     if install_hooks:
-        from gitml.git.hooks import install_hooks as install
-
-        report = install(git, python=sys.executable)
-        result.hooks = dict(report.states)
-        result.messages += report.messages
+        _install_hooks(git, result)
     return result
+
+
+def _install_hooks(git: GitRepo, result: InitResult) -> None:
+    """Install the hooks; with a ``.pre-commit-config.yaml`` (even before
+    ``pre-commit install`` ran) the framework owns the pre-commit hook, so
+    gitml's is not installed (and removed if it was): guards never run twice."""
+    from gitml.git.hooks import HOOK_NAMES, PRE_COMMIT_CONFIG, PRE_COMMIT_SNIPPET, uninstall_hooks
+    from gitml.git.hooks import install_hooks as install
+
+    names = list(HOOK_NAMES)
+    config = git.root / PRE_COMMIT_CONFIG
+    if config.is_file():
+        names.remove("pre-commit")
+        uninstall_hooks(git, ["pre-commit"])
+        try:
+            text = config.read_text("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        result.hooks["pre-commit"] = "framework"
+        if "gitml hook pre-commit" in text or "gitml-guard" in text:
+            result.messages.append(
+                f"pre-commit: {PRE_COMMIT_CONFIG} runs gitml's checks (pre-commit framework); "
+                "gitml installed no pre-commit hook of its own"
+            )
+        else:
+            result.messages.append(
+                f"pre-commit: {PRE_COMMIT_CONFIG} found: the pre-commit framework owns this "
+                "hook, so gitml installed none.\n" + PRE_COMMIT_SNIPPET
+            )
+    report = install(git, python=sys.executable, names=names)
+    result.hooks.update(report.states)
+    result.messages += report.messages

@@ -38,7 +38,11 @@ def workspace_oid(result: TreeScan) -> str:
 
 
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
-    pointer: Pointer = read_pointer(ctx, tracked)
+    return status_of(ctx, tracked, read_pointer(ctx, tracked))
+
+
+def status_of(ctx: RepoContext, tracked: str, pointer: Pointer) -> PathStatus:
+    """The workspace data of ``tracked`` against ``pointer`` (e.g. the staged one)."""
     result = observe(ctx, tracked)
     last = ctx.index.get_state(tracked)
     if not result.exists:

@@ -96,8 +96,8 @@ def test_complete_example_parses() -> None:
     assert smoke.kind == "custom" and smoke.watch == ("src", "checks/smoke.py")
     assert smoke.timeout == 600
     assert project.params == ("params.yaml", "conf/extra.yaml")
-    assert project.artifacts["churn"]["path"] == "models/churn.pkl"
-    assert project.artifacts.line_of("churn") == 28
+    assert project.artifacts["churn"].path == "models/churn.pkl"
+    assert project.artifacts["churn"].line == 28
     assert project.stages["train"].line == 30
 
 
@@ -238,15 +238,36 @@ def test_keys_are_text_as_written_and_merge_keys_work() -> None:
 
 
 def test_helpers_for_other_sections() -> None:
-    project = parse_project("artifacts:\n  churn:\n    path: m.pkl\n    labls: [a]\n")
-    node = project.artifacts["churn"]
+    project = parse_project("stages:\n  train:\n    cmd: x\n    outz: [a]\n")
+    node = project.stages["train"]
     with pytest.raises(ConfigError) as info:
-        check_keys(node, ("path", "metrics", "description", "labels"), "artifact 'churn'")
+        check_keys(node, ("cmd", "outs", "deps"), "stage 'train'")
+    assert str(info.value) == (
+        "gitml.yaml:4: unknown key 'outz' in stage 'train' (did you mean 'outs'?)"
+    )
+    with pytest.raises(ConfigError, match=r"gitml\.yaml:3: stage: 'cmd' must be a number"):
+        expect_number(node, "cmd", "stage")
+
+
+def test_artifacts_are_validated_strictly() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_project("artifacts:\n  churn:\n    path: m.pkl\n    labls: [a]\n")
     assert str(info.value) == (
         "gitml.yaml:4: unknown key 'labls' in artifact 'churn' (did you mean 'labels'?)"
     )
-    with pytest.raises(ConfigError, match=r"gitml\.yaml:3: artifact: 'path' must be a number"):
-        expect_number(node, "path", "artifact")
+    with pytest.raises(ConfigError, match=r"gitml\.yaml:3: artifact 'churn': missing .*'path'"):
+        parse_project("artifacts:\n  churn:\n    type: model\n")
+    with pytest.raises(ConfigError, match=r"gitml\.yaml:2: artifact name 'bad name!'"):
+        parse_project("artifacts:\n  bad name!: {path: m.pkl}\n")
+    with pytest.raises(ConfigError, match=r"gitml\.yaml:2: artifact 'c': "):
+        parse_project("artifacts:\n  c: {path: m.pkl, metrics: ../m}\n")
+    spec = parse_project(
+        "artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n"
+        "    metrics: metrics.json\n    description: churn\n    labels: [a, b]\n"
+    ).artifacts["churn"]
+    assert (spec.path, spec.type, spec.metrics, spec.description, spec.labels, spec.line) == (
+        "models/churn.pkl", "model", ("metrics.json",), "churn", ("a", "b"), 2
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -121,3 +121,13 @@ def test_missing_dep_is_an_error(project: Path, cli: Cli) -> None:
     err = cli("repro", "train", expect=1).err
     assert "stage 'train': dep src/train.py does not exist" in err
     assert list(json.loads((project / "gitml.lock").read_text())["stages"]) == ["prepare"]
+
+
+def test_repro_stages_the_metrics_and_params_it_records(project: Path, cli: Cli) -> None:
+    """A repro followed by `git commit` is never half-staged (issue 10)."""
+    from tests.conftest import git
+
+    cli("repro")
+    staged = set(git(project, "diff", "--cached", "--name-only").split())
+    assert {"gitml.lock", "models/m.txt.gitml", "metrics/m.json", "params.yaml"} <= staged
+    assert git(project, "diff", "--name-only", "--", "metrics/m.json", "params.yaml") == ""
