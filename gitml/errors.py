@@ -82,6 +82,11 @@ class WorkspaceConflictError(GitmlError):
     exit_code = EXIT_CHECK_FAILED
 
 
+class DamagedStateError(GitmlError):
+    """A file or folder gitml keeps for itself (a journal, the cache's layout)
+    is damaged or is not what gitml wrote there."""
+
+
 class LockError(GitmlError):
     """The repository lock could not be taken."""
 

@@ -218,7 +218,7 @@ def replace_with_symlink(target: Path | str, dest: Path) -> None:
 def write_error(what: str, exc: OSError) -> GitmlError:
     """A clean error for a failed write (disk full, read-only filesystem...)."""
     hint = None
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # full disk, quota, file size limit
         hint = "free some disk space and run the command again"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "check the permissions of the folder"

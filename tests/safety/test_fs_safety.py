@@ -1,0 +1,201 @@
+"""Issue 11, filesystem safety: deletes that cannot escape, modes that stay put,
+sizes that are not corruption, and one-line errors for damaged state.
+
+Real files, real ``gitml`` subprocesses, a real racing thread.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, git, run_gitml
+
+
+def write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def clean_failure(proc_code: int, err: str) -> bool:
+    """Exit 0, or a one-line ``error:`` (and maybe a hint), never a traceback."""
+    if proc_code == 0:
+        return True
+    lines = [line for line in err.splitlines() if line.strip()]
+    return (
+        bool(lines)
+        and lines[0].startswith("error: ")
+        and all(line.startswith(("error: ", "hint: ")) for line in lines)
+        and "internal error" not in err
+        and "Traceback" not in err
+    )
+
+
+# -- item 3: deletes go through O_NOFOLLOW folder descriptors --------------------
+
+N_RACE = 1500
+
+
+def _swapper(repo: Path, outside: Path, stop: threading.Event) -> None:
+    """Once the checkout has begun deleting (its first file is gone), swap data/sub
+    for a symlink to ``outside`` and back, again and again."""
+    sub, away = repo / "data" / "sub", repo / "data" / ".sub-away"
+    first = sub / "f0000.txt"
+    while first.exists() and not stop.is_set():
+        pass
+    while not stop.is_set():
+        try:
+            os.rename(sub, away)
+        except OSError:
+            continue
+        try:
+            os.symlink(outside, sub)
+            time.sleep(0.0005)  # long enough for a path-based delete to go through it
+            os.unlink(sub)
+        except OSError:
+            pass
+        finally:
+            try:
+                os.rename(away, sub)
+            except OSError:
+                pass
+
+
+def test_checkout_deletes_never_follow_a_swapped_in_symlink(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    names = [f"f{i:04d}.txt" for i in range(N_RACE)]
+    for name in names:
+        write(repo / "data/sub" / name, f"workspace {name}\n")
+    write(repo / "data/keep.txt", "kept\n")
+    cli("add", "data")
+    git(repo, "commit", "-qm", "with sub")
+    shutil.rmtree(repo / "data/sub")
+    cli("add", "data")
+    git(repo, "commit", "-qm", "without sub")
+    # the workspace has sub again (all of it in the cache), the pointer does not
+    git(repo, "checkout", "HEAD~1", "--", "data.gitml")
+    cli("checkout", "data")
+    git(repo, "checkout", "HEAD", "--", "data.gitml")
+    assert len(os.listdir(repo / "data/sub")) == N_RACE
+
+    outside = tmp_path / "outside"
+    for name in names:
+        write(outside / name, f"precious {name}\n")
+    stop = threading.Event()
+    racer = threading.Thread(target=_swapper, args=(repo, outside, stop), daemon=True)
+    racer.start()
+    try:
+        proc = run_gitml(repo, "checkout", "data")
+    finally:
+        stop.set()
+        racer.join()
+    assert sorted(os.listdir(outside)) == names
+    for name in names:
+        assert (outside / name).read_text() == f"precious {name}\n"
+    assert clean_failure(proc.returncode, proc.stderr), proc.stderr
+    assert not (repo / "data/sub").is_symlink()
+
+
+def test_rm_refuses_a_symlinked_folder_before_touching_anything(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    write(repo / "models/m.bin", "weights\n")
+    cli("add", "models/m.bin")
+    git(repo, "commit", "-qm", "model")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "m.bin.gitml"
+    shutil.copy(repo / "models/m.bin.gitml", victim)
+    os.rename(repo / "models", tmp_path / "models-away")
+    os.symlink(outside, repo / "models")
+    result = cli("rm", "models/m.bin", expect=3)
+    assert "symlinked directory" in result.err and clean_failure(result.code, result.err)
+    assert victim.read_text().startswith("gitml: 1")  # old code deleted it
+    assert git(repo, "diff", "--cached", "--name-only") == ""  # the pointer is still tracked
+
+
+# -- journals: a failed checkout leaves none; a damaged one is a clean error ----
+
+
+def _limited(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def run_limited(cwd: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """gitml in a subprocess that cannot write a file past ``limit`` bytes (a full disk)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gitml", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _limited(limit),
+    )
+
+
+def test_failed_checkout_cleans_its_journal_so_add_works(repo: Path, cli: Cli) -> None:
+    write(repo / "data/small.txt", "small\n")
+    write(repo / "data/big.bin", os.urandom(3 << 20))
+    cli("add", "data")
+    git(repo, "commit", "-qm", "v1")
+    shutil.rmtree(repo / "data")
+    proc = run_limited(repo, 1 << 20, "checkout", "data")
+    assert proc.returncode == 3, proc.stderr
+    assert clean_failure(proc.returncode, proc.stderr)
+    assert "cannot write data/big.bin" in proc.stderr
+    assert "hint: free some disk space" in proc.stderr
+    assert not (repo / ".gitml/checkout.journal").exists()
+    assert not (repo / "data/big.bin").exists()  # nothing half-written stays
+    # the next add works (the old code refused: "an interrupted gitml checkout ...")
+    write(repo / "data/new.txt", "new\n")
+    cli("add", "data")
+    cli("checkout", "data@HEAD")
+    assert (repo / "data/big.bin").stat().st_size == 3 << 20
+
+
+def _journal_of(repo: Path, cli: Cli) -> bytes:
+    write(repo / "data/a.txt", "a\n")
+    cli("add", "data")
+    git(repo, "commit", "-qm", "v1")
+    oid = (repo / "data.gitml").read_text().split("oid: ")[1].split()[0]
+    record = f'{{"kind": "dir", "oid": "{oid}", "size": 2, "subpath": "", "tracked": "data"}}'
+    return f"gitml-checkout 2\n{record}\n".encode()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda good: b"\x00\xff\xfe garbage \x81",
+        lambda good: good[: len(good) - 9],  # torn in the middle of its record
+        lambda good: good.replace(b'"tracked"', b'"tracker"'),
+        lambda good: b"gitml-checkout 2\n[1, 2]\n",
+        lambda good: good.replace(b'"data"}', b'"../../etc"}'),
+    ],
+    ids=["binary", "truncated", "no-tracked", "not-a-record", "escaping-path"],
+)
+def test_damaged_checkout_journal_is_a_one_line_error_with_a_hint_that_works(
+    repo: Path, cli: Cli, damage: object
+) -> None:
+    assert callable(damage)
+    journal = repo / ".gitml/checkout.journal"
+    journal.write_bytes(damage(_journal_of(repo, cli)))
+    (repo / "data/a.txt").unlink()
+    result = cli("checkout", "data", expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert f"the checkout journal {journal} is damaged" in result.err
+    assert f"(gitml holds the lock): rm {journal}, then gitml checkout" in result.err
+    assert not (repo / "data/a.txt").exists()  # nothing written
+    journal.unlink()  # the hint
+    cli("checkout", "data")
+    assert (repo / "data/a.txt").read_text() == "a\n"
+    cli("add", "data")
