@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from gitml.errors import GitmlError, InputError
+from gitml.errors import DamagedStateError, GitmlError, InputError
 from gitml.store.durable import tmp_name
 
 # Same as gitml.config.LINK_MODES (a test keeps them equal); not imported from
@@ -223,3 +223,12 @@ def write_error(what: str, exc: OSError) -> GitmlError:
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "check the permissions of the folder"
     return GitmlError(f"cannot write {what}: {exc.strerror or exc}", hint)
+
+
+def layout_error(folder: str | Path) -> DamagedStateError:
+    """A folder of the cache (a fan-out folder ``<2 hex>``, ``tmp``...) that is
+    not a folder: say which, and how to get going again without losing it."""
+    return DamagedStateError(
+        f"the cache folder {folder} is not a folder (something else is in its place)",
+        f"move it out of the cache (mv {folder} {folder}.damaged), then gitml fsck",
+    )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from gitml.errors import ObjectMissingError
 from gitml.faults import fault_point
 from gitml.store.bulk import fsync_path
-from gitml.store.fsutil import write_all, write_error
+from gitml.store.fsutil import layout_error, write_all, write_error
 
 if TYPE_CHECKING:
     from gitml.store.objects import ObjectStore
@@ -50,8 +50,13 @@ def put(store: ObjectStore, oid: str, data: bytes) -> bool:
             dir_fd = os.open(folder, _DIR)
             break
         except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except FileExistsError:
+                raise layout_error(folder) from None
             made = True
+        except NotADirectoryError:  # a file where the fan-out folder goes
+            raise layout_error(folder) from None
     try:
         if not _link_unnamed(store, oid, path, dir_fd, name, data):
             return False

@@ -37,7 +37,7 @@ from gitml.errors import ObjectMissingError
 from gitml.faults import fault_point
 from gitml.store import unnamed
 from gitml.store.bulk import fsync_path, syncfs
-from gitml.store.fsutil import unlink_quiet, write_all, write_error
+from gitml.store.fsutil import layout_error, unlink_quiet, write_all, write_error
 from gitml.store.journal import Journal
 
 if TYPE_CHECKING:
@@ -145,6 +145,8 @@ class Writer:
             except FileNotFoundError:
                 self._make_dir(os.path.dirname(path))  # first object of its fan-out folder
                 continue
+            except NotADirectoryError:
+                raise layout_error(os.path.dirname(path)) from None
             except OSError as exc:
                 raise write_error(f"object {oid} into {self._store.root}", exc) from None
             try:
@@ -166,11 +168,18 @@ class Writer:
             except FileNotFoundError:
                 self._make_dir(os.path.dirname(path))
                 os.replace(tmp, path)
+        except NotADirectoryError:
+            raise layout_error(os.path.dirname(path)) from None
         except OSError as exc:
             raise write_error(f"object {oid} into {self._store.root}", exc) from None
 
     def _make_dir(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where the folder goes
+            raise layout_error(path) from None
+        except OSError as exc:
+            raise write_error(f"the cache folder {path}", exc) from None
         self._dirs_made = True
 
     def _fix_suspects(self) -> None:

@@ -63,10 +63,14 @@ def _in_subset(rel: str, subpath: str) -> bool:
 
 def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
     tracked, pointer = target.tracked, target.pointer
+    if pointer.kind == "dir" and not ctx.store.has(pointer.oid):
+        ctx.store.restore_quarantined([pointer.oid])  # a good manifest there comes back
     wanted = load_entries(ctx, pointer, tracked, target.source)
     if target.subpath:
         wanted = {rel: s for rel, s in wanted.items() if _in_subset(rel, target.subpath)}
     absent = set(ctx.store.missing([s.oid for s in wanted.values()]))
+    if absent:  # a good object in quarantine (its bytes match its name) comes back
+        absent.difference_update(ctx.store.restore_quarantined(absent))
     missing = [_full(tracked, rel) for rel, s in wanted.items() if s.oid in absent]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""

@@ -199,3 +199,135 @@ def test_damaged_checkout_journal_is_a_one_line_error_with_a_hint_that_works(
     cli("checkout", "data")
     assert (repo / "data/a.txt").read_text() == "a\n"
     cli("add", "data")
+
+
+# -- item 7: a wrong size is the pointer's fault, never corruption -------------
+
+
+def _cache(repo: Path) -> Path:
+    return repo / ".gitml" / "cache"
+
+
+def set_link(repo: Path, mode: str) -> None:
+    """Link mode from the local (trusted) config."""
+    (repo / ".gitml" / "config.local.toml").write_text(f'[cache]\nlink = "{mode}"\n')
+
+
+def _set_size(pointer: Path, size: int) -> None:
+    lines = [
+        f"size: {size}" if ln.startswith("size: ") else ln for ln in pointer.read_text().split("\n")
+    ]
+    pointer.write_text("\n".join(lines))
+
+
+@pytest.mark.parametrize("link", ["copy", "hardlink"])
+def test_wrong_size_in_a_pointer_names_the_pointer_and_keeps_the_object(
+    repo: Path, cli: Cli, link: str
+) -> None:
+    from gitml.store.hashing import hash_bytes
+
+    set_link(repo, link)
+    data = b"weights v1\n"
+    write(repo / "model.bin", data)
+    write(repo / "copy.bin", data)  # another pointer sharing the object
+    cli("add", "model.bin", "copy.bin")
+    oid = hash_bytes(data)
+    obj = _cache(repo) / oid[:2] / oid[2:]
+    _set_size(repo / "model.bin.gitml", 99)  # a hand edit, a bad merge, a hostile clone
+    (repo / "model.bin").unlink()
+    (repo / "copy.bin").unlink()
+    result = cli("checkout", "model.bin", expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert (
+        f"error: model.bin.gitml says model.bin is 99 bytes, object {oid[:12]} has {len(data)}: "
+        "the pointer is wrong (the object is intact)"
+    ) in result.err
+    assert "hint: gitml add model.bin records the data again" in result.err
+    assert obj.read_bytes() == data  # not quarantined (the old code moved it away)
+    assert not (_cache(repo) / "quarantine").exists()
+    assert not (repo / "model.bin").exists()
+    cli("checkout", "copy.bin")  # the other pointer still works
+    assert (repo / "copy.bin").read_bytes() == data
+
+
+def test_a_good_object_in_quarantine_comes_back_on_checkout(repo: Path, cli: Cli) -> None:
+    from gitml.store.hashing import hash_bytes
+    from gitml.store.objects import ObjectStore
+
+    write(repo / "data/a.txt", "a\n")
+    write(repo / "data/b.txt", "b\n")
+    cli("add", "data")
+    store = ObjectStore(_cache(repo))
+    good = hash_bytes(b"a\n")
+    moved = store.quarantine(good)  # what the old size rule did to good objects
+    manifest = (repo / "data.gitml").read_text().split("oid: ")[1].split()[0]
+    store.quarantine(manifest)
+    bad = hash_bytes(b"b\n")
+    bad_copy = store.quarantine(bad)
+    bad_copy.chmod(0o644)
+    bad_copy.write_bytes(b"B\n")  # truly corrupt: must stay in quarantine
+    shutil.rmtree(repo / "data")
+    result = cli("checkout", "data", expect=1)  # b is missing for real
+    assert "not in the cache" in result.err and "data/b.txt" in result.err
+    assert store.has(good) and store.has(manifest) and not moved.exists()
+    assert (store.object_path(good).stat().st_mode & 0o777) == 0o444
+    assert bad_copy.read_bytes() == b"B\n"
+
+
+def test_fsck_restores_good_quarantined_objects_and_keeps_bad_ones(repo: Path, cli: Cli) -> None:
+    from gitml.store.hashing import hash_bytes
+    from gitml.store.objects import ObjectStore
+
+    write(repo / "model.bin", "weights\n")
+    cli("add", "model.bin")
+    store = ObjectStore(_cache(repo))
+    oid = hash_bytes(b"weights\n")
+    store.quarantine(oid)
+    junk = _cache(repo) / "quarantine" / f"{'ab' * 32}.1.000000"
+    junk.write_bytes(b"not what its name says")
+    result = cli("fsck")
+    assert f"restored {oid[:12]} from quarantine" in result.out
+    assert store.object_path(oid).read_bytes() == b"weights\n"
+    assert junk.exists()
+
+
+# -- the cache's own layout: a fan-out folder replaced by a file ----------------
+
+
+def test_fanout_folder_replaced_by_a_file_is_reported_not_a_crash(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    from gitml.store.hashing import hash_bytes
+
+    write(repo / "model.bin", "weights\n")
+    cli("add", "model.bin")
+    oid = hash_bytes(b"weights\n")
+    fanout = _cache(repo) / oid[:2]
+    os.rename(fanout, tmp_path / "fanout-away")
+    fanout.write_text("a file where a folder should be\n")
+    result = cli("fsck", expect=1)
+    assert f"damaged cache: {fanout} is not a folder" in result.out
+    assert "hint: move each out of the cache" in result.out
+    (repo / "model.bin").unlink()
+    hint = f"hint: move it out of the cache (mv {fanout} {fanout}.damaged), then gitml fsck"
+    result = cli("checkout", "model.bin", expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert f"error: the cache folder {fanout} is not a folder" in result.err
+    assert hint in result.err
+    other = b"other weights\n"
+    other_oid = hash_bytes(other)
+    (_cache(repo) / other_oid[:2]).unlink(missing_ok=True)
+    if not (_cache(repo) / other_oid[:2]).exists():
+        (_cache(repo) / other_oid[:2]).write_text("junk\n")
+    write(repo / "other.bin", other)
+    result = cli("add", "other.bin", expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert f"the cache folder {_cache(repo) / other_oid[:2]} is not a folder" in result.err
+    # the hint works
+    os.rename(fanout, f"{fanout}.damaged")
+    os.rename(tmp_path / "fanout-away", fanout)
+    if fanout != _cache(repo) / other_oid[:2]:
+        os.rename(_cache(repo) / other_oid[:2], tmp_path / "other-junk")
+    cli("fsck")
+    cli("checkout", "model.bin")
+    cli("add", "other.bin")
