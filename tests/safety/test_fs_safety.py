@@ -331,3 +331,72 @@ def test_fanout_folder_replaced_by_a_file_is_reported_not_a_crash(
     cli("fsck")
     cli("checkout", "model.bin")
     cli("add", "other.bin")
+
+
+# -- item 6: modes outside the cache never change; private files stay private ---
+
+
+def _object(repo: Path, data: bytes) -> Path:
+    from gitml.store.hashing import hash_bytes
+
+    oid = hash_bytes(data)
+    return _cache(repo) / oid[:2] / oid[2:]
+
+
+@pytest.mark.parametrize("size", [100, 2 << 20])  # read whole / hashed through mmap
+def test_hardlink_mode_never_chmods_an_inode_that_lives_outside(
+    repo: Path, cli: Cli, tmp_path: Path, size: int
+) -> None:
+    set_link(repo, "hardlink")
+    data = os.urandom(size)
+    write(repo / "data/shared.bin", data)
+    os.chmod(repo / "data/shared.bin", 0o640)
+    outside = tmp_path / "elsewhere.bin"
+    os.link(repo / "data/shared.bin", outside)  # the user's own second name
+    write(repo / "data/own.bin", b"only here\n")
+    cli("add", "data")
+    assert os.stat(outside).st_mode & 0o777 == 0o640  # the old code made it 0444
+    obj = _object(repo, data)
+    assert os.stat(obj).st_ino != os.stat(outside).st_ino  # copied, not linked
+    with open(outside, "r+b") as fh:  # the user edits their file later
+        fh.write(b"edited")
+    assert obj.read_bytes() == data  # the cache is not touched by it
+    assert cli("fsck").code == 0
+    # a file with no other name is still linked, as hardlink mode promises
+    own = _object(repo, b"only here\n")
+    assert os.stat(own).st_ino == os.stat(repo / "data/own.bin").st_ino
+
+
+@pytest.mark.parametrize("link", ["copy", "hardlink"])
+@pytest.mark.parametrize("size", [100, 2 << 20])
+def test_a_private_file_gets_no_world_readable_copy_in_the_cache(
+    repo: Path, cli: Cli, link: str, size: int
+) -> None:
+    set_link(repo, link)
+    data = os.urandom(size)
+    write(repo / "secret.bin", data)
+    os.chmod(repo / "secret.bin", 0o600)
+    write(repo / "group.bin", b"group readable\n")
+    os.chmod(repo / "group.bin", 0o640)
+    write(repo / "public.bin", b"public\n")
+    os.chmod(repo / "public.bin", 0o644)
+    cli("add", "secret.bin", "group.bin", "public.bin")
+    assert os.stat(_object(repo, data)).st_mode & 0o777 == 0o400
+    assert os.stat(_object(repo, b"group readable\n")).st_mode & 0o777 == 0o440
+    assert os.stat(_object(repo, b"public\n")).st_mode & 0o777 == 0o444
+    # checkout (copy mode) restores the documented workspace modes: 0644
+    if link == "copy":
+        (repo / "secret.bin").unlink()
+        cli("checkout", "secret.bin")
+        assert (repo / "secret.bin").read_bytes() == data
+        assert os.stat(repo / "secret.bin").st_mode & 0o777 == 0o644
+
+
+def test_a_private_copy_narrows_an_object_that_already_existed(repo: Path, cli: Cli) -> None:
+    write(repo / "a/public.txt", "same bytes\n")
+    cli("add", "a/public.txt")
+    assert os.stat(_object(repo, b"same bytes\n")).st_mode & 0o777 == 0o444
+    write(repo / "b/private.txt", "same bytes\n")
+    os.chmod(repo / "b/private.txt", 0o600)
+    cli("add", "b/private.txt")
+    assert os.stat(_object(repo, b"same bytes\n")).st_mode & 0o777 == 0o400
