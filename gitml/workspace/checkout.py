@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from dataclasses import dataclass, field
 
 from gitml.context import RepoContext
-from gitml.errors import ObjectMissingError, WorkspaceConflictError
+from gitml.errors import ObjectMissingError, UnsafePathError, WorkspaceConflictError
 from gitml.workspace.compare import Sized, load_entries
 from gitml.workspace.materialize import Folders, finish_journal, recover, write_journal
 from gitml.workspace.pointer import Pointer, pointer_name
@@ -61,6 +62,26 @@ def _in_subset(rel: str, subpath: str) -> bool:
     return not subpath or rel == subpath or rel.startswith(subpath + "/")
 
 
+def _check_lengths(ctx: RepoContext, tracked: str, wanted: dict[str, Sized]) -> None:
+    """Refuse, before anything is written, a path longer than the system's
+    PATH_MAX: checkout could create it (one folder at a time), but no program
+    could open it by name afterwards, gitml's status and add included."""
+    try:
+        limit = os.pathconf(ctx.root, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        limit = 4096
+    room = limit - 1 - len(os.fsencode(ctx.root)) - 1  # NUL; the "/" after the root
+    for rel in wanted:
+        full = _full(tracked, rel)
+        if len(full) * 4 >= room and len(full.encode("utf-8")) >= room:
+            raise UnsafePathError(
+                f"{pointer_name(tracked)} names a path of {len(full.encode('utf-8'))} bytes "
+                f"({full[:48]}...), longer than this system allows below {ctx.root} "
+                f"(PATH_MAX {limit})",
+                "check it out in a folder with a shorter path, or fix the pointer",
+            )
+
+
 def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
     tracked, pointer = target.tracked, target.pointer
     if pointer.kind == "dir" and not ctx.store.has(pointer.oid):
@@ -68,6 +89,7 @@ def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
     wanted = load_entries(ctx, pointer, tracked, target.source)
     if target.subpath:
         wanted = {rel: s for rel, s in wanted.items() if _in_subset(rel, target.subpath)}
+    _check_lengths(ctx, tracked, wanted)
     absent = set(ctx.store.missing([s.oid for s in wanted.values()]))
     if absent:  # a good object in quarantine (its bytes match its name) comes back
         absent.difference_update(ctx.store.restore_quarantined(absent))

@@ -400,3 +400,49 @@ def test_a_private_copy_narrows_an_object_that_already_existed(repo: Path, cli: 
     os.chmod(repo / "b/private.txt", 0o600)
     cli("add", "b/private.txt")
     assert os.stat(_object(repo, b"same bytes\n")).st_mode & 0o777 == 0o400
+
+
+# -- one-line errors: PATH_MAX, a full disk at the lock ---------------------------
+
+
+def test_a_path_longer_than_path_max_is_refused_before_anything_is_written(
+    repo: Path, cli: Cli
+) -> None:
+    from gitml.store.objects import ObjectStore
+
+    deep = "/".join(["d" * 200] * 21) + "/f.txt"  # 4,000+ bytes: parts are fine, the whole is not
+    store = ObjectStore(_cache(repo))
+    with store.batch() as batch:
+        blob = batch.add_bytes(b"evil\n")
+        ok = batch.add_bytes(b"fine\n")
+        records = sorted([(deep, blob), ("a.txt", ok)])
+        raw = b"gitml-manifest 1\n" + b"".join(
+            f"{oid} f 5 {path}".encode() + b"\0" for path, oid in records
+        )
+        oid = batch.add_bytes(raw)
+    (repo / "data.gitml").write_text(
+        f'gitml: 1\nkind: dir\npath: "data"\nhash: blake3\noid: {oid}\nsize: 10\nnfiles: 2\n'
+    )
+    git(repo, "add", "data.gitml")
+    result = cli("checkout", "data", expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert "error: data.gitml names a path of 4231 bytes" in result.err
+    assert "longer than this system allows" in result.err
+    assert "hint: check it out in a folder with a shorter path" in result.err
+    assert not (repo / "data").exists()  # the old code wrote it, then status crashed on it
+    assert not (repo / ".gitml/checkout.journal").exists()
+
+
+def test_a_full_disk_while_writing_the_lock_holder_is_a_one_line_error(
+    repo: Path, cli: Cli
+) -> None:
+    write(repo / "model.bin", "weights\n")
+    for args in (["add", "model.bin"], ["checkout"]):
+        proc = run_limited(repo, 0, *args)  # no byte can be written to any file
+        assert proc.returncode == 3, proc.stderr
+        assert clean_failure(proc.returncode, proc.stderr), proc.stderr
+        assert f"error: cannot write the lock file {repo}/.gitml/lock: File too large" in (
+            proc.stderr
+        )
+        assert "hint: free some disk space and run the command again" in proc.stderr
+    cli("add", "model.bin")  # with room again, it works
