@@ -446,3 +446,20 @@ def test_a_full_disk_while_writing_the_lock_holder_is_a_one_line_error(
         )
         assert "hint: free some disk space and run the command again" in proc.stderr
     cli("add", "model.bin")  # with room again, it works
+
+
+def test_monitor_never_deletes_a_metrics_file_outside_the_repository(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    from tests.pipelines.conftest import YAML, write_project
+
+    victim = tmp_path / "victim.json"
+    victim.write_text("someone else's file\n")
+    write_project(repo, YAML.replace("metrics: metrics/eval.json", "metrics: ../victim.json"))
+    cli("repro")
+    write(repo / "incoming/batch.txt", "0.9 batch\n")
+    args = ("monitor", "m", "--data", "incoming", "--metric", "accuracy", "--min", "0.5")
+    result = cli(*args, expect=3)
+    assert clean_failure(result.code, result.err), result.err
+    assert "'../victim.json' has an empty, '.' or '..' part" in result.err
+    assert victim.read_text() == "someone else's file\n"  # the old code deleted it first
