@@ -72,7 +72,9 @@ class Batch(Writer):
         ``link``: ``copy``/``symlink`` copy the bytes; ``auto``/``reflink``
         clone big files when the filesystem can (``reflink`` fails if it
         cannot); ``hardlink`` links ``src`` itself into the cache and makes it
-        read-only (0444), falling back to a copy across filesystems.
+        read-only (its read bits only, see ``writer.object_mode``), falling back to
+        a copy across filesystems and for a file with other hard links (whose
+        mode gitml must not change).
         ``st``: the caller's fresh ``lstat`` of ``src`` (from its directory
         walk), saving one; the file must still match it after it was read.
         """

@@ -2,7 +2,8 @@
 
 Layout under ``root`` (``config.cache_dir``)::
 
-    <oid[:2]>/<oid[2:]>   objects, read-only (0444), named by the BLAKE3 of their bytes
+    <oid[:2]>/<oid[2:]>   objects, read-only (0444, or fewer read bits: writer.object_mode),
+                          named by the BLAKE3 of their bytes
     tmp/                  temp files of live batches (``<batch-id>.<n>``)
     journal/              one intent journal per live batch (see journal.py)
     quarantine/           objects whose bytes did not match their name (never deleted)
@@ -11,7 +12,11 @@ Writes happen only inside :meth:`ObjectStore.batch` (see batch.py for the
 crash-safety design). Every read that hands bytes to someone (``read_bytes``,
 ``materialize`` in copy mode) re-hashes them, and a mismatch moves the object
 aside instead of deleting it: a later ``pull`` can repair it, and nothing a
-user might need is ever destroyed.
+user might need is ever destroyed. Corruption means exactly that the bytes do
+not hash to the name: an object whose size differs from what a pointer says
+is good, and the pointer is wrong (``wrong_size``: SizeMismatchError, the
+object stays). A quarantined copy whose bytes do match its name comes back
+(``restore_quarantined``: checkout for what it needs, fsck for all).
 """
 
 from __future__ import annotations

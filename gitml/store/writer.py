@@ -15,7 +15,8 @@ journal: ONE ``syncfs`` of the cache's filesystem, or, for a batch of at most
 object and its folder, which does not wait for unrelated writes. A crash at
 any moment leaves every possibly incomplete object named by a journal, and
 ``ObjectStore.recover()`` re-hashes exactly those. Objects are created
-read-only (0444); fan-out folders are created when first needed.
+read-only (0444, or only the read bits of the private file they came from:
+``object_mode``); fan-out folders are created when first needed.
 
 A batch of at most ``DIRECT_MAX`` small objects and nothing else (the
 manifest written after an add's files) needs no journal: unnamed.py makes
