@@ -199,7 +199,10 @@ class ObjectStore:
         """Move an object to ``root/quarantine/<oid>.<time_ns>.<random>``; never deletes it."""
         src = self.path_of(oid)
         qdir = self.root / "quarantine"
-        os.makedirs(qdir, exist_ok=True)
+        try:
+            os.makedirs(qdir, exist_ok=True)
+        except FileExistsError:  # a file where the folder goes
+            raise layout_error(qdir) from None
         # time + random: os.rename would silently replace an earlier quarantined copy
         dest = qdir / f"{oid}.{time.time_ns()}.{secrets.token_hex(3)}"
         try:

@@ -45,12 +45,13 @@ def clean_failure(proc_code: int, err: str) -> bool:
 N_RACE = 1500
 
 
-def _swapper(repo: Path, outside: Path, stop: threading.Event) -> None:
-    """Once the checkout has begun deleting (its first file is gone), swap data/sub
-    for a symlink to ``outside`` and back, again and again."""
+def _swapper(repo: Path, outside: Path, stop: threading.Event, mid_delete: bool) -> None:
+    """Swap data/sub for a symlink to ``outside`` and back, again and again; with
+    ``mid_delete`` only once the checkout has begun deleting (its first file is
+    gone), else from the start (then the plan may meet the symlink first)."""
     sub, away = repo / "data" / "sub", repo / "data" / ".sub-away"
     first = sub / "f0000.txt"
-    while first.exists() and not stop.is_set():
+    while mid_delete and first.exists() and not stop.is_set():
         pass
     while not stop.is_set():
         try:
@@ -70,8 +71,9 @@ def _swapper(repo: Path, outside: Path, stop: threading.Event) -> None:
                 pass
 
 
+@pytest.mark.parametrize("mid_delete", [True, False], ids=["mid-delete", "from-start"])
 def test_checkout_deletes_never_follow_a_swapped_in_symlink(
-    repo: Path, cli: Cli, tmp_path: Path
+    repo: Path, cli: Cli, tmp_path: Path, mid_delete: bool
 ) -> None:
     names = [f"f{i:04d}.txt" for i in range(N_RACE)]
     for name in names:
@@ -92,7 +94,7 @@ def test_checkout_deletes_never_follow_a_swapped_in_symlink(
     for name in names:
         write(outside / name, f"precious {name}\n")
     stop = threading.Event()
-    racer = threading.Thread(target=_swapper, args=(repo, outside, stop), daemon=True)
+    racer = threading.Thread(target=_swapper, args=(repo, outside, stop, mid_delete), daemon=True)
     racer.start()
     try:
         proc = run_gitml(repo, "checkout", "data")
