@@ -218,6 +218,10 @@ def checkout(
             done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
             return CheckoutResult(written=done.written, unchanged=done.unchanged)
     with session(cwd, callback, write=True) as ctx:
+        if not dry_run:  # what a killed checkout left, before anything can fail
+            from gitml.workspace.materialize import recover
+
+            recover(ctx.root, ctx.gitml_dir, ctx.store)
         resolved = checkout_targets(ctx, targets or [], cwd)
         if not dry_run:
             _prefetch(ctx, resolved)

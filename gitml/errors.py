@@ -56,6 +56,17 @@ class PointerError(GitmlError):
     """A pointer file (``*.gitml``) is malformed or unsupported."""
 
 
+class SizeMismatchError(PointerError):
+    """A pointer (or its manifest) records another size than its object has, and
+    the object's bytes match its name: the pointer is wrong, the object is
+    good and is left where it is. ``actual``/``expected``: the two sizes."""
+
+    def __init__(self, message: str, hint: str | None = None, *, actual: int, expected: int):
+        super().__init__(message, hint)
+        self.actual = actual
+        self.expected = expected
+
+
 class ManifestError(GitmlError):
     """A directory manifest is malformed."""
 
@@ -96,6 +107,11 @@ class UnconfirmedDeleteError(RefusedError):
     def __init__(self, message: str, hint: str | None = None, *, preview: object = None) -> None:
         super().__init__(message, hint)
         self.preview = preview
+
+
+class DamagedStateError(GitmlError):
+    """A file or folder gitml keeps for itself (a journal, the cache's layout)
+    is damaged or is not what gitml wrote there."""
 
 
 class LockError(GitmlError):

@@ -217,6 +217,16 @@ def fsck(
         print_json(result)
     else:
         where = "on the remote" if remote else "(quarantined)"
+        for problem in result.problems:
+            console().print(f"damaged cache: {problem}", markup=False)
+        if result.problems:
+            console().print(
+                "hint: move each out of the cache (mv PATH PATH.damaged), then gitml fsck;"
+                " gitml pull fetches what was in it",
+                markup=False,
+            )
+        for oid in result.restored:
+            console().print(f"restored {oid[:12]} from quarantine (its bytes match)", markup=False)
         for oid, who in result.corrupt.items():
             console().print(f"corrupt {oid[:12]} {where}, needed by {who}", markup=False)
         for oid, who in result.missing.items():

@@ -25,7 +25,9 @@ from gitml.guards.yamlnodes import YamlMap, check_keys, expect_str, node_error
 from gitml.hookflow.guarding import command_env
 from gitml.pipelines.spec import Pipeline
 from gitml.pipelines.state import MAX_METRICS_BYTES
+from gitml.safepath import check_relpath
 from gitml.store.durable import write_file_atomic
+from gitml.workspace.materialize import Folders
 
 EXIT_HEALTHY = 0
 EXIT_DEGRADED = 1
@@ -88,8 +90,10 @@ def eval_spec(project: ProjectFile, name: str) -> EvalSpec:
     where = f"evaluate {name!r}"
     check_keys(body, ("cmd", "metrics", "thresholds", "description"), where)
     cmd = expect_str(body, "cmd", where, required=True) or ""
-    out = expect_str(body, "metrics", where) or f".gitml/{MONITOR_DIR}/{name}-eval.json"
-    return EvalSpec(name, path, cmd, out)
+    out = expect_str(body, "metrics", where)
+    if out is not None:  # from the tracked gitml.yaml: a path inside the repository
+        check_relpath(out, what=f"{where} metrics")
+    return EvalSpec(name, path, cmd, out or f".gitml/{MONITOR_DIR}/{name}-eval.json")
 
 
 def evaluate(
@@ -102,8 +106,12 @@ def evaluate(
     minimum: float,
 ) -> Evaluation:
     out = root / spec.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
+    folders = Folders(root)  # the old metrics file goes without following a symlink
+    try:
+        folders.fd(spec.out.rpartition("/")[0])
+        folders.unlink(spec.out)
+    finally:
+        folders.close()
     cmd = spec.cmd.format(
         model=shlex.quote(model), data=shlex.quote(data), out=shlex.quote(str(out))
     )

@@ -45,18 +45,24 @@ class FsckResult:
     corrupt: dict[str, str] = field(default_factory=dict)  # oid → who needs it
     missing: dict[str, str] = field(default_factory=dict)
     damaged_packs: dict[str, str] = field(default_factory=dict)  # remote: pack id → what is wrong
+    restored: list[str] = field(default_factory=list)  # good objects back from quarantine
+    problems: list[str] = field(default_factory=list)  # the cache's own layout (store)
 
     @property
     def ok(self) -> bool:
-        return not self.corrupt and not self.missing and not self.damaged_packs
+        return (
+            not self.corrupt and not self.missing and not self.damaged_packs and not self.problems
+        )
 
 
 def fsck(ctx: RepoContext) -> FsckResult:
     """Re-hash every cache object; quarantine corrupt ones; name who needs them."""
     needed, _ = expand(ctx, pointers_for(ctx, [], all_commits=False))
     store = ctx.store
+    problems = store.layout_problems()
+    restored = store.restore_quarantined()  # quarantined, yet its bytes match its name
     oids = list(store.iter_oids())
-    result = FsckResult(checked=len(oids))
+    result = FsckResult(checked=len(oids), restored=restored, problems=problems)
     ctx.reporter.start("fsck", len(oids))
     for oid in oids:
         if not store.verify(oid):

@@ -38,7 +38,7 @@ from gitml.store.fsutil import (
     write_error,
 )
 from gitml.store.hashing import MMAP_THRESHOLD, hash_bytes, is_oid, new_hasher
-from gitml.store.writer import Writer
+from gitml.store.writer import OBJECT_MODE, Writer, object_mode
 
 if TYPE_CHECKING:
     from gitml.store.objects import ObjectStore
@@ -72,7 +72,9 @@ class Batch(Writer):
         ``link``: ``copy``/``symlink`` copy the bytes; ``auto``/``reflink``
         clone big files when the filesystem can (``reflink`` fails if it
         cannot); ``hardlink`` links ``src`` itself into the cache and makes it
-        read-only (0444), falling back to a copy across filesystems.
+        read-only (its read bits only, see ``writer.object_mode``), falling back to
+        a copy across filesystems and for a file with other hard links (whose
+        mode gitml must not change).
         ``st``: the caller's fresh ``lstat`` of ``src`` (from its directory
         walk), saving one; the file must still match it after it was read.
         """
@@ -92,7 +94,7 @@ class Batch(Writer):
                 _check_unchanged(src, fd, st, len(data))
                 oid = hash_bytes(data)
                 _check_expected(src, oid, expected_oid)
-                self._queue_small(oid, data)
+                self._queue_small(oid, data, st.st_mode)
                 return oid, len(data)
             return self._add_streamed(src, fd, st, link, expected_oid)
         finally:
@@ -160,7 +162,7 @@ class Batch(Writer):
         what = f"{src} into the cache {self._store.root}"
         try:
             hasher = new_hasher(st.st_size)
-            out = _create(tmp, what)
+            out = _create(tmp, what, object_mode(st.st_mode))
             try:
                 if self._clone(src, fd, out, st, link):
                     hasher.update_mmap(f"/proc/self/fd/{out}")
@@ -177,7 +179,7 @@ class Batch(Writer):
         except BaseException:
             unlink_quiet(tmp)
             raise
-        self._queue_temp(oid, tmp, None)
+        self._queue_temp(oid, tmp, None, st.st_mode)
         return oid, size
 
     def _clone(self, src: str, fd: int, out: int, st: StatLike, link: str) -> bool:
@@ -196,11 +198,17 @@ class Batch(Writer):
     def _add_hardlink(
         self, src: str, fd: int, st: StatLike, expected: str | None
     ) -> tuple[str, int] | None:
-        """Hash ``src``, then make it (the same inode) the cache object; None = copy instead."""
+        """Hash ``src``, then make it (the same inode) the cache object; None = copy instead.
+
+        Only an inode that lives nowhere but here is linked: one with other
+        names (``st_nlink > 1``: a hard link outside the repository, say) is
+        copied, so gitml never changes the mode of a file outside the cache,
+        and that file's later edits cannot reach the cache object.
+        """
         if self._cache_dev is None:
             self._store.ensure_layout()
             self._cache_dev = os.stat(self._store.root).st_dev
-        if st.st_dev != self._cache_dev:
+        if st.st_dev != self._cache_dev or os.fstat(fd).st_nlink != 1:
             return None
         data: bytes | None = None
         if st.st_size < SMALL:
@@ -216,7 +224,9 @@ class Batch(Writer):
         _check_expected(src, oid, expected)
         existing = self._link_target(oid, size)
         if existing is not None:
-            # Keep the object we have; the workspace file becomes a link to it.
+            # Keep the object we have; the workspace file becomes a link to it
+            # (narrowed to this file's read bits at commit, see _narrow).
+            self._narrow(oid, st.st_mode)
             self._check_name_unchanged(src, st, size)
             try:
                 replace_with_link(existing, Path(src))
@@ -231,17 +241,21 @@ class Batch(Writer):
             if exc.errno in LINK_FALLBACK:
                 if data is None:
                     return None
-                self._queue_small(oid, data)
+                self._queue_small(oid, data, st.st_mode)
                 return oid, size
             raise write_error(f"{src} into the cache {self._store.root}", exc) from None
         try:
-            if stat_key(os.lstat(tmp)) != stat_key(st):
+            linked = os.lstat(tmp)
+            if stat_key(linked) != stat_key(st):
                 raise changed_error(src)
-            os.chmod(tmp, 0o444)
+            if linked.st_nlink != 2:  # someone else linked it meanwhile: copy instead
+                unlink_quiet(tmp)
+                return None
+            os.chmod(tmp, object_mode(st.st_mode))  # this inode lives only here and in the cache
         except BaseException:
             unlink_quiet(tmp)
             raise
-        self._queue_temp(oid, tmp, st.st_mode & 0o7777)
+        self._queue_temp(oid, tmp, st.st_mode & 0o7777, st.st_mode)
         return oid, size
 
     def _link_target(self, oid: str, size: int) -> str | None:
@@ -268,9 +282,9 @@ def _check_unchanged(src: str, fd: int, st: StatLike, nbytes: int) -> None:
         raise changed_error(src)
 
 
-def _create(path: str, what: str) -> int:
+def _create(path: str, what: str, mode: int = OBJECT_MODE) -> int:
     try:  # read-write: bulk.copy_pipelined hashes the copy back from it
-        return os.open(path, CREATE_RW, 0o444)
+        return os.open(path, CREATE_RW, mode)
     except OSError as exc:
         raise write_error(what, exc) from None
 

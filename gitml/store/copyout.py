@@ -243,7 +243,7 @@ def create_file(
     fd_in, st = store._open(oid)
     try:
         if size is not None and st.st_size != size:
-            raise store._corrupt(oid)
+            raise store.wrong_size(oid, st.st_size, size)  # quarantined only if corrupt
         data = _read_small(store, oid, fd_in, st.st_size, link)  # corrupt: nothing created
         try:
             fd_out = os.open(target, _CREATE_RW, 0, dir_fd=dir_fd)

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from gitml.errors import GitmlError, InputError
+from gitml.errors import DamagedStateError, GitmlError, InputError
 from gitml.store.durable import tmp_name
 
 # Same as gitml.config.LINK_MODES (a test keeps them equal); not imported from
@@ -218,8 +218,17 @@ def replace_with_symlink(target: Path | str, dest: Path) -> None:
 def write_error(what: str, exc: OSError) -> GitmlError:
     """A clean error for a failed write (disk full, read-only filesystem...)."""
     hint = None
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # full disk, quota, file size limit
         hint = "free some disk space and run the command again"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "check the permissions of the folder"
     return GitmlError(f"cannot write {what}: {exc.strerror or exc}", hint)
+
+
+def layout_error(folder: str | Path) -> DamagedStateError:
+    """A folder of the cache (a fan-out folder ``<2 hex>``, ``tmp``...) that is
+    not a folder: say which, and how to get going again without losing it."""
+    return DamagedStateError(
+        f"the cache folder {folder} is not a folder (something else is in its place)",
+        f"move it out of the cache (mv {folder} {folder}.damaged), then gitml fsck",
+    )

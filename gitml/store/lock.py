@@ -21,6 +21,7 @@ from types import TracebackType
 
 from gitml.errors import LockError
 from gitml.progress import Reporter
+from gitml.store.fsutil import write_error
 
 POLL_S = 0.05
 _HELD: set[str] = set()  # lock files held by this process (flock does not nest)
@@ -70,8 +71,11 @@ class RepoLock:
                 f"pid {os.getpid()}\nhost {socket.gethostname()}\n"
                 f"time {time.time():.3f}\ncommand {_command()}\n"
             )
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, info.encode(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, info.encode(), 0)
+            except OSError as exc:  # a full disk (or a file size limit): say so, no traceback
+                raise write_error(f"the lock file {self.path}", exc) from None
         except BaseException:
             os.close(fd)
             raise

@@ -2,7 +2,8 @@
 
 Layout under ``root`` (``config.cache_dir``)::
 
-    <oid[:2]>/<oid[2:]>   objects, read-only (0444), named by the BLAKE3 of their bytes
+    <oid[:2]>/<oid[2:]>   objects, read-only (0444, or fewer read bits: writer.object_mode),
+                          named by the BLAKE3 of their bytes
     tmp/                  temp files of live batches (``<batch-id>.<n>``)
     journal/              one intent journal per live batch (see journal.py)
     quarantine/           objects whose bytes did not match their name (never deleted)
@@ -11,7 +12,11 @@ Writes happen only inside :meth:`ObjectStore.batch` (see batch.py for the
 crash-safety design). Every read that hands bytes to someone (``read_bytes``,
 ``materialize`` in copy mode) re-hashes them, and a mismatch moves the object
 aside instead of deleting it: a later ``pull`` can repair it, and nothing a
-user might need is ever destroyed.
+user might need is ever destroyed. Corruption means exactly that the bytes do
+not hash to the name: an object whose size differs from what a pointer says
+is good, and the pointer is wrong (``wrong_size``: SizeMismatchError, the
+object stays). A quarantined copy whose bytes do match its name comes back
+(``restore_quarantined``: checkout for what it needs, fsck for all).
 """
 
 from __future__ import annotations
@@ -26,14 +31,16 @@ from pathlib import Path
 
 from gitml.errors import (
     CorruptObjectError,
+    GitmlError,
     InputError,
     ObjectMissingError,
+    SizeMismatchError,
     UsageError,
 )
 from gitml.store import copyout, journal
 from gitml.store.batch import Batch
 from gitml.store.durable import fsync_dir
-from gitml.store.fsutil import LINK_MODES, read_exact, unlink_quiet, write_error
+from gitml.store.fsutil import LINK_MODES, layout_error, read_exact, unlink_quiet, write_error
 from gitml.store.hashing import hash_file, is_oid, new_hasher
 
 __all__ = ["Batch", "ObjectStore"]
@@ -97,6 +104,8 @@ class ObjectStore:
                 )
                 if not present and not any(b.holds(oid) for b in self._batches):
                     absent.add(oid)
+            if absent and os.path.lexists(folder) and not os.path.isdir(folder):
+                raise layout_error(folder)  # not "missing": say what is wrong
         return [oid for oid in oids if oid in absent] if absent else []
 
     @staticmethod
@@ -112,6 +121,8 @@ class ObjectStore:
             return set(os.listdir(folder))
         except FileNotFoundError:
             return set()
+        except NotADirectoryError:
+            raise layout_error(folder) from None
 
     def iter_oids(self) -> Iterator[str]:
         """Every object name present (no verification)."""
@@ -119,12 +130,31 @@ class ObjectStore:
             top = sorted(e.name for e in os.scandir(self.root) if e.name in _FANOUT_SET)
         except FileNotFoundError:
             return
-        for prefix in top:
-            with contextlib.suppress(FileNotFoundError), os.scandir(self.root / prefix) as it:
+        for prefix in top:  # a fan-out name that is no folder: layout_problems() names it
+            with (
+                contextlib.suppress(FileNotFoundError, NotADirectoryError),
+                os.scandir(self.root / prefix) as it,
+            ):
                 for entry in it:
                     oid = prefix + entry.name
                     if is_oid(oid):
                         yield oid
+
+    def layout_problems(self) -> list[str]:
+        """What is wrong with the cache's own folders (fsck reports it): a
+        fan-out name or ``tmp``/``journal``/``quarantine`` that is not a folder."""
+        problems: list[str] = []
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return problems
+        except NotADirectoryError:
+            return [f"the cache {self.root} is not a folder"]
+        for entry in sorted(entries, key=lambda e: e.name):
+            own = entry.name in _FANOUT_SET or entry.name in _OWN_FOLDERS
+            if own and not entry.is_dir(follow_symlinks=False):
+                problems.append(f"{entry.path} is not a folder")
+        return problems
 
     # -- writing ------------------------------------------------------------
     @contextlib.contextmanager
@@ -169,7 +199,10 @@ class ObjectStore:
         """Move an object to ``root/quarantine/<oid>.<time_ns>.<random>``; never deletes it."""
         src = self.path_of(oid)
         qdir = self.root / "quarantine"
-        os.makedirs(qdir, exist_ok=True)
+        try:
+            os.makedirs(qdir, exist_ok=True)
+        except FileExistsError:  # a file where the folder goes
+            raise layout_error(qdir) from None
         # time + random: os.rename would silently replace an earlier quarantined copy
         dest = qdir / f"{oid}.{time.time_ns()}.{secrets.token_hex(3)}"
         try:
@@ -177,6 +210,58 @@ class ObjectStore:
         except FileNotFoundError:
             raise ObjectMissingError(f"object {oid} is not in the cache {self.root}") from None
         return dest
+
+    def restore_quarantined(self, oids: Iterable[str] | None = None) -> list[str]:
+        """Move back from quarantine every object (of ``oids``; None = all) whose
+        bytes DO match its name and that the cache lacks; return their oids.
+
+        A good object lands in quarantine when something else was wrong (an
+        older gitml took a wrong size for corruption) or when it was repaired
+        in place; keeping it there would make every pointer naming it fail.
+        The quarantined copy is linked back (never overwriting anything), made
+        durable, then its quarantine name is removed. Copies that do not match
+        stay in quarantine: nothing is ever deleted there.
+        """
+        qdir = self.root / "quarantine"
+        try:
+            names = sorted(os.listdir(qdir))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        wanted = None if oids is None else set(oids)
+        restored: list[str] = []
+        for name in names:
+            oid = name.partition(".")[0]
+            if not is_oid(oid) or (wanted is not None and oid not in wanted):
+                continue
+            if oid in restored or self.has(oid) or not self._restore_one(oid, qdir / name):
+                continue
+            restored.append(oid)
+        return restored
+
+    def _restore_one(self, oid: str, copy: Path) -> bool:
+        """One quarantined copy back, if it is a read-only file of its own (a copy
+        that is still a workspace file's inode, from hardlink mode, stays) whose
+        bytes match ``oid``."""
+        try:
+            st = os.lstat(copy)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                return False
+            os.chmod(copy, stat.S_IMODE(st.st_mode) & 0o444 | 0o400)  # before it is hashed
+            if hash_file(copy)[0] != oid:
+                return False
+        except (InputError, OSError):
+            return False
+        dest = self.path_of(oid)
+        try:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            os.link(copy, dest)
+        except FileExistsError:
+            return False  # someone stored it meanwhile: theirs is as good
+        except OSError as exc:
+            raise write_error(f"object {oid} back into {self.root}", exc) from None
+        fsync_dir(Path(dest).parent)
+        unlink_quiet(copy)
+        return True
 
     def recover(self) -> list[str]:
         """Re-verify the objects of batches that died; return the oids quarantined.
@@ -195,6 +280,8 @@ class ObjectStore:
             raise ObjectMissingError(
                 f"object {oid} is not in the cache {self.root}", "gitml pull, or add the data again"
             ) from None
+        except NotADirectoryError:
+            raise layout_error(self.root / oid[:2]) from None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
@@ -209,6 +296,19 @@ class ObjectStore:
         return CorruptObjectError(
             f"object {oid} is corrupt: its bytes do not match its name ({where})",
             "gitml pull restores it from a remote; or add the original data again",
+        )
+
+    def wrong_size(self, oid: str, actual: int, expected: int) -> GitmlError:
+        """The error for an object of ``actual`` bytes where ``expected`` were
+        recorded: corruption only if its bytes do not match its name (then it is
+        quarantined); else SizeMismatchError and the object stays, untouched."""
+        if not self.verify(oid):
+            return self._corrupt(oid)
+        return SizeMismatchError(
+            f"object {oid} has {actual} bytes, not the {expected} recorded for it",
+            "the record (pointer or manifest) is wrong, the object is intact",
+            actual=actual,
+            expected=expected,
         )
 
     def read_bytes(self, oid: str) -> bytes:
@@ -302,12 +402,13 @@ class ObjectStore:
         fd, st = self._open(oid)
         os.close(fd)
         writable = st.st_mode & 0o222
+        if size is not None and st.st_size != size:
+            raise self.wrong_size(oid, st.st_size, size)
         if size is not None and not writable:
-            if st.st_size != size:
-                raise self._corrupt(oid)
             return
         if not self.verify(oid):
             raise self._corrupt(oid)
 
 
 _FANOUT_SET = frozenset(FANOUT)
+_OWN_FOLDERS = frozenset({"tmp", "journal", "quarantine"})

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from gitml.errors import ObjectMissingError
 from gitml.faults import fault_point
 from gitml.store.bulk import fsync_path
-from gitml.store.fsutil import write_all, write_error
+from gitml.store.fsutil import layout_error, write_all, write_error
 
 if TYPE_CHECKING:
     from gitml.store.objects import ObjectStore
@@ -35,7 +35,7 @@ _LINK_REFUSED = frozenset(
 _NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL})
 
 
-def put(store: ObjectStore, oid: str, data: bytes) -> bool:
+def put(store: ObjectStore, oid: str, data: bytes, mode: int = 0o444) -> bool:
     """Make ``data`` (which hashes to ``oid``) the durable object ``oid``.
 
     An existing good object is kept (and fsynced: it may come from a batch
@@ -50,10 +50,15 @@ def put(store: ObjectStore, oid: str, data: bytes) -> bool:
             dir_fd = os.open(folder, _DIR)
             break
         except FileNotFoundError:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except FileExistsError:
+                raise layout_error(folder) from None
             made = True
+        except NotADirectoryError:  # a file where the fan-out folder goes
+            raise layout_error(folder) from None
     try:
-        if not _link_unnamed(store, oid, path, dir_fd, name, data):
+        if not _link_unnamed(store, oid, path, dir_fd, name, data, mode):
             return False
         os.fsync(dir_fd)
     finally:
@@ -64,14 +69,14 @@ def put(store: ObjectStore, oid: str, data: bytes) -> bool:
 
 
 def _link_unnamed(
-    store: ObjectStore, oid: str, path: str, dir_fd: int, name: str, data: bytes
+    store: ObjectStore, oid: str, path: str, dir_fd: int, name: str, data: bytes, mode: int
 ) -> bool:
     what = f"object {oid} into {store.root}"
     for _ in range(3):
         if _durable_existing(store, oid, path, len(data)):
             return True
         try:
-            fd = os.open(".", _TMPFILE, 0o444, dir_fd=dir_fd)
+            fd = os.open(".", _TMPFILE, mode, dir_fd=dir_fd)
         except OSError as exc:
             if exc.errno in _NO_TMPFILE:
                 return False

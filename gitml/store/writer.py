@@ -15,7 +15,8 @@ journal: ONE ``syncfs`` of the cache's filesystem, or, for a batch of at most
 object and its folder, which does not wait for unrelated writes. A crash at
 any moment leaves every possibly incomplete object named by a journal, and
 ``ObjectStore.recover()`` re-hashes exactly those. Objects are created
-read-only (0444); fan-out folders are created when first needed.
+read-only (0444, or only the read bits of the private file they came from:
+``object_mode``); fan-out folders are created when first needed.
 
 A batch of at most ``DIRECT_MAX`` small objects and nothing else (the
 manifest written after an add's files) needs no journal: unnamed.py makes
@@ -31,13 +32,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from typing import TYPE_CHECKING
 
 from gitml.errors import ObjectMissingError
 from gitml.faults import fault_point
 from gitml.store import unnamed
 from gitml.store.bulk import fsync_path, syncfs
-from gitml.store.fsutil import unlink_quiet, write_all, write_error
+from gitml.store.fsutil import layout_error, unlink_quiet, write_all, write_error
 from gitml.store.journal import Journal
 
 if TYPE_CHECKING:
@@ -48,6 +50,15 @@ FLUSH_COUNT = 8192  # pending objects before a journal group is written
 FSYNC_MAX = 16  # up to this many objects: fsync each (and its folder) instead of syncfs
 DIRECT_MAX = 4  # up to this many small objects and nothing else: no journal (O_TMPFILE)
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+OBJECT_MODE = 0o444  # objects are read-only; readable by whom, see object_mode
+
+
+def object_mode(src_mode: int) -> int:
+    """The mode of an object stored from a file of ``src_mode``: read-only, with
+    at most the file's own read bits (a 0600 file gives 0400, 0640 gives 0440,
+    0644 and 0755 give 0444), and always readable by its owner. The cache never
+    makes a private file's bytes readable by more people than the file was."""
+    return OBJECT_MODE & (src_mode | 0o400)
 
 
 class Writer:
@@ -66,6 +77,7 @@ class Writer:
         self._seq = 0
         self._wrote = False
         self._dirs_made = False  # a fan-out folder was created: the root needs an fsync
+        self._modes: dict[str, int] = {}  # oid -> mode, for objects of private files
 
     def holds(self, oid: str) -> bool:
         """True if this batch stored (or will store) ``oid``."""
@@ -84,7 +96,16 @@ class Writer:
             except OSError as exc:
                 raise write_error(f"the journal in {self._store.root}", exc) from None
 
-    def _queue_small(self, oid: str, data: bytes) -> None:
+    def _narrow(self, oid: str, mode: int) -> None:
+        """The object ``oid`` comes (also) from a file of ``mode``: it keeps at
+        most that file's read bits (see :func:`object_mode`), never more."""
+        want = object_mode(mode)
+        if want != OBJECT_MODE or oid in self._modes:
+            self._modes[oid] = self._modes.get(oid, OBJECT_MODE) & want
+
+    def _queue_small(self, oid: str, data: bytes, src_mode: int | None = None) -> None:
+        if src_mode is not None:
+            self._narrow(oid, src_mode)
         if oid in self._known:
             return
         self._known.add(oid)
@@ -92,7 +113,11 @@ class Writer:
         self._pending_bytes += len(data)
         self._maybe_flush()
 
-    def _queue_temp(self, oid: str, tmp: str, restore_mode: int | None) -> None:
+    def _queue_temp(
+        self, oid: str, tmp: str, restore_mode: int | None, src_mode: int | None = None
+    ) -> None:
+        if src_mode is not None:
+            self._narrow(oid, src_mode)
         if oid in self._known:  # same content seen earlier in this batch
             if restore_mode is not None:  # a user's file we hard-linked: give its mode back
                 with contextlib.suppress(OSError):
@@ -133,7 +158,7 @@ class Writer:
         path = f"{self._root}/{oid[:2]}/{oid[2:]}"  # oid: a hash we computed
         for _ in range(3):
             try:
-                fd = os.open(path, CREATE, 0o444)
+                fd = os.open(path, CREATE, self._modes.get(oid, OBJECT_MODE))
             except FileExistsError:
                 try:
                     st = os.stat(path)
@@ -145,6 +170,8 @@ class Writer:
             except FileNotFoundError:
                 self._make_dir(os.path.dirname(path))  # first object of its fan-out folder
                 continue
+            except NotADirectoryError:
+                raise layout_error(os.path.dirname(path)) from None
             except OSError as exc:
                 raise write_error(f"object {oid} into {self._store.root}", exc) from None
             try:
@@ -166,11 +193,18 @@ class Writer:
             except FileNotFoundError:
                 self._make_dir(os.path.dirname(path))
                 os.replace(tmp, path)
+        except NotADirectoryError:
+            raise layout_error(os.path.dirname(path)) from None
         except OSError as exc:
             raise write_error(f"object {oid} into {self._store.root}", exc) from None
 
     def _make_dir(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where the folder goes
+            raise layout_error(path) from None
+        except OSError as exc:
+            raise write_error(f"the cache folder {path}", exc) from None
         self._dirs_made = True
 
     def _fix_suspects(self) -> None:
@@ -190,15 +224,31 @@ class Writer:
             self._write_small(oid, data)
         self._suspects.clear()  # re-suspected now means another live writer: it is theirs
 
+    def _apply_modes(self) -> None:
+        """Narrow objects that already existed (or were written by another
+        batch) to the read bits of the private files they were added from."""
+        for oid, mode in self._modes.items():
+            path = f"{self._root}/{oid[:2]}/{oid[2:]}"
+            try:
+                current = stat.S_IMODE(os.lstat(path).st_mode)
+                if current & 0o444 & ~mode:
+                    os.chmod(path, current & ~(0o444 & ~mode))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:  # another user's object in a shared cache
+                raise write_error(f"the mode of object {oid} in {self._root}", exc) from None
+
     # -- end of batch -------------------------------------------------------
     def commit(self) -> None:
         """Write what is pending, make the batch durable, drop the journal."""
         tiny = self._journal is None and not self._temps and len(self._small) <= DIRECT_MAX
         if tiny and (not self._small or self._commit_direct()):
+            self._apply_modes()
             return
         try:
             self._flush()
             self._fix_suspects()
+            self._apply_modes()
         except BaseException:
             self.abort()
             raise
@@ -241,7 +291,7 @@ class Writer:
             return False
         self._store.ensure_layout()
         for oid, data in list(self._small.items()):
-            if not unnamed.put(self._store, oid, data):
+            if not unnamed.put(self._store, oid, data, self._modes.get(oid, OBJECT_MODE)):
                 return False
             del self._small[oid]
             self._pending_bytes -= len(data)

@@ -11,14 +11,13 @@ next one before it plans; see gitml.workspace.materialize.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from gitml.context import RepoContext
-from gitml.errors import ObjectMissingError, WorkspaceConflictError
+from gitml.errors import ObjectMissingError, UnsafePathError, WorkspaceConflictError
 from gitml.workspace.compare import Sized, load_entries
 from gitml.workspace.materialize import Folders, finish_journal, recover, write_journal
 from gitml.workspace.pointer import Pointer, pointer_name
@@ -63,12 +62,37 @@ def _in_subset(rel: str, subpath: str) -> bool:
     return not subpath or rel == subpath or rel.startswith(subpath + "/")
 
 
+def _check_lengths(ctx: RepoContext, tracked: str, wanted: dict[str, Sized]) -> None:
+    """Refuse, before anything is written, a path longer than the system's
+    PATH_MAX: checkout could create it (one folder at a time), but no program
+    could open it by name afterwards, gitml's status and add included."""
+    try:
+        limit = os.pathconf(ctx.root, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        limit = 4096
+    room = limit - 1 - len(os.fsencode(ctx.root)) - 1  # NUL; the "/" after the root
+    for rel in wanted:
+        full = _full(tracked, rel)
+        if len(full) * 4 >= room and len(full.encode("utf-8")) >= room:
+            raise UnsafePathError(
+                f"{pointer_name(tracked)} names a path of {len(full.encode('utf-8'))} bytes "
+                f"({full[:48]}...), longer than this system allows below {ctx.root} "
+                f"(PATH_MAX {limit})",
+                "check it out in a folder with a shorter path, or fix the pointer",
+            )
+
+
 def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
     tracked, pointer = target.tracked, target.pointer
+    if pointer.kind == "dir" and not ctx.store.has(pointer.oid):
+        ctx.store.restore_quarantined([pointer.oid])  # a good manifest there comes back
     wanted = load_entries(ctx, pointer, tracked, target.source)
     if target.subpath:
         wanted = {rel: s for rel, s in wanted.items() if _in_subset(rel, target.subpath)}
+    _check_lengths(ctx, tracked, wanted)
     absent = set(ctx.store.missing([s.oid for s in wanted.values()]))
+    if absent:  # a good object in quarantine (its bytes match its name) comes back
+        absent.difference_update(ctx.store.restore_quarantined(absent))
     missing = [_full(tracked, rel) for rel, s in wanted.items() if s.oid in absent]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -104,16 +128,6 @@ def plan(ctx: RepoContext, target: Target, *, force: bool) -> _Plan:
     return result
 
 
-def _remove_empty_parents(root: Path, top: Path, rel_path: str) -> None:
-    folder = (top / rel_path).parent
-    while folder != top and folder != root:
-        try:
-            os.rmdir(folder)
-        except OSError:
-            return
-        folder = folder.parent
-
-
 def _journal_record(p: _Plan) -> dict[str, object]:
     pointer = p.target.pointer
     return {
@@ -126,44 +140,49 @@ def _journal_record(p: _Plan) -> dict[str, object]:
 
 
 def apply(ctx: RepoContext, plans: list[_Plan]) -> CheckoutResult:
+    """Delete, write and chmod what the plans say, every step relative to an
+    O_NOFOLLOW folder descriptor (``Folders``). A failure undoes what this run
+    left half done (see ``recover``) and removes the journal before it is
+    raised, so only a killed checkout ever leaves a journal behind."""
     out = CheckoutResult()
-    root = ctx.root
     write_journal(ctx.gitml_dir, [_journal_record(p) for p in plans])
     total = sum(len(p.writes) for p in plans)
     ctx.reporter.start("checkout", total)
-    folders = Folders(root)
+    folders = Folders(ctx.root)
     try:
         for p in plans:
-            tracked, pointer = p.target.tracked, p.target.pointer
-            top = root / tracked
-            if p.replace_top:
-                if top.is_dir() and not top.is_symlink():
-                    shutil.rmtree(top)
-                else:
-                    top.unlink()
-            for rel in p.deletes:
-                path = top / rel if rel else top
-                path.unlink(missing_ok=True)
-                _remove_empty_parents(root, top, rel)
-                out.deleted.append(_full(tracked, rel))
-            if p.replace_top or p.deletes:
-                folders.forget()  # folders may have gone: open them again
-            if pointer.kind == "dir" and not p.target.subpath:
-                folders.fd(tracked)  # creates the folder, even for an empty tree
-            rows = write_files(ctx.store, root, ctx.config.link, tracked, p.writes, ctx.reporter)
-            out.written += [row.path for row in rows]
-            for rel, executable in p.chmods.items():
-                os.chmod(top / rel if rel else top, 0o755 if executable else 0o644)
-            out.unchanged += p.unchanged
-            ctx.index.drop_paths([_full(tracked, rel) for rel in p.deletes])
-            ctx.index.put_many(rows)
-            if not p.target.subpath:
-                ctx.index.set_state(tracked, pointer.oid)
-    finally:
+            _apply_one(ctx, p, folders, out)
+    except BaseException:
         folders.close()
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            recover(ctx.root, ctx.gitml_dir, ctx.store)
+        raise
+    folders.close()
     ctx.reporter.done("checkout")
     finish_journal(ctx.gitml_dir)
     return out
+
+
+def _apply_one(ctx: RepoContext, p: _Plan, folders: Folders, out: CheckoutResult) -> None:
+    tracked, pointer = p.target.tracked, p.target.pointer
+    if p.replace_top:
+        folders.remove(tracked)
+    for rel in p.deletes:
+        full = _full(tracked, rel)
+        folders.unlink(full)
+        folders.remove_empty_parents(full, tracked)
+        out.deleted.append(full)
+    if pointer.kind == "dir" and not p.target.subpath:
+        folders.fd(tracked)  # creates the folder, even for an empty tree
+    rows = write_files(ctx.store, ctx.root, ctx.config.link, tracked, p.writes, ctx.reporter)
+    out.written += [row.path for row in rows]
+    for rel, executable in p.chmods.items():
+        folders.chmod(_full(tracked, rel), 0o755 if executable else 0o644)
+    out.unchanged += p.unchanged
+    ctx.index.drop_paths([_full(tracked, rel) for rel in p.deletes])
+    ctx.index.put_many(rows)
+    if not p.target.subpath:
+        ctx.index.set_state(tracked, pointer.oid)
 
 
 def checkout(

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from gitml.errors import CorruptObjectError
+from gitml.errors import CorruptObjectError, SizeMismatchError
 from gitml.faults import fault_point
 from gitml.progress import Reporter
 from gitml.store.objects import ObjectStore
@@ -103,6 +103,16 @@ class Writer:
                             want.oid, dir_fd, name, link=link, executable=want.executable,
                             size=want.size, display=full, replace=True,
                         )  # fmt: skip
+                except SizeMismatchError as exc:
+                    ptr = pointer_name(self.tracked)
+                    raise SizeMismatchError(
+                        f"{ptr} says {full} is {exc.expected} bytes, object {want.oid[:12]} "
+                        f"has {exc.actual}: the pointer is wrong (the object is intact)",
+                        f"gitml add {self.tracked} records the data again, or fix {ptr} "
+                        f"(git checkout -- {ptr}, or redo the merge)",
+                        actual=exc.actual,
+                        expected=exc.expected,
+                    ) from None
                 except CorruptObjectError as exc:
                     raise CorruptObjectError(
                         f"{exc.message}; needed by {pointer_name(self.tracked)} for {full}",

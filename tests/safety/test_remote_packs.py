@@ -60,6 +60,8 @@ def test_truncated_pack_is_reported_and_repaired_by_the_next_push(
         "corrupt": {},
         "missing": {},
         "damaged_packs": {},
+        "restored": [],
+        "problems": [],
     }
     assert "pushed 0 objects" in cli("push").out  # repaired: nothing left to send
 

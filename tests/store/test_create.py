@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitml.errors import CorruptObjectError, UsageError
+from gitml.errors import CorruptObjectError, SizeMismatchError, UsageError
 from gitml.store.hashing import hash_bytes
 from gitml.store.objects import ObjectStore
 
@@ -99,11 +99,12 @@ def test_create_links(store: ObjectStore, tmp_path: Path) -> None:
         assert hard is not None and hard.st_ino == store.object_path(oid).stat().st_ino
         assert sym is not None and stat.S_ISLNK(sym.st_mode)
         assert (tmp_path / "ws/sym").read_bytes() == b"linked"
-        with pytest.raises(CorruptObjectError):  # the size disagrees: quarantined
+        with pytest.raises(SizeMismatchError):  # the size disagrees, the bytes match
             store.create(oid, fd, "bad", link="hardlink", size=7)
     finally:
         os.close(fd)
     assert not (tmp_path / "ws/bad").exists()
+    assert store.has(oid)  # a good object is never quarantined for a wrong record
 
 
 @pytest.mark.parametrize("count", [3, 400])  # a stat each / one listing per folder

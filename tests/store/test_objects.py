@@ -15,6 +15,7 @@ from gitml.errors import (
     CorruptObjectError,
     InputError,
     ObjectMissingError,
+    SizeMismatchError,
     UsageError,
 )
 from gitml.store import batch as batch_mod
@@ -225,9 +226,10 @@ def test_materialize_links(store: ObjectStore, tmp_path: Path) -> None:
     sym = tmp_path / "sym"
     store.materialize(oid, sym, link="symlink")
     assert sym.is_symlink() and Path(os.readlink(sym)) == obj.absolute()
-    with pytest.raises(CorruptObjectError):
+    with pytest.raises(SizeMismatchError):  # a wrong size is not corruption
         store.materialize(oid, tmp_path / "x", link="hardlink", size=7)
     assert not (tmp_path / "x").exists()
+    assert store.has(oid)
 
 
 def test_materialize_missing(store: ObjectStore, tmp_path: Path) -> None:
