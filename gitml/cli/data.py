@@ -30,10 +30,17 @@ def init(
 def add(
     targets: list[str] = typer.Argument(..., help="Files or folders to snapshot."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        "-f",
+        help="Record the workspace even over a pointer it does not follow "
+        "(moved by git without its data, or in merge conflict).",
+    ),
 ) -> None:
     """Snapshot files or folders into the cache and stage their pointers."""
     with progress() as cb:
-        result = api.add(targets, callback=cb)
+        result = api.add(targets, force=force, callback=cb)
     if json_out:
         print_json(result)
         return
