@@ -30,7 +30,7 @@ def load_entries(ctx: RepoContext, pointer: Pointer, tracked: str, source: str) 
     if pointer.kind == "file":
         return {"": Sized(pointer.oid, pointer.size)}
     if not ctx.store.has(pointer.oid):
-        where = "" if source == "workspace" else "--all-commits "
+        where = "" if source in ("workspace", "pointer", "HEAD") else "--all-commits "
         raise ObjectMissingError(
             f"the manifest of {tracked} ({source}), object {pointer.oid[:12]}, is not in the cache",
             f"gitml pull {where}{tracked}",
