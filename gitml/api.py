@@ -88,13 +88,19 @@ def init(
 
 
 def add(
-    targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+    targets: list[str],
+    *,
+    force: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
 ) -> AddResult:
-    """Snapshot files/folders into the cache, write and stage their pointers."""
+    """Snapshot files/folders into the cache, write and stage their pointers.
+    ``force``: also over a pointer the workspace data does not follow (it moved
+    without its data, or is in merge conflict), which otherwise is refused."""
     from gitml.workspace.add import add as do_add
 
     with session(cwd, callback, write=True) as ctx:
-        return do_add(ctx, targets, cwd=cwd)
+        return do_add(ctx, targets, cwd=cwd, force=force)
 
 
 def status(

@@ -67,6 +67,10 @@ class SizeMismatchError(PointerError):
         self.expected = expected
 
 
+class PointerConflictError(PointerError):
+    """A pointer file holds unresolved merge conflict markers (``<<<<<<<``)."""
+
+
 class ManifestError(GitmlError):
     """A directory manifest is malformed."""
 
@@ -85,6 +89,10 @@ class CorruptObjectError(GitmlError):
     """An object's bytes do not match its name; it has been quarantined."""
 
     exit_code = EXIT_CHECK_FAILED
+
+
+class IndexReadOnlyError(GitmlError):
+    """The stat index (``.gitml/index``) cannot be written."""
 
 
 class WorkspaceConflictError(GitmlError):

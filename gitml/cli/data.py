@@ -39,6 +39,13 @@ def init(
 def add(
     targets: list[str] = typer.Argument(..., help="Files or folders to snapshot."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        "-f",
+        help="Record the workspace even over a pointer it does not follow "
+        "(moved by git without its data, or in merge conflict).",
+    ),
 ) -> None:
     """Snapshot files or folders into the cache and stage their pointers.
 
@@ -49,7 +56,7 @@ def add(
       gitml add data/ models/model.pkl --json
     """
     with progress() as cb:
-        result = api.add(targets, callback=cb)
+        result = api.add(targets, force=force, callback=cb)
     if json_out:
         print_json(result)
         return

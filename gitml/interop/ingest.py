@@ -143,7 +143,7 @@ class Ingestor:
         if found != oid:
             self.differs.append(rel)
             return Stored(oid, size, None, "differs", executable)
-        new_row = StatRow(rel, ws.st_ino, ws.st_size, ws.st_mtime_ns, oid, seen_ns)
+        new_row = StatRow.of(rel, ws, oid, seen_ns)
         self.nbytes += size
         return Stored(oid, size, new_row, "verified", executable)
 
@@ -207,7 +207,7 @@ class Ingestor:
         self.nbytes += nbytes
         row = None
         if rel is not None:
-            row = StatRow(rel, st.st_ino, st.st_size, st.st_mtime_ns, oid, seen_ns)
+            row = StatRow.of(rel, st, oid, seen_ns)
         return Stored(oid, nbytes, row, "verified", False)
 
     def flush_known(self) -> None:

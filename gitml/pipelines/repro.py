@@ -173,7 +173,9 @@ def repro(
             ctx.reporter.info(f"stage {name}: running {stage.cmd}")
             run_command(ctx, stage, stage_env(ctx, stage, inputs["params"]), echo)
             action = "ran"
-        added = add(ctx, list(stage.outs)).added if stage.outs else []
+        # The outputs were just produced: they are the new version, whatever the
+        # pointer named before (it may have moved without its data).
+        added = add(ctx, list(stage.outs), force=True).added if stage.outs else []
         outs = {
             a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles}
             for a in added

@@ -13,17 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitml.context import RepoContext
-from gitml.errors import InputError, UsageError, WorkspaceConflictError
+from gitml.errors import (
+    InputError,
+    PointerConflictError,
+    PointerError,
+    UsageError,
+    WorkspaceConflictError,
+)
 from gitml.faults import fault_point
 from gitml.store.durable import write_file_atomic
 from gitml.store.fsutil import LStat
 from gitml.store.manifest import Entry, encode_manifest
 from gitml.store.objects import Batch
+from gitml.store.stat_index import StatRow
 from gitml.workspace.ignore import add_ignore
 from gitml.workspace.materialize import JOURNAL as CHECKOUT_JOURNAL
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, format_pointer, pointer_name
 from gitml.workspace.scan import TreeScan, scan
-from gitml.workspace.tracked import owning_tracked, tracked_paths
+from gitml.workspace.tracked import owning_tracked, read_pointer, tracked_paths
 from gitml.workspace.walk import FileStat
 
 
@@ -76,6 +83,64 @@ def plan_add_targets(ctx: RepoContext, targets: list[str], cwd: Path | None) -> 
     return sorted(set(out))
 
 
+def check_pointer_followed(ctx: RepoContext, tracked: str) -> None:
+    """Refuse to add over a pointer the workspace does not follow.
+
+    ``add`` replaces the pointer with the workspace data. That is only a new
+    version of what the pointer names if the workspace holds that version (plus
+    edits). After a ``git checkout``/``git pull`` whose data could not be
+    fetched the workspace still holds the older files: recording them would
+    silently revert the other side's change. The same for a pointer a merge
+    left in conflict: recording the workspace would silently pick one side.
+    """
+    name = pointer_name(tracked)
+    if not os.path.isfile(ctx.root / name) or not os.path.lexists(ctx.root / tracked):
+        return  # a first add, or nothing to add (add_one says so)
+    try:
+        pointer = read_pointer(ctx, tracked)
+    except PointerConflictError:
+        raise WorkspaceConflictError(
+            f"{name} has unresolved merge conflict markers: adding would replace both sides "
+            f"with the workspace data",
+            f"keep one side first (git checkout --ours -- {name}, or --theirs; git add {name}; "
+            f"gitml checkout {tracked}), or gitml add --force {tracked} to record the workspace",
+        ) from None
+    except PointerError:
+        return  # a damaged pointer: the workspace data replaces it, as it always did
+    synced = ctx.index.state(tracked)
+    # With no record of this path, the data the pointer names was never here
+    # if it is not in the cache.
+    behind = synced.pointer != pointer.oid if synced else not ctx.store.has(pointer.oid)
+    if behind:
+        raise WorkspaceConflictError(
+            f"{name} changed since gitml last wrote {tracked} (a git checkout or pull whose "
+            f"data was not fetched): adding would record the older files and revert that change",
+            f"gitml pull {tracked} (or gitml checkout {tracked}) first, "
+            f"or gitml add --force {tracked} to record the workspace as it is",
+        )
+
+
+def _relinked(root: Path, rows: list[StatRow]) -> list[StatRow]:
+    """Rows of files that hardlink mode just linked into the cache and made
+    read-only: both changed the inode's ctime (and mode). Record the new ones
+    while inode, size and mtime are still those hashed, or every later status
+    would re-read every file once more."""
+    out: list[StatRow] = []
+    for row in rows:
+        try:
+            st = os.lstat(root / row.path)
+        except OSError:
+            st = None
+        if st is not None and (st.st_ino, st.st_size, st.st_mtime_ns) == (
+            row.ino,
+            row.size,
+            row.mtime_ns,
+        ):
+            row = StatRow.of(row.path, st, row.oid, row.recorded_ns)
+        out.append(row)
+    return out
+
+
 def add_one(
     ctx: RepoContext, tracked: str, batch: Batch, link: str
 ) -> tuple[TreeScan, list[Entry]]:
@@ -108,7 +173,11 @@ def add_one(
     return result, entries
 
 
-def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> AddResult:
+def add(
+    ctx: RepoContext, targets: list[str], *, cwd: Path | None = None, force: bool = False
+) -> AddResult:
+    """Snapshot ``targets``. ``force``: record the workspace even over a pointer it
+    does not follow (see :func:`check_pointer_followed`)."""
     tracked_list = plan_add_targets(ctx, targets, cwd)
     # A killed checkout may have left a file it had not finished (mode 000, named
     # by the checkout journal); root can read it and would snapshot it truncated.
@@ -117,6 +186,10 @@ def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> Add
             "an interrupted gitml checkout left files unfinished",
             "run gitml checkout to complete it, then add",
         )
+    if not force:
+        for tracked in tracked_list:
+            check_pointer_followed(ctx, tracked)
+    ctx.index.check_writable()  # before storing anything it could not record
     link = ctx.config.link
     out = AddResult()
     scans: dict[str, tuple[TreeScan, list[Entry]]] = {}
@@ -150,7 +223,8 @@ def add(ctx: RepoContext, targets: list[str], *, cwd: Path | None = None) -> Add
             write_file_atomic(ptr_path, data)
         fault_point("add.after-pointer")
         ctx.index.drop_paths(result.gone)
-        ctx.index.put_many(result.rows)
+        rows = _relinked(ctx.root, result.rows) if link == "hardlink" else result.rows
+        ctx.index.put_many(rows)
         ctx.index.set_state(tracked, pointer.oid)
         to_stage += [pointer_name(tracked), add_ignore(ctx.root, tracked)]
         out.added.append(

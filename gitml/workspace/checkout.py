@@ -21,7 +21,7 @@ from gitml.errors import ObjectMissingError, UnsafePathError, WorkspaceConflictE
 from gitml.workspace.compare import Sized, load_entries
 from gitml.workspace.materialize import Folders, finish_journal, recover, write_journal
 from gitml.workspace.pointer import Pointer, pointer_name
-from gitml.workspace.scan import observe
+from gitml.workspace.scan import observe, record_checkout, restat_chmodded
 from gitml.workspace.writeout import write_files
 
 
@@ -181,8 +181,9 @@ def _apply_one(ctx: RepoContext, p: _Plan, folders: Folders, out: CheckoutResult
     out.unchanged += p.unchanged
     ctx.index.drop_paths([_full(tracked, rel) for rel in p.deletes])
     ctx.index.put_many(rows)
-    if not p.target.subpath:
-        ctx.index.set_state(tracked, pointer.oid)
+    restat_chmodded(ctx, [_full(tracked, rel) for rel in p.chmods])
+    wrote = bool(rows or p.deletes or p.chmods or p.replace_top)
+    record_checkout(ctx, tracked, pointer.oid, p.target.source, p.target.subpath, wrote)
 
 
 def checkout(
@@ -204,6 +205,8 @@ def _checkout(
     ctx: RepoContext, targets: list[Target], *, force: bool, dry_run: bool
 ) -> CheckoutResult:
     recover(ctx.root, ctx.gitml_dir, ctx.store)
+    if not dry_run:
+        ctx.index.check_writable()  # fail before writing files it could not record
     plans = [plan(ctx, t, force=force) for t in targets]
     conflicts = [c for p in plans for c in p.conflicts]
     if conflicts and not force:

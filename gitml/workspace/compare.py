@@ -30,8 +30,10 @@ def load_entries(ctx: RepoContext, pointer: Pointer, tracked: str, source: str) 
     if pointer.kind == "file":
         return {"": Sized(pointer.oid, pointer.size)}
     if not ctx.store.has(pointer.oid):
+        where = "" if source in ("workspace", "pointer", "HEAD") else "--all-commits "
         raise ObjectMissingError(
-            f"the manifest of {tracked} ({source}) is not in the cache", "gitml pull " + tracked
+            f"the manifest of {tracked} ({source}), object {pointer.oid[:12]}, is not in the cache",
+            f"gitml pull {where}{tracked}",
         )
     return decode_manifest_files(ctx.store.read_bytes(pointer.oid), source=f"{tracked} ({source})")
 
@@ -47,7 +49,8 @@ def compare(tracked: str, old: Mapping[str, Sized], new: Mapping[str, Sized]) ->
         other = new.get(rel)
         if other is None:
             changes.append(FileChange(full(rel), "deleted", entry.size, None))
-        elif other.oid != entry.oid:
+        elif other.oid != entry.oid or other.executable != entry.executable:
+            # A chmod alone changes the manifest (and the folder's oid) too.
             changes.append(FileChange(full(rel), "modified", entry.size, other.size))
     for rel, entry in new.items():
         if rel not in old:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitml.context import RepoContext
-from gitml.errors import ObjectMissingError
 from gitml.workspace.compare import FileChange, Sized, compare, load_entries
 from gitml.workspace.revisions import pointers_at
 from gitml.workspace.scan import observe
+from gitml.workspace.status import workspace_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class PathDiff:
     old_oid: str | None
     new_oid: str | None
     changes: list[FileChange] = field(default_factory=list)
-    note: str = ""  # e.g. a manifest that is not in the cache
+    note: str = ""  # kept for the JSON shape; a missing manifest is an error now
 
 
 @dataclass
@@ -32,13 +32,16 @@ def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
     result = observe(ctx, tracked)
     if not result.exists:
         return None
-    return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
+    return workspace_files(result)
 
 
 def diff(
     ctx: RepoContext, old_rev: str, new_rev: str | None, targets: list[str] | None = None
 ) -> DiffResult:
-    """Compare ``old_rev`` with ``new_rev`` (``None`` = the workspace data)."""
+    """Compare ``old_rev`` with ``new_rev`` (``None`` = the workspace data).
+
+    A folder version whose manifest is not in the cache cannot be compared:
+    ObjectMissingError names it (an empty comparison would say "0 modified")."""
     old_ptrs = pointers_at(ctx, old_rev, targets)
     if new_rev is None:
         from gitml.workspace.tracked import read_pointer, tracked_paths
@@ -52,15 +55,11 @@ def diff(
         old_p, new_p = old_ptrs.get(tracked), new_ptrs.get(tracked)
         old_oid = old_p.oid if old_p else None
         new_oid = new_p.oid if new_p else None
-        try:
-            old_files = load_entries(ctx, old_p, tracked, old_rev) if old_p else {}
-            if new_rev is None:
-                new_files = _workspace_files(ctx, tracked) or {}
-            else:
-                new_files = load_entries(ctx, new_p, tracked, new_rev) if new_p else {}
-        except ObjectMissingError as exc:
-            out.paths.append(PathDiff(tracked, old_oid, new_oid, note=exc.message))
-            continue
+        old_files = load_entries(ctx, old_p, tracked, old_rev) if old_p else {}
+        if new_rev is None:
+            new_files = _workspace_files(ctx, tracked) or {}
+        else:
+            new_files = load_entries(ctx, new_p, tracked, new_rev) if new_p else {}
         changes = compare(tracked, old_files, new_files)
         if changes:
             out.paths.append(PathDiff(tracked, old_oid, new_oid, changes))

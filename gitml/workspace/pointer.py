@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from gitml.errors import PointerError, UnsafePathError
+from gitml.errors import PointerConflictError, PointerError, UnsafePathError
 from gitml.safepath import check_relpath
 from gitml.store.hashing import is_oid
 
@@ -28,6 +28,7 @@ POINTER_SUFFIX = ".gitml"
 POINTER_VERSION = 1
 MAX_POINTER_BYTES = 4096
 _KEYS = ("gitml", "kind", "path", "hash", "oid", "size", "nfiles")
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 Kind = Literal["file", "dir"]
 
@@ -77,6 +78,16 @@ def _int_field(value: str, key: str, source: str) -> int:
     return int(value)
 
 
+def conflict_error(name: str) -> PointerConflictError:
+    """A git merge left both sides of ``name`` in it: say how to pick one."""
+    tracked = name[: -len(POINTER_SUFFIX)] if name.endswith(POINTER_SUFFIX) else name
+    return PointerConflictError(
+        f"{name} has unresolved merge conflict markers (<<<<<<<): both sides of a merge",
+        f"keep one side: git checkout --ours -- {name} (or --theirs), git add {name}, "
+        f"then gitml checkout {tracked}",
+    )
+
+
 def parse_pointer(data: bytes, *, source: str) -> Pointer:
     """Parse pointer bytes strictly; any defect is a PointerError naming ``source``."""
     if len(data) > MAX_POINTER_BYTES:
@@ -85,8 +96,11 @@ def parse_pointer(data: bytes, *, source: str) -> Pointer:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PointerError(f"{source}: not a gitml pointer (not UTF-8)") from None
+    lines = text.split("\n")
+    if any(line.startswith(_CONFLICT_MARKERS) for line in lines):
+        raise conflict_error(source)
     fields: dict[str, str] = {}
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition(": ")

@@ -1,7 +1,7 @@
 """What is in the workspace now, with as few reads as possible.
 
-A file whose (inode, size, mtime_ns) match the stat index — and is not racy —
-keeps its recorded oid without being read. Only the others are hashed (or, for
+A file whose (inode, size, mtime_ns, ctime_ns) match the stat index — and is
+not racy — keeps its recorded oid without being read. Only the others are hashed (or, for
 ``add``, hashed while being copied into the cache, so each byte is read once).
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitml.context import RepoContext
-from gitml.errors import InputError
+from gitml.errors import IndexReadOnlyError, InputError, PointerError, UsageError
 from gitml.store.manifest import Entry
 from gitml.store.stat_index import RACY_NS, StatRow
 from gitml.workspace.walk import FileStat, cache_link_oid, file_stat, walk_tree
@@ -75,9 +75,11 @@ class TreeScan:
         return self._files
 
     def refreshed_rows(self) -> list[StatRow]:
-        """Rows of re-read files whose content did not change. Read-only commands
-        record only these: the index must keep describing the tree gitml last
-        wrote or added (its per-path state), or a modified file would look clean."""
+        """Rows of re-read files whose content and exec bit did not change.
+        Read-only commands record only these: the index must keep describing the
+        tree gitml last wrote or added (its per-path state), or a modified file
+        would look clean. (A row from before modes were recorded takes the
+        current exec bit: that gitml did not see a chmod either.)"""
         return self.refreshed
 
 
@@ -138,9 +140,10 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
     )
     changed: list[str] = []
     fresh_count = 0
-    # The hot loop of status and add: one dict lookup and four comparisons per
-    # file, no calls, no objects. A row is trusted only if the file's mtime is
-    # more than RACY_NS older than the moment the row was recorded (racy git).
+    # The hot loop of status and add: one dict lookup and five comparisons per
+    # file, no calls, no objects. ctime catches an edit whose mtime was put back
+    # and a chmod. A row is trusted only if the file's mtime is more than
+    # RACY_NS older than the moment the row was recorded (racy git).
     for rel, st in files.items():
         if linked and rel in linked:  # symlink mode: the workspace file is the cache object
             fresh_count += 1
@@ -148,7 +151,13 @@ def scan(ctx: RepoContext, tracked: str, hasher: Hasher, *, task: str = "") -> T
         row = known.get(rel)
         if row is not None:
             mtime = st[2]
-            if row[1] == st[0] and row[2] == st[1] and row[3] == mtime and mtime < row[4] - RACY_NS:
+            if (
+                row[1] == st[0]
+                and row[2] == st[1]
+                and row[3] == mtime
+                and row[5] == st[5]
+                and mtime < row[4] - RACY_NS
+            ):
                 fresh_count += 1
                 continue
         changed.append(rel)
@@ -183,18 +192,21 @@ def _hash_changed(
         st = files[rel]
         key = _row_key(tracked, rel)
         row = olds.get(key)
-        if row is not None and hardlink and row.ino == st[0]:
-            _check_in_place_edit(ctx, key, row.oid, st)
         oid, size = hasher(f"{top_str}/{rel}" if rel else top_str, st)
+        if row is not None and hardlink and row.ino == st[0] and row.oid != oid:
+            # Only new bytes are an edit: a file re-read because it is racy (just
+            # added) or because linking it into the cache changed its ctime is not.
+            _check_in_place_edit(ctx, key, row.oid, st)
         result.prior[rel] = row
         result.hashed += 1
         pending_bytes += size
-        result.read[rel] = FileState(rel, oid, size, bool(st[3] & 0o111))
+        executable = bool(st[3] & 0o111)
+        result.read[rel] = FileState(rel, oid, size, executable)
         # The hasher checked that the file did not change after this lstat, so the
         # lstat describes the bytes hashed (no second lstat per file).
-        new_row = StatRow(key, st[0], st[1], st[2], oid, started_ns)
+        new_row = StatRow(key, st[0], st[1], st[2], st[5], st[3], oid, started_ns)
         result.rows.append(new_row)
-        if row is not None and row.oid == oid:
+        if row is not None and row.oid == oid and row.executable in (None, executable):
             result.refreshed.append(new_row)
         if task and result.hashed % 256 == 0:
             reporter.advance(task, 256, pending_bytes)
@@ -215,5 +227,60 @@ def observe(ctx: RepoContext, tracked: str) -> TreeScan:
     unchanged files are recorded, so the stat index keeps describing the tree
     gitml last wrote or added."""
     result = scan(ctx, tracked, _hash_only)
-    ctx.index.put_many(result.refreshed_rows())
+    try:
+        ctx.index.put_many(result.refreshed_rows())
+    except IndexReadOnlyError:
+        pass  # only a cache: the next look reads these files again
     return result
+
+
+def record_checkout(
+    ctx: RepoContext, tracked: str, oid: str, source: str, subpath: str, wrote: bool
+) -> None:
+    """Record what a checkout of ``oid`` (from the pointer at ``source``,
+    "workspace" or a revision) left at ``tracked``.
+
+    All of it: the tree ``oid``, synced with the workspace pointer (for a
+    revision, the workspace now deliberately holds another version: status
+    says *modified*, and add records it). Only ``subpath``: the tree is one no
+    pointer names, so the folder's recorded tree is dropped and status stops
+    trusting it (it compares the folder file by file), except when the files
+    came from the very pointer whose tree the index holds (the stat rows then
+    still describe that tree plus the user's edits).
+    """
+    index = ctx.index
+    if source == "workspace":
+        followed: str | None = oid
+    else:
+        from gitml.workspace.tracked import read_pointer
+
+        try:
+            followed = read_pointer(ctx, tracked).oid
+        except (PointerError, UsageError):
+            followed = None  # no (readable) pointer in the workspace
+    if not subpath:
+        index.set_state(tracked, oid, followed or oid)
+        return
+    prior = index.state(tracked)
+    if not wrote or (prior is not None and source == "workspace" and prior.oid == oid):
+        return
+    synced = prior.pointer if prior is not None else followed
+    index.set_state(tracked, None, synced)
+
+
+def restat_chmodded(ctx: RepoContext, paths: list[str]) -> None:
+    """A checkout changed only the mode of these files: record their new ctime
+    and mode (content, inode, size and mtime are those of their row), or the
+    next status would read them again and call them modified."""
+    if not paths:
+        return
+    olds = ctx.index.rows_of(paths)
+    rows: list[StatRow] = []
+    for path, row in olds.items():
+        try:
+            st = os.lstat(ctx.root / path)
+        except OSError:
+            continue
+        if (st.st_ino, st.st_size, st.st_mtime_ns) == (row.ino, row.size, row.mtime_ns):
+            rows.append(StatRow.of(path, st, row.oid, row.recorded_ns))
+    ctx.index.put_many(rows)

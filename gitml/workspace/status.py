@@ -37,6 +37,14 @@ def workspace_oid(result: TreeScan) -> str:
     return hash_bytes(encode_manifest(result.files.values()))
 
 
+def workspace_files(result: TreeScan) -> dict[str, Sized]:
+    """The workspace version as ``compare`` takes it: a folder's files with their
+    exec bit (its manifest records it), a tracked file without (its pointer does not)."""
+    if not result.is_dir:
+        return {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
+    return {rel: Sized(s.oid, s.size, s.executable) for rel, s in result.files.items()}
+
+
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
     return status_of(ctx, tracked, read_pointer(ctx, tracked))
 
@@ -44,7 +52,11 @@ def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
 def status_of(ctx: RepoContext, tracked: str, pointer: Pointer) -> PathStatus:
     """The workspace data of ``tracked`` against ``pointer`` (e.g. the staged one)."""
     result = observe(ctx, tracked)
-    last = ctx.index.get_state(tracked)
+    synced = ctx.index.state(tracked)
+    last = synced.oid if synced is not None else None
+    # The pointer changed since gitml last added or wrote this path (git moved it
+    # and its data was not checked out): the workspace is behind it, not ahead.
+    moved = synced is not None and synced.pointer != pointer.oid
     if not result.exists:
         if not ctx.store.has(pointer.oid):
             return PathStatus(tracked, pointer.kind, "not-in-cache", message="gitml pull")
@@ -62,8 +74,14 @@ def status_of(ctx: RepoContext, tracked: str, pointer: Pointer) -> PathStatus:
                 tracked, pointer.kind, "not-in-cache", message="gitml pull or gitml add"
             )
         return PathStatus(tracked, pointer.kind, "clean")
-    state: State = "stale" if current == last else "modified"
-    new = {rel: Sized(s.oid, s.size) for rel, s in result.files.items()}
+    state: State = "stale" if moved else "modified"
+    if state == "modified":
+        hint = "gitml add"
+    elif current == last:
+        hint = "gitml checkout"
+    else:
+        hint = "edited since: gitml add --force keeps the edits, gitml checkout --force drops them"
+    new = workspace_files(result)
     try:
         old = load_entries(ctx, pointer, tracked, "pointer")
     except ObjectMissingError:
@@ -73,7 +91,7 @@ def status_of(ctx: RepoContext, tracked: str, pointer: Pointer) -> PathStatus:
         pointer.kind,
         state,
         compare(tracked, old, new),
-        "gitml checkout" if state == "stale" else "gitml add",
+        hint,
     )
 
 
@@ -82,7 +100,8 @@ def _against_state(
 ) -> PathStatus:
     """The pointer names the tree gitml last wrote or added here, and the stat
     index describes exactly that tree: the changes are the files that were
-    re-read with new content, the new files and the vanished ones. No manifest
+    re-read with new content or exec bit (ctime sends a chmod-ed file there),
+    the new files and the vanished ones. No manifest
     is read and nothing is re-encoded, however large the folder."""
     changes: list[FileChange] = []
     for rel, old in result.prior.items():
@@ -90,7 +109,7 @@ def _against_state(
         full = f"{tracked}/{rel}"
         if old is None:
             changes.append(FileChange(full, "added", None, new.size))
-        elif old.oid != new.oid:
+        elif old.oid != new.oid or old.executable not in (None, new.executable):
             changes.append(FileChange(full, "modified", old.size, new.size))
     known = ctx.index.rows_of(result.gone)
     for key in result.gone:

@@ -121,7 +121,7 @@ class Writer:
                     ) from None
                 assert st is not None
                 fault_point("checkout.after-file")
-                rows.append(StatRow(full, st.st_ino, st.st_size, st.st_mtime_ns, want.oid))
+                rows.append(StatRow.of(full, st, want.oid))
         except BaseException:
             stop.set()
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import time
@@ -18,7 +19,7 @@ OID = hash_bytes(b"x")
 def _row(path: str, **kw: int) -> StatRow:
     values = {"ino": 1, "size": 2, "mtime_ns": 3, "recorded_ns": 3 + 2 * RACY_NS, **kw}
     ino, size, mtime, recorded = (values[k] for k in ("ino", "size", "mtime_ns", "recorded_ns"))
-    return StatRow(path, ino, size, mtime, OID, recorded)
+    return StatRow(path, ino, size, mtime, mtime, 0o100644, OID, recorded)
 
 
 def test_prefix_lookup_and_drop(tmp_path: Path) -> None:
@@ -52,21 +53,22 @@ def test_racy_git_rule(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"x")
     st = os.lstat(path)
-    row = StatRow("f", st.st_ino, st.st_size, st.st_mtime_ns, OID)  # recorded now
+    row = StatRow.of("f", st, OID)  # recorded now
     assert index.fresh_oid("f", st, row) is None  # mtime within 1 s of recording: racy
-    old = StatRow("f", st.st_ino, st.st_size, st.st_mtime_ns, OID, st.st_mtime_ns + RACY_NS + 1)
+    old = StatRow.of("f", st, OID, st.st_mtime_ns + RACY_NS + 1)
     assert index.fresh_oid("f", st, old) == OID
     assert index.fresh_oid("f", st, None) is None
-    for change in ({"ino": st.st_ino + 1}, {"size": 5}, {"mtime_ns": st.st_mtime_ns - 1}):
-        fields = {"ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns, **change}
-        stale = StatRow(
-            "f", fields["ino"], fields["size"], fields["mtime_ns"], OID, old.recorded_ns
-        )
-        assert index.fresh_oid("f", st, stale) is None
+    for change in (
+        {"ino": st.st_ino + 1},
+        {"size": 5},
+        {"mtime_ns": st.st_mtime_ns - 1},
+        {"ctime_ns": st.st_ctime_ns - 1},
+    ):
+        assert index.fresh_oid("f", st, dataclasses.replace(old, **change)) is None
     # an old file, recorded now, is fresh
     os.utime(path, ns=(time.time_ns() - 5 * RACY_NS,) * 2)
     st2 = os.lstat(path)
-    assert index.fresh_oid("f", st2, StatRow("f", st2.st_ino, 1, st2.st_mtime_ns, OID)) == OID
+    assert index.fresh_oid("f", st2, StatRow.of("f", st2, OID)) == OID
     index.close()
 
 
@@ -101,7 +103,7 @@ from gitml.store.stat_index import StatIndex, StatRow
 index = StatIndex(Path({path!r}))
 for batch in range(20):
     index.put_many(
-        StatRow(f"w{n}/{{batch}}/{{i}}", i, i, i, "0" * 64) for i in range(100)
+        StatRow(f"w{n}/{{batch}}/{{i}}", i, i, i, i, 0o100644, "0" * 64) for i in range(100)
     )
     index.set_state("w{n}", str(batch))
 index.close()
