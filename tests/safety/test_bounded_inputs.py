@@ -171,7 +171,8 @@ def test_a_pushed_note_bomb_breaks_nobody_who_pulls(repo: Path, cli: Cli, tmp_pa
 
     # register reads the note of the commit it registers (lineage): the bad one
     (clone / "models" / "m.pkl").write_bytes(b"model two")  # its bytes, into the clone's cache
-    assert run_gitml(clone, "add", "models/m.pkl").returncode == 0
+    # the clone never had its data, so add asks for --force (it records the workspace)
+    assert run_gitml(clone, "add", "--force", "models/m.pkl").returncode == 0
     reg = run_gitml(clone, "register", "m", "--path", "models/m.pkl", "--rev", bad, "--json")
     assert reg.returncode == 0, reg.stderr[:2000]
     assert json.loads(reg.stdout)["commit"] == bad
