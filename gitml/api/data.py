@@ -1,4 +1,4 @@
-"""The library API: one typed function per user operation.
+"""Data operations of the library API: init, add, status, diff, checkout, rm.
 
 Each function discovers the repository from ``cwd`` (default: the current
 directory), loads its config, takes the repository lock when it writes, calls
@@ -9,25 +9,17 @@ progress and warnings go to ``callback``. Errors are :class:`gitml.errors.GitmlE
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitml.context import session
 from gitml.errors import UsageError
-from gitml.progress import Callback, Reporter
+from gitml.progress import Callback
 
 # Only what a signature names is imported here, and only for type checkers:
-# `import gitml.api` must stay cheap because every CLI command and hook does it.
+# this module loads when a data command runs, not when the CLI starts.
 if TYPE_CHECKING:
     from gitml.context import RepoContext
-    from gitml.git.hooks import HookReport, HookStatus
-    from gitml.guards.results import GuardReport
-    from gitml.hookflow.post_commit import PostCommitOutcome
-    from gitml.hookflow.pre_commit import PreCommitOutcome
-    from gitml.hookflow.sync import SyncOutcome
-    from gitml.meta.history import LogRow
     from gitml.workspace.add import AddResult
     from gitml.workspace.checkout import CheckoutResult, Target
     from gitml.workspace.diff import DiffResult
@@ -42,34 +34,6 @@ __all__ = [
     "remove",
     "status",
 ]
-
-
-@contextmanager
-def session(
-    cwd: Path | None, callback: Callback | None, *, write: bool, require_init: bool = True
-) -> Iterator[RepoContext]:
-    """Open the repository (and take its lock when ``write``) for one operation."""
-    from gitml.context import open_repo
-
-    ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
-    try:
-        if write:
-            from gitml.store.lock import RepoLock
-
-            with RepoLock(
-                ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
-            ):
-                if require_init:
-                    # A cache outside the repository may be shared: say we use it,
-                    # so gc run from another repository keeps what we need.
-                    from gitml.cache_users import record_user
-
-                    record_user(ctx)
-                yield ctx
-        else:
-            yield ctx
-    finally:
-        ctx.close()
 
 
 def init(
@@ -206,7 +170,7 @@ def checkout(
                 "-o/--output takes exactly one NAME@VERSION or NAME#STAGE",
                 "gitml checkout churn@v3 -o /tmp/churn.pkl",
             )
-        from gitml.registry.api import checkout_in
+        from gitml.api.registry import checkout_in
 
         with session(cwd, callback, write=True) as ctx:
             _prefetch(ctx, checkout_targets(ctx, targets or [], cwd))
@@ -230,172 +194,3 @@ def remove(
         raise UsageError("name what to stop tracking", "gitml rm data")
     with session(cwd, callback, write=True) as ctx:
         return do_remove(ctx, resolve_targets(ctx, targets, cwd))
-
-
-# -- guards, hooks and commit metadata ------------------------------------------------
-
-
-def guard_run(
-    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
-) -> GuardReport:
-    """Run guards by name, or those affected by the given paths (default: all).
-
-    Drift compares with the newest statistics stored in HEAD's history;
-    no-regression with the model in the configured stage.
-    """
-    from gitml.guards.projectfile import load_project
-    from gitml.guards.runner import affected_guards
-    from gitml.hookflow.guarding import run_for_commit
-
-    with session(cwd, callback, write=False) as ctx:
-        project = load_project(ctx.root)
-        names: list[str] | None = None
-        if targets:
-            names = []
-            for target in targets:
-                if target in project.guards.guards:
-                    names.append(target)
-                else:
-                    hits = affected_guards(project.guards, [ctx.relpath(target, cwd=cwd)])
-                    if not hits:
-                        raise UsageError(
-                            f"{target!r} is neither a guard nor a path a guard checks",
-                            f"guards: {', '.join(project.guards.guards) or 'none'}",
-                        )
-                    names += hits
-        return run_for_commit(ctx, project, names)
-
-
-def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
-    """The metadata document attached to a commit."""
-    from gitml.meta.history import show as do_show
-
-    with session(cwd, None, write=False) as ctx:
-        return do_show(ctx, rev)
-
-
-def log(
-    path: str | None = None,
-    *,
-    metrics: bool = False,
-    rev: str = "HEAD",
-    max_count: int | None = None,
-    cwd: Path | None = None,
-    callback: Callback | None = None,
-) -> list[LogRow]:
-    """History of a tracked path, a metrics file, or all metrics, from notes.
-
-    A commit whose note cannot be decoded is listed without metadata and
-    reported as a ``warning`` event.
-    """
-    from gitml.meta.history import log as do_log
-
-    with session(cwd, callback, write=False) as ctx:
-        rel = ctx.relpath(path, cwd=cwd) if path else None
-        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count, callback=callback)
-
-
-def hooks_install(*, cwd: Path | None = None) -> HookReport:
-    from gitml.git.hooks import install_hooks
-    from gitml.git.repo import GitRepo
-
-    return install_hooks(GitRepo.discover(cwd or Path.cwd()), python=sys.executable)
-
-
-def hooks_uninstall(*, cwd: Path | None = None) -> HookReport:
-    from gitml.git.hooks import uninstall_hooks
-    from gitml.git.repo import GitRepo
-
-    return uninstall_hooks(GitRepo.discover(cwd or Path.cwd()))
-
-
-def hooks_status(*, cwd: Path | None = None) -> dict[str, HookStatus]:
-    from gitml.git.hooks import hook_status
-    from gitml.git.repo import GitRepo
-
-    return hook_status(GitRepo.discover(cwd or Path.cwd()))
-
-
-def pre_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PreCommitOutcome:
-    """What the pre-commit hook checks: staged pointers match data; affected guards pass."""
-    from gitml.hookflow.pre_commit import pre_commit as do_pre_commit
-
-    with session(cwd, callback, write=True) as ctx:
-        return do_pre_commit(ctx)
-
-
-def post_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PostCommitOutcome:
-    """Attach the metadata note to HEAD (running guards if the commit skipped them)."""
-    from gitml.hookflow.post_commit import record_commit
-
-    with session(cwd, callback, write=True) as ctx:
-        return record_commit(ctx)
-
-
-def sync_after(
-    old: str, new: str, *, cwd: Path | None = None, callback: Callback | None = None
-) -> SyncOutcome:
-    """post-checkout/post-merge: update data whose pointers changed from old to new."""
-    from gitml.hookflow.sync import sync_changed
-
-    with session(cwd, callback, write=True) as ctx:
-        return sync_changed(ctx, old, new)
-
-
-# -- registry, pipelines and DVC interop: typed APIs that live beside their domains --
-# Re-exported lazily (PEP 562) so importing gitml.api does not import them all.
-
-_LAZY = {
-    **dict.fromkeys(
-        ["demote", "deprecate", "model_checkout", "model_path", "model_show", "models",
-         "promote", "register"],
-        "gitml.registry.api",
-    ),
-    **dict.fromkeys(["dag", "monitor", "pipeline", "repro"], "gitml.pipelines.api"),
-    "import_dvc": "gitml.interop.api",
-    **dict.fromkeys(
-        ["remote_add", "remote_remove", "remote_list", "push", "fetch", "pull",
-         "remote_status", "fsck", "gc", "push_for_hook"],
-        "gitml.remotes.api",
-    ),
-    "AddResult": "gitml.workspace.add",
-    "CheckoutResult": "gitml.workspace.checkout",
-    "DiffResult": "gitml.workspace.diff",
-    "InitResult": "gitml.workspace.init",
-    "PathStatus": "gitml.workspace.status",
-}  # fmt: skip
-__all__ += sorted(_LAZY)
-
-if TYPE_CHECKING:
-    from gitml.interop.api import import_dvc as import_dvc
-    from gitml.pipelines.api import dag as dag
-    from gitml.pipelines.api import monitor as monitor
-    from gitml.pipelines.api import pipeline as pipeline
-    from gitml.pipelines.api import repro as repro
-    from gitml.registry.api import demote as demote
-    from gitml.registry.api import deprecate as deprecate
-    from gitml.registry.api import model_checkout as model_checkout
-    from gitml.registry.api import model_path as model_path
-    from gitml.registry.api import model_show as model_show
-    from gitml.registry.api import models as models
-    from gitml.registry.api import promote as promote
-    from gitml.registry.api import register as register
-    from gitml.remotes.api import fetch as fetch
-    from gitml.remotes.api import fsck as fsck
-    from gitml.remotes.api import gc as gc
-    from gitml.remotes.api import pull as pull
-    from gitml.remotes.api import push as push
-    from gitml.remotes.api import push_for_hook as push_for_hook
-    from gitml.remotes.api import remote_add as remote_add
-    from gitml.remotes.api import remote_list as remote_list
-    from gitml.remotes.api import remote_remove as remote_remove
-    from gitml.remotes.api import remote_status as remote_status
-else:
-
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'gitml.api' has no attribute {name!r}")
-        import importlib
-
-        return getattr(importlib.import_module(module), name)

@@ -26,7 +26,7 @@ def import_dvc(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Import a DVC project: data as gitml pointers, dvc.yaml stages as gitml.yaml stages."""
-    from gitml.interop.api import import_dvc as run
+    from gitml.api.interop import import_dvc as run
 
     with progress() as cb:
         result = run(

@@ -1,18 +1,27 @@
-"""Running guards against what a commit contains, with the right baselines."""
+"""Running guards against what a commit contains, with the right baselines.
+
+Baselines come from history (the notes of earlier commits) and, for
+no-regression against a registry stage, from ``stage_metrics``, which the
+caller passes in (the API passes :func:`gitml.registry.service.stage_metrics`):
+guards never import the registry.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from gitml.context import RepoContext
-from gitml.guards.projectfile import ProjectFile
 from gitml.guards.results import GuardReport
 from gitml.guards.runner import run_guards
-from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, stage_metrics
+from gitml.meta.lineage import latest_metrics, latest_stats, recent_notes
+from gitml.project.file import ProjectFile
+
+# (metrics file, stage) -> metrics of the model version in that stage, or None.
+StageMetrics = Callable[[str, str], dict[str, Any] | None]
 
 
 def run_for_commit(
@@ -20,11 +29,13 @@ def run_for_commit(
     project: ProjectFile,
     names: Iterable[str] | None,
     *,
+    stage_metrics: StageMetrics | None,
     base_rev: str = "HEAD",
     root: Path | None = None,
 ) -> GuardReport:
     """Run guards; drift compares with the newest stats at or before ``base_rev``,
-    no-regression with the model in the named stage (else the newest metrics).
+    no-regression with the model in the named stage (``stage_metrics``; None:
+    no registry) else the newest metrics in history.
     ``root``: where the guarded files are (default: the workspace)."""
     notes = recent_notes(ctx, base_rev)
     spec = project.guards
@@ -37,8 +48,8 @@ def run_for_commit(
         if model is None:
             return None
         against = model.no_regression.against if model.no_regression else "prod"
-        if against not in ("previous", "HEAD"):
-            found = stage_metrics(ctx, model.metrics_path, against)
+        if against not in ("previous", "HEAD") and stage_metrics is not None:
+            found = stage_metrics(model.metrics_path, against)
             if found is not None:
                 return found
         return latest_metrics(notes, model.metrics_path)

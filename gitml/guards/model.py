@@ -18,7 +18,7 @@ from gitml.bounded import parse_structured, quote
 from gitml.errors import ConfigError
 from gitml.guards.commands import CommandOutcome
 from gitml.guards.results import RuleResult, Status
-from gitml.guards.spec import Guard, ModelSpec, NoRegressionSpec, Op, Threshold
+from gitml.project.guardspec import Guard, ModelSpec, NoRegressionSpec, Op, Threshold
 
 MAX_METRICS_BYTES = 16 * 1024 * 1024
 

@@ -13,13 +13,13 @@ from typing import Any
 from gitml.context import RepoContext
 from gitml.git.index import changed_between, commit_tree
 from gitml.git.notes import write_note
-from gitml.guards.projectfile import PROJECT_FILE, load_project
+from gitml.guards.commit import StageMetrics, run_for_commit
 from gitml.guards.runner import affected_guards
-from gitml.hookflow.guarding import run_for_commit
-from gitml.hookflow.lineage import recent_notes
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
 from gitml.meta.document import Metadata
+from gitml.meta.lineage import recent_notes
+from gitml.project.file import PROJECT_FILE, load_project
 from gitml.workspace.revisions import pointers_at
 
 
@@ -42,7 +42,9 @@ def _read_pending(ctx: RepoContext) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
+def record_commit(
+    ctx: RepoContext, rev: str = "HEAD", *, stage_metrics: StageMetrics | None
+) -> PostCommitOutcome:
     head = ctx.git.rev_parse(rev)
     pending = _read_pending(ctx)
     pointers = pointers_at(ctx, head)
@@ -63,7 +65,13 @@ def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
     else:
         changed = changed_between(ctx.git, parent, head) if parent else [PROJECT_FILE]
         names = affected_guards(project.guards, changed)
-        report = run_for_commit(ctx, project, names, base_rev=parent or head) if names else None
+        report = (
+            run_for_commit(
+                ctx, project, names, stage_metrics=stage_metrics, base_rev=parent or head
+            )
+            if names
+            else None
+        )
         guards = report.to_dict() if report else None
         if report is not None:
             stats.update(report.statistics)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.git.index import index_tree, staged_paths
-from gitml.guards.projectfile import PROJECT_FILE, load_project
+from gitml.guards.commit import StageMetrics, run_for_commit
 from gitml.guards.results import GuardReport
 from gitml.guards.runner import affected_guards
-from gitml.hookflow.guarding import run_for_commit
+from gitml.project.file import PROJECT_FILE, load_project
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer, tracked_name
 from gitml.workspace.scan import observe
@@ -60,7 +60,9 @@ def check_staged_pointers(ctx: RepoContext, pointer_paths: list[str]) -> list[st
     return problems
 
 
-def pre_commit(ctx: RepoContext) -> PreCommitOutcome:
+def pre_commit(ctx: RepoContext, *, stage_metrics: StageMetrics | None) -> PreCommitOutcome:
+    """Staged pointers match their data; the guards the staged change affects pass
+    (``stage_metrics``: the registry baseline, see :mod:`gitml.guards.commit`)."""
     changed = staged_paths(ctx.git)
     pointers = [p for p in changed if _is_pointer(p)]
     project = load_project(ctx.root) if (ctx.root / PROJECT_FILE).exists() else None
@@ -71,7 +73,11 @@ def pre_commit(ctx: RepoContext) -> PreCommitOutcome:
     problems = check_staged_pointers(ctx, pointers)
     if problems:
         return PreCommitOutcome(ok=False, problems=problems)
-    report = run_for_commit(ctx, project, names) if project and names else None
+    report = (
+        run_for_commit(ctx, project, names, stage_metrics=stage_metrics)
+        if project and names
+        else None
+    )
     _write_pending(ctx, report, names)
     return PreCommitOutcome(ok=report is None or report.ok, report=report, ran=names)
 

@@ -8,7 +8,7 @@ from typing import Any
 from gitml.bounded import read_structured as bounded_read
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
-from gitml.guards.projectfile import ProjectFile
+from gitml.project.file import ProjectFile
 from gitml.workspace.pointer import Pointer
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -20,11 +20,11 @@ from typing import Any
 from gitml.bounded import load_json, quote, read_capped
 from gitml.context import RepoContext
 from gitml.errors import ConfigError, PipelineError, UsageError
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import YamlMap, check_keys, expect_str, node_error
-from gitml.hookflow.guarding import command_env
+from gitml.guards.commit import command_env
 from gitml.pipelines.spec import Pipeline
 from gitml.pipelines.state import MAX_METRICS_BYTES
+from gitml.project.file import ProjectFile
+from gitml.project.yamlnodes import YamlMap, check_keys, expect_str, node_error
 from gitml.store.durable import write_file_atomic
 
 EXIT_HEALTHY = 0

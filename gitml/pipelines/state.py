@@ -15,9 +15,9 @@ from typing import Any
 from gitml.bounded import describe, load_json, quote, read_capped, read_structured
 from gitml.context import RepoContext
 from gitml.errors import ConfigError, PipelineError
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import MAX_YAML_BYTES
 from gitml.pipelines.spec import Stage
+from gitml.project.file import ProjectFile
+from gitml.project.yamlnodes import MAX_YAML_BYTES
 from gitml.store.durable import write_file_atomic
 from gitml.store.hashing import hash_bytes, is_oid
 from gitml.workspace.scan import observe

@@ -23,7 +23,7 @@ from gitml.errors import (
     UsageError,
     WorkspaceConflictError,
 )
-from gitml.guards.yamlnodes import node_error
+from gitml.project.yamlnodes import node_error
 from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
 from gitml.registry.model import RegistryState, Version
 from gitml.registry.names import MAX_NAME_BYTES, artifact_problem, show, validate_artifact_name
@@ -71,7 +71,7 @@ class Declaration:
 
 def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     """The ``artifacts:`` section of gitml.yaml; malformed entries are errors."""
-    from gitml.guards.projectfile import load_project
+    from gitml.project.file import load_project
 
     out: dict[str, Declaration] = {}
     section = load_project(ctx.root).artifacts
@@ -124,7 +124,7 @@ def declared_text(current: bytes, name: str, path: str) -> bytes:
 
 def declare(ctx: RepoContext, name: str, path: str) -> bytes:
     """The new gitml.yaml content declaring ``name`` (validated, not yet written)."""
-    from gitml.guards.projectfile import parse_project
+    from gitml.project.file import parse_project
 
     file = ctx.root / PROJECT_FILE
     current = file.read_bytes() if file.exists() else b""
@@ -200,7 +200,7 @@ def lineage(
     ctx: RepoContext, commit: str, metrics_file: str | None
 ) -> tuple[dict[str, Json], dict[str, Json]]:
     """(params, metrics) of a commit: its gitml note, else the files at that commit."""
-    from gitml.guards.projectfile import load_project
+    from gitml.project.file import load_project
 
     doc = _note_doc(ctx, commit) or {}
     params = _json_map(doc.get("params"))
@@ -223,10 +223,11 @@ def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> li
     OLD`` vouches for OLD). Only thresholds and no-regression run; the data rules
     and commands of those guards ran when the commit was made."""
     import dataclasses
+    import functools
     import tempfile
 
-    from gitml.guards.projectfile import load_project
-    from gitml.hookflow.guarding import run_for_commit
+    from gitml.guards.commit import run_for_commit
+    from gitml.project.file import load_project
 
     if metrics_file is None:
         return []
@@ -247,7 +248,13 @@ def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> li
             target = Path(tmp) / check_relpath(metrics_file, what="metrics path")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob)
-        report = run_for_commit(ctx, model_only, list(chosen), root=Path(tmp))
+        report = run_for_commit(
+            ctx,
+            model_only,
+            list(chosen),
+            stage_metrics=functools.partial(stage_metrics, ctx),
+            root=Path(tmp),
+        )
     out = []
     for name in chosen:
         bad = [r for r in report.for_guard(name) if r.status in ("fail", "error")]
@@ -482,6 +489,26 @@ def artifact_for_metrics(ctx: RepoContext, metrics_file: str) -> str | None:
     want = os.path.normpath(metrics_file)
     return next((d.name for d in decls.values()
                  if d.metrics and os.path.normpath(d.metrics) == want), None)  # fmt: skip
+
+
+def stage_metrics(ctx: RepoContext, metrics_file: str, stage: str) -> dict[str, Any] | None:
+    """Metrics of the model version currently in ``stage`` whose artifact records
+    ``metrics_file``, from that version's commit note: the no-regression baseline
+    guards are given (see :mod:`gitml.guards.commit`).
+
+    Never raises a gitml error: an unreadable gitml.yaml or registry means
+    "no baseline in the registry" and the guard falls back to history.
+    """
+    from gitml.meta.lineage import latest_metrics, recent_notes
+
+    try:
+        name = artifact_for_metrics(ctx, metrics_file)
+        commit = stage_commit(ctx, name, stage) if name else None
+    except GitmlError:
+        return None
+    if commit is None:
+        return None
+    return latest_metrics(recent_notes(ctx, commit)[:1], metrics_file)
 
 
 def stage_commit(ctx: RepoContext, name: str, stage: str) -> str | None:
