@@ -7,7 +7,6 @@ and git (``gitml.git.tags``), the workspace (pointers, cache, checkout) and
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -99,38 +98,20 @@ def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     return out
 
 
-def declared_text(current: bytes, name: str, path: str) -> bytes:
-    """gitml.yaml with ``name: {path}`` added under ``artifacts:``; the rest byte-for-byte."""
-    entry = f"{name}:\n  path: {json.dumps(path)}\n"
-    lines = current.decode("utf-8").splitlines(keepends=True)
-    head = next((i for i, ln in enumerate(lines) if re.match(r"artifacts:\s*(#.*)?$", ln)), None)
-    if head is None:
-        sep = "" if not current or current.endswith(b"\n") else "\n"
-        block = "artifacts:\n" + "".join("  " + ln for ln in entry.splitlines(keepends=True))
-        return current + (sep + block).encode("utf-8")
-    indent = "  "
-    for ln in lines[head + 1 :]:
-        if ln.strip() and not ln.lstrip().startswith("#"):
-            found = len(ln) - len(ln.lstrip(" "))
-            indent = " " * found if found else indent
-            break
-    step = "  " if len(indent) <= 2 else indent[: len(indent) // 2] or "  "
-    inserted = f"{indent}{name}:\n{indent}{step}path: {json.dumps(path)}\n"
-    if not lines[head].endswith("\n"):
-        lines[head] += "\n"
-    lines.insert(head + 1, inserted)
-    return "".join(lines).encode("utf-8")
-
-
 def declare(ctx: RepoContext, name: str, path: str) -> bytes:
     """The new gitml.yaml content declaring ``name`` (validated, not yet written)."""
+    from gitml.project.edit import CannotEdit, add_artifact
     from gitml.project.file import parse_project
 
     file = ctx.root / PROJECT_FILE
     current = file.read_bytes() if file.exists() else b""
-    new = declared_text(current, name, path)
     try:
+        new = add_artifact(current.decode("utf-8"), name, path).encode("utf-8")
         body = parse_project(new).artifacts.get(name)
+    except UnicodeDecodeError:
+        body, why = None, "it is not UTF-8"
+    except CannotEdit as exc:
+        body, why = None, str(exc)
     except GitmlError as exc:
         body, why = None, exc.message
     else:
