@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import read_structured as bounded_read
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.project.file import ProjectFile
+from gitml.project.values import read_values
 from gitml.workspace.pointer import Pointer
-
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
@@ -21,10 +19,10 @@ def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
     }
 
 
-def read_structured(path: Path) -> Any:
-    """A JSON or YAML file's content, or None if absent/unreadable/too big."""
+def read_structured(root: Path, name: str) -> Any:
+    """A params/metrics file's content, or None if absent/unreadable/too big."""
     try:
-        return bounded_read(path, source=path.name, max_bytes=MAX_FILE_BYTES)
+        return read_values(root / name, source=name)
     except (OSError, GitmlError):  # a malformed, too big or too deep file is not recorded
         return None
 
@@ -50,7 +48,7 @@ def metrics_files(project: ProjectFile) -> list[str]:
 def collect_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in project.params:
-        value = read_structured(ctx.root / name)
+        value = read_structured(ctx.root, name)
         if value is not None:
             out[name] = value
     return out
@@ -59,7 +57,7 @@ def collect_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
 def collect_metrics(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in metrics_files(project):
-        value = read_structured(ctx.root / name)
+        value = read_structured(ctx.root, name)
         if value is not None:
             out[name] = value
     return out

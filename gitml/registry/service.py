@@ -162,14 +162,14 @@ def _json_map(value: object) -> dict[str, Json]:
 
 def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]:
     """Parsed JSON/YAML files at ``commit`` (unreadable or too big/deep ones are left out)."""
-    from gitml.bounded import parse_structured
+    from gitml.project.values import parse_values
 
     out: dict[str, Any] = {}
     for path, blob in ctx.git.read_files_at(commit, paths).items():
         if blob is None:
             continue
         try:
-            value = parse_structured(blob, source=path, max_bytes=1_000_000)
+            value = parse_values(blob, source=path)
         except GitmlError:
             continue
         if isinstance(value, dict):
