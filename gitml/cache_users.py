@@ -21,9 +21,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gitml.context import RepoContext
 from gitml.store.durable import write_file_atomic
+
+if TYPE_CHECKING:  # gitml.context.session calls record_user: no import back at run time
+    from gitml.context import RepoContext
 
 REPOS = "repos"
 _MAX_RECORD = 1 << 16

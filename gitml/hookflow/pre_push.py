@@ -10,18 +10,15 @@ def pre_push(ctx: RepoContext, git_remote: str, lines: list[str]) -> str:
     """Upload the objects the pushed commits' pointers need (``lines``: what git
     gives the hook on stdin). Returns a message; raises (blocking the push) when a
     configured remote cannot take them."""
-    from gitml.git.index import blobs_in_history
-    from gitml.remotes.workflow import expand, remote_for
-    from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer
+    from gitml.remotes.workflow import expand, pointers_in_history, remote_for
 
     if not ctx.config.remotes:
         return "no gitml data remote configured: data stays local (gitml remote add NAME URL)"
     shas = [ln.split()[1] for ln in lines if len(ln.split()) == 4 and set(ln.split()[1]) != {"0"}]
     if not shas:
         return ""
-    blobs = blobs_in_history(ctx.git, POINTER_SUFFIX, [*shas, "--not", f"--remotes={git_remote}"])
-    data = ctx.git.read_blobs(blobs)
-    pointers = {f"{n}@{s[:8]}": parse_pointer(data[s], source=n) for s, n in blobs.items()}
+    # a malformed pointer names no data: warned about and skipped, as push does
+    pointers = pointers_in_history(ctx, [*shas, "--not", f"--remotes={git_remote}"])
     needed, _missing = expand(ctx, pointers)
     rem = remote_for(ctx, None)
     try:
