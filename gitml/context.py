@@ -108,7 +108,7 @@ def session(
                     # so gc run from another repository keeps what we need.
                     from gitml.cache_users import record_user
 
-                    record_user(ctx)
+                    record_user(ctx.config.cache_dir, ctx.root, ctx.git.common_dir, ctx.reporter)
                 yield ctx
         else:
             yield ctx
