@@ -9,6 +9,9 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -119,3 +122,17 @@ def test_the_api_re_exports_every_operation() -> None:
         for fn in public:
             assert getattr(gitml.api, fn) is getattr(module, fn), (name, fn)
     assert set(gitml.api.__all__) >= {"add", "push", "guard_run", "register", "repro", "pre_commit"}
+
+
+def test_a_hook_with_nothing_to_compare_does_not_load_the_registry(repo: Path) -> None:
+    code = (
+        "import json, sys\n"
+        "from gitml import api\n"
+        "assert api.pre_commit().ok\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('gitml.'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stdout))
+    assert "gitml.api.hooks" in loaded
+    assert not {m for m in loaded if m.startswith("gitml.registry")}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitml.api.baselines import registry_baseline
 from gitml.context import session
 from gitml.errors import UsageError
 from gitml.progress import Callback
@@ -28,7 +28,6 @@ def guard_run(
     from gitml.guards.commit import run_for_commit
     from gitml.guards.runner import affected_guards
     from gitml.project.file import load_project
-    from gitml.registry.service import stage_metrics
 
     with session(cwd, callback, write=False) as ctx:
         project = load_project(ctx.root)
@@ -46,7 +45,7 @@ def guard_run(
                             f"guards: {', '.join(project.guards.guards) or 'none'}",
                         )
                     names += hits
-        return run_for_commit(ctx, project, names, stage_metrics=partial(stage_metrics, ctx))
+        return run_for_commit(ctx, project, names, stage_metrics=registry_baseline(ctx))
 
 
 def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitml.api.baselines import registry_baseline
 from gitml.context import session
 from gitml.progress import Callback
 
@@ -51,19 +51,17 @@ def hooks_status(*, cwd: Path | None = None) -> dict[str, HookStatus]:
 def pre_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PreCommitOutcome:
     """What the pre-commit hook checks: staged pointers match data; affected guards pass."""
     from gitml.hookflow.pre_commit import pre_commit as do_pre_commit
-    from gitml.registry.service import stage_metrics
 
     with session(cwd, callback, write=True) as ctx:
-        return do_pre_commit(ctx, stage_metrics=partial(stage_metrics, ctx))
+        return do_pre_commit(ctx, stage_metrics=registry_baseline(ctx))
 
 
 def post_commit(*, cwd: Path | None = None, callback: Callback | None = None) -> PostCommitOutcome:
     """Attach the metadata note to HEAD (running guards if the commit skipped them)."""
     from gitml.hookflow.post_commit import record_commit
-    from gitml.registry.service import stage_metrics
 
     with session(cwd, callback, write=True) as ctx:
-        return record_commit(ctx, stage_metrics=partial(stage_metrics, ctx))
+        return record_commit(ctx, stage_metrics=registry_baseline(ctx))
 
 
 def sync_after(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-from functools import partial
 from pathlib import Path
 
+from gitml.api.baselines import registry_baseline
 from gitml.context import session
 from gitml.errors import GitmlError, PipelineError
 from gitml.pipelines.execute import Echo
@@ -44,7 +44,6 @@ def repro(
     """
     from gitml.pipelines.repro import repro as do_repro
     from gitml.project.file import load_project
-    from gitml.registry.service import stage_metrics
 
     with session(cwd, callback, write=not dry_run) as ctx:
         project = load_project(ctx.root)
@@ -56,7 +55,7 @@ def repro(
             force=force,
             dry_run=dry_run,
             echo=echo,
-            stage_metrics=partial(stage_metrics, ctx),
+            stage_metrics=registry_baseline(ctx),
         )
 
 
@@ -105,7 +104,6 @@ def monitor(
     ``exit_code``: 0 healthy, 1 degraded and not fixed, 10 retrained."""
     from gitml.pipelines.repro import repro as do_repro
     from gitml.project.file import load_project
-    from gitml.registry.service import stage_metrics
     from gitml.workspace.add import add
 
     with session(cwd, callback, write=False) as ctx:
@@ -132,7 +130,7 @@ def monitor(
             result.copied = merge_incoming(ctx, incoming, dest, tag)
             add(ctx, [dest])
             run = do_repro(
-                ctx, project, graph, None, echo=echo, stage_metrics=partial(stage_metrics, ctx)
+                ctx, project, graph, None, echo=echo, stage_metrics=registry_baseline(ctx)
             )
             result.repro = run.to_dict()
             if not run.ok:
