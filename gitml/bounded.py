@@ -240,7 +240,7 @@ def compose_yaml(text: str | bytes, *, source: str, max_bytes: int) -> Any:
     """The checked node graph of one YAML document (None if empty), safe loader.
 
     For callers that build their own values from nodes (line numbers:
-    :mod:`gitml.guards.yamlnodes`).
+    :mod:`gitml.project.yamlnodes`).
     """
     import yaml
 

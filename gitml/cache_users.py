@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitml.context import RepoContext
+from gitml.progress import Reporter
 from gitml.store.durable import write_file_atomic
 
 REPOS = "repos"
@@ -36,30 +36,32 @@ class CacheUser:
     root: Path  # a work tree of that repository
 
 
-def cache_is_outside(ctx: RepoContext) -> bool:
-    """Whether the resolved cache folder lies outside this repository's work tree."""
-    cache = Path(os.path.realpath(ctx.config.cache_dir))
-    root = Path(os.path.realpath(ctx.root))
-    return cache != root and root not in cache.parents
+def cache_is_outside(cache_dir: Path, root: Path) -> bool:
+    """Whether the resolved cache folder lies outside the work tree ``root``."""
+    cache = Path(os.path.realpath(cache_dir))
+    real_root = Path(os.path.realpath(root))
+    return cache != real_root and real_root not in cache.parents
 
 
 def _key(git_dir: Path) -> str:
     return hashlib.sha256(os.fsencode(os.path.realpath(git_dir))).hexdigest()[:32]
 
 
-def record_user(ctx: RepoContext) -> bool:
-    """Record this repository in its cache when the cache is outside it.
+def record_user(cache_dir: Path, root: Path, git_dir: Path, reporter: Reporter) -> bool:
+    """Record the repository (work tree ``root``, git common dir ``git_dir``) in
+    its cache ``cache_dir`` when the cache is outside it. Called by
+    :func:`gitml.context.session`, below which this module sits.
 
     Returns True when a record was written. A cache that cannot be written is
     reported as a warning: the command itself goes on (it would fail on its
     own writes if it needed any)."""
-    if not cache_is_outside(ctx):
+    if not cache_is_outside(cache_dir, root):
         return False
-    git_dir = Path(os.path.realpath(ctx.git.common_dir))
+    git_dir = Path(os.path.realpath(git_dir))
     body = json.dumps(
-        {"git_dir": str(git_dir), "root": os.path.realpath(ctx.root)}, sort_keys=True
+        {"git_dir": str(git_dir), "root": os.path.realpath(root)}, sort_keys=True
     ).encode()
-    folder = ctx.config.cache_dir / REPOS
+    folder = cache_dir / REPOS
     path = folder / _key(git_dir)
     try:
         with open(path, "rb") as fh:
@@ -71,7 +73,7 @@ def record_user(ctx: RepoContext) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
         write_file_atomic(path, body)
     except OSError as exc:
-        ctx.reporter.warning(
+        reporter.warning(
             f"cannot record this repository in the shared cache {folder}: {exc.strerror}; "
             "gc run from another repository sharing it cannot see what this one needs"
         )

@@ -1,19 +1,22 @@
 """The open repository: git, config, object store and stat index together.
 
-api.py opens one :class:`RepoContext` per operation; domain code receives it
-instead of re-discovering things.
+Each operation of :mod:`gitml.api` opens one :class:`RepoContext` with
+:func:`session` (and the repository lock when it writes); domain code receives
+it instead of re-discovering things.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitml.config import GITML_DIR, Config, load_config
 from gitml.errors import NotARepoError, UsageError
-from gitml.progress import Reporter
+from gitml.progress import Callback, Reporter
 from gitml.safepath import check_relpath
 
 # Most modules import this one for the RepoContext type; git (GitPython), the
@@ -89,3 +92,29 @@ def open_repo(
     for message in config.warnings:  # refused tracked settings, unusable remotes
         reporter.warning(message)
     return RepoContext(git=git, config=config, reporter=reporter)
+
+
+@contextmanager
+def session(
+    cwd: Path | None, callback: Callback | None, *, write: bool, require_init: bool = True
+) -> Iterator[RepoContext]:
+    """Open the repository (and take its lock when ``write``) for one operation."""
+    ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
+    try:
+        if write:
+            from gitml.store.lock import RepoLock
+
+            with RepoLock(
+                ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+            ):
+                if require_init:
+                    # A cache outside the repository may be shared: say we use it,
+                    # so gc run from another repository keeps what we need.
+                    from gitml.cache_users import record_user
+
+                    record_user(ctx.config.cache_dir, ctx.root, ctx.git.common_dir, ctx.reporter)
+                yield ctx
+        else:
+            yield ctx
+    finally:
+        ctx.close()

@@ -99,15 +99,6 @@ def test_a_new_top_level_module_must_be_placed_in_a_layer(tmp_path: Path) -> Non
 # public home. (module, what it uses). Never add to this list.
 PRIVATE_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
     {
-        # remotes/remote.py's helpers, duplicated in store/hashing.new_hasher
-        ("gitml.remotes.download", "gitml.remotes.remote._GIVE_UP_AFTER"),
-        ("gitml.remotes.download", "gitml.remotes.remote._blake3"),
-        ("gitml.remotes.packio", "gitml.remotes.remote._blake3"),
-        ("gitml.remotes.upload", "gitml.remotes.remote._GIVE_UP_AFTER"),
-        ("gitml.remotes.upload", "gitml.remotes.remote._blake3"),
-        ("gitml.remotes.download", "._fail"),
-        ("gitml.remotes.packio", "._fail"),
-        ("gitml.remotes.upload", "._fail"),
         ("gitml.remotes.local", "._temp_path"),
         ("gitml.remotes.local", "._pending_add"),
         ("gitml.store.copyout", "._open"),

@@ -33,7 +33,7 @@ def import_dvc(
       gitml import-dvc --dry-run
       gitml import-dvc data.dvc dvc.yaml --keep-dvc
     """
-    from gitml.interop.api import import_dvc as run
+    from gitml.api.interop import import_dvc as run
 
     with progress() as cb:
         result = run(

@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from gitml.errors import GitError, UsageError
 
+_HEX_CHARS = frozenset("0123456789abcdef")
+
+
+def is_git_oid(text: object) -> bool:
+    """True if ``text`` is a full git object name: 40 (SHA-1) or 64 (SHA-256) lowercase
+    hex characters, nothing else (no trailing newline; data objects: ``store.hashing.is_oid``)."""
+    return isinstance(text, str) and len(text) in (40, 64) and _HEX_CHARS.issuperset(text)
+
+
 _BAD_CHARS = frozenset(" ~^:?*[\\")
 
 

@@ -27,6 +27,7 @@ from typing import cast
 from gitml.errors import GitError
 from gitml.git.catfile import CatFileBatch
 from gitml.git.environment import find_git
+from gitml.git.refname import is_git_oid
 
 
 def _pin_gitpython_executable() -> None:
@@ -48,7 +49,6 @@ import git  # noqa: E402  (must follow the pinning above)
 import git.exc  # noqa: E402
 
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
-_HEX_OID = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 
 def redact(text: str) -> str:
@@ -143,7 +143,7 @@ class GitRunner:
         """
         names = list(oids)
         for oid in names:
-            if not _HEX_OID.match(oid):
+            if not is_git_oid(oid):
                 raise GitError(f"not an object id: {oid!r}")
         return self._batch.read(names)
 

@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gitml.errors import EXIT_CHECK_FAILED, GitError
-from gitml.git.refname import check_rev, check_tag_name
+from gitml.git.refname import check_rev, check_tag_name, is_git_oid
 from gitml.git.runner import first_error_line
 
 if TYPE_CHECKING:
     from gitml.git.repo import GitRepo
 
-_HEX = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _FIELDS = (
     "%(refname)",
     "%(objecttype)",
@@ -77,7 +75,7 @@ def _parse_record(rec: bytes) -> TagInfo:
     message = parts[8]
     if message.endswith(b"\n"):
         message = message[:-1]  # the newline for-each-ref adds after each record
-    if not refname.startswith("refs/tags/") or not _HEX.match(oname):
+    if not refname.startswith("refs/tags/") or not is_git_oid(oname):
         raise GitError(f"git for-each-ref output could not be parsed near {refname[:60]!r}")
     if tdate and not tdate.isdigit():
         raise GitError(f"unexpected tagger date for {refname!r}")

@@ -2,9 +2,8 @@
 
 Module map (nothing is imported here, so ``import gitml.guards`` stays cheap):
 
-* ``yamlnodes``  – safe YAML with line numbers; ``check_keys``/``node_error``/``expect_*``
-* ``projectfile`` – the whole ``gitml.yaml`` (``load_project``/``parse_project``)
-* ``spec``, ``spectypes``, ``specdata``, ``typenames`` – the ``guards:`` section, strictly
+* ``gitml.project`` (not here) – ``gitml.yaml`` and the strict ``guards:`` schema
+* ``commit``  – ``run_for_commit``: guards against a commit, baselines passed in
 * ``runner``  – ``run_guards``, ``affected_guards``, ``dataset_statistics``
 * ``results`` – ``RuleResult``, ``GuardReport``
 * ``data``, ``checks``, ``readers``, ``stats`` – data guards (pyarrow, imported lazily)

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gitml.guards.results import RuleResult, Status
-from gitml.guards.spec import AllowedRule, NullFractionRule, RangeRule, RegexRule, UniqueRule
 from gitml.guards.stats import decode
+from gitml.project.guardspec import AllowedRule, NullFractionRule, RangeRule, RegexRule, UniqueRule
 
 EXAMPLES = 5
 _COMPUTE_ERRORS = (pa.ArrowException, ValueError, TypeError, OverflowError)

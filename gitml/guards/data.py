@@ -40,7 +40,17 @@ from gitml.guards.readers import (
     parquet_summary,
 )
 from gitml.guards.results import RuleResult, Status
-from gitml.guards.spec import (
+from gitml.guards.stats import (
+    MAX_PROFILED_COLUMNS,
+    DriftCounter,
+    NoDistribution,
+    Profile,
+    assemble,
+    column_kind,
+    new_profile,
+)
+from gitml.progress import Reporter
+from gitml.project.guardspec import (
     AllowedRule,
     DataSpec,
     DriftSpec,
@@ -53,17 +63,7 @@ from gitml.guards.spec import (
     Rule,
     SchemaSpec,
 )
-from gitml.guards.stats import (
-    MAX_PROFILED_COLUMNS,
-    DriftCounter,
-    NoDistribution,
-    Profile,
-    assemble,
-    column_kind,
-    new_profile,
-)
-from gitml.guards.typenames import type_matches
-from gitml.progress import Reporter
+from gitml.project.typenames import type_matches
 
 BATCH_ROWS = 65_536
 Deferred = Callable[[int], list[RuleResult]]

@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import parse_structured, quote
+from gitml.bounded import quote
 from gitml.errors import ConfigError
 from gitml.guards.commands import CommandOutcome
 from gitml.guards.results import RuleResult, Status
-from gitml.guards.spec import Guard, ModelSpec, NoRegressionSpec, Op, Threshold
-
-MAX_METRICS_BYTES = 16 * 1024 * 1024
+from gitml.project.guardspec import Guard, ModelSpec, NoRegressionSpec, Op, Threshold
+from gitml.project.values import read_values
 
 
 class MetricsError(ValueError):
@@ -30,20 +29,10 @@ class MetricsError(ValueError):
 def load_metrics(path: Path) -> dict[str, Any]:
     """Parse a metrics file into a mapping; MetricsError if missing or malformed."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_METRICS_BYTES + 1)
+        parsed = read_values(path, source=path.name)
     except FileNotFoundError:
         raise MetricsError(f"metrics file {path.name} does not exist") from None
-    except OSError as exc:
-        raise MetricsError(f"cannot read metrics file {path.name}: {exc.strerror}") from None
-    if len(data) > MAX_METRICS_BYTES:
-        raise MetricsError(f"metrics file {path.name} is larger than 16 MiB")
-    yaml_file = path.suffix.lower() in (".yaml", ".yml")
-    try:
-        parsed = parse_structured(
-            data, source=path.name, max_bytes=MAX_METRICS_BYTES, json_=not yaml_file
-        )
-    except ConfigError as exc:  # bad syntax, too deep, alias bomb: names the limit only
+    except ConfigError as exc:  # unreadable, too big, bad syntax, too deep: never the content
         raise MetricsError(f"metrics file {path.name} is not valid: {exc.message}") from None
     if not isinstance(parsed, dict):
         raise MetricsError(f"metrics file {path.name} must hold a mapping of metric names")

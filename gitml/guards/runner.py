@@ -16,12 +16,12 @@ from typing import Any
 from gitml.errors import UsageError
 from gitml.guards.commands import run_command
 from gitml.guards.model import command_result, evaluate_model
-from gitml.guards.projectfile import PROJECT_FILE
 from gitml.guards.results import GuardReport, RuleResult
-from gitml.guards.spec import Guard, GuardsSpec
-from gitml.guards.specartifacts import ArtifactSpec
-from gitml.guards.yamlnodes import did_you_mean
 from gitml.progress import Reporter
+from gitml.project.file import PROJECT_FILE
+from gitml.project.guardspec import Guard, GuardsSpec
+from gitml.project.specartifacts import ArtifactSpec
+from gitml.project.yamlnodes import did_you_mean
 
 StatsLookup = Callable[[str], dict[str, Any] | None]
 POINTER_SUFFIX = ".gitml"

@@ -19,13 +19,13 @@ from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.git.index import changed_between, commit_tree
 from gitml.git.notes import write_note
-from gitml.guards.projectfile import project_from
+from gitml.guards.commit import StageMetrics, project_of, run_for_commit
 from gitml.guards.runner import affected_guards
-from gitml.hookflow.guarding import project_of, run_for_commit
-from gitml.hookflow.lineage import recent_notes
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
 from gitml.meta.document import Metadata
+from gitml.meta.lineage import recent_notes
+from gitml.project.file import project_from
 from gitml.workspace.snapshot import Snapshot
 
 
@@ -54,7 +54,9 @@ def rebase_in_progress(ctx: RepoContext) -> bool:
     return (ctx.git.git_dir / "rebase-merge").is_dir()
 
 
-def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
+def record_commit(
+    ctx: RepoContext, rev: str = "HEAD", *, stage_metrics: StageMetrics | None
+) -> PostCommitOutcome:
     head = ctx.git.rev_parse(rev)
     pending = _read_pending(ctx)
     verified = pending is not None and pending.get("tree") == commit_tree(ctx.git, head)
@@ -81,7 +83,14 @@ def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
             project.guards, changed, artifacts=project.artifacts, params=project.params
         )
         report = (
-            run_for_commit(ctx, project, names, base_rev=parent or head, snapshot=snapshot)
+            run_for_commit(
+                ctx,
+                project,
+                names,
+                stage_metrics=stage_metrics,
+                base_rev=parent or head,
+                snapshot=snapshot,
+            )
             if names
             else None
         )

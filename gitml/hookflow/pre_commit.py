@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.git.index import index_tree, staged_paths
-from gitml.guards.projectfile import ProjectFile
+from gitml.guards.commit import StageMetrics, project_of, run_for_commit
 from gitml.guards.results import GuardReport
 from gitml.guards.runner import affected_guards
-from gitml.hookflow.guarding import project_of, run_for_commit
+from gitml.project.file import ProjectFile
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.compare import FileChange
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
@@ -134,7 +134,9 @@ def half_staged(
     return problems
 
 
-def pre_commit(ctx: RepoContext) -> PreCommitOutcome:
+def pre_commit(ctx: RepoContext, *, stage_metrics: StageMetrics | None) -> PreCommitOutcome:
+    """Staged pointers match their data; the guards the staged change affects pass
+    (``stage_metrics``: the registry baseline, see :mod:`gitml.guards.commit`)."""
     index = Snapshot.index(ctx)
     changed = staged_paths(ctx.git)
     project = project_of(index)
@@ -147,7 +149,11 @@ def pre_commit(ctx: RepoContext) -> PreCommitOutcome:
     names = affected_guards(
         project.guards, changed, artifacts=project.artifacts, params=project.params
     )
-    report = run_for_commit(ctx, project, names, snapshot=index) if names else None
+    report = (
+        run_for_commit(ctx, project, names, stage_metrics=stage_metrics, snapshot=index)
+        if names
+        else None
+    )
     _write_pending(ctx, report, names)
     return PreCommitOutcome(ok=report is None or report.ok, report=report, ran=names)
 

@@ -1,7 +1,7 @@
 """Writing converted DVC stages into ``gitml.yaml``, and ``gitml.lock`` entries.
 
 Runs after the outputs are imported (their pointers are the stages' outs).
-New stages are added to ``gitml.yaml`` as text (projectedit.py) and the whole
+New stages are added to ``gitml.yaml`` as text (gitml/project/edit.py) and the whole
 result is validated by gitml's own parser and DAG check before it is written;
 on any complaint nothing is written and the stages are listed as not
 converted with the message. A stage already in ``gitml.yaml`` with the same
@@ -21,9 +21,9 @@ from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.interop.dvcrun import run_still_holds
-from gitml.interop.projectedit import CannotEdit, add_stages
 from gitml.interop.results import ConvertedStage, ImportResult, NotConverted
 from gitml.interop.stages import NotConvertible, StageSpec, build_spec, same_spec
+from gitml.project.edit import CannotEdit, add_stages
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.tracked import read_pointer
 
@@ -60,8 +60,8 @@ def _specs(
 
 def _write_project(ctx: RepoContext, new: list[StageSpec], *, dry_run: bool) -> str:
     """Add ``new`` to gitml.yaml (validated first); "" or the reason nothing was written."""
-    from gitml.guards.projectfile import parse_project
     from gitml.pipelines.spec import load_pipeline
+    from gitml.project.file import parse_project
 
     path = ctx.root / PROJECT
     try:
@@ -86,9 +86,9 @@ def _write_project(ctx: RepoContext, new: list[StageSpec], *, dry_run: bool) -> 
 
 def _lock(ctx: RepoContext, specs: list[StageSpec], imported: dict[str, str]) -> dict[str, str]:
     """gitml.lock entries for stages whose DVC run still holds; name → reason if not."""
-    from gitml.guards.projectfile import load_project
     from gitml.pipelines.spec import load_pipeline
     from gitml.pipelines.state import inputs_state, load_params, read_lock, read_metrics, write_lock
+    from gitml.project.file import load_project
 
     project = load_project(ctx.root)
     pipeline = load_pipeline(project)
@@ -136,7 +136,7 @@ def convert_stages(
 
     ``imported``: output path → DVC MD5 of the outputs imported and verified.
     """
-    from gitml.guards.projectfile import load_project
+    from gitml.project.file import load_project
 
     if not stages:
         return set()

@@ -28,10 +28,10 @@ from typing import Any
 
 from gitml.bounded import quote, read_capped
 from gitml.errors import GitmlError
-from gitml.guards.yamlnodes import safe_name
 from gitml.interop.dvcfiles import DvcStage, resolve
 from gitml.interop.dvcstages import as_list, named
 from gitml.interop.yaml12 import MAX_BYTES, load_yaml
+from gitml.project.yamlnodes import safe_name
 
 
 @dataclass

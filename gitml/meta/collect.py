@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitml.bounded import parse_structured as bounded_parse
 from gitml.errors import GitmlError
-from gitml.guards.projectfile import ProjectFile
+from gitml.project.file import ProjectFile
+from gitml.project.values import parse_values
 from gitml.safepath import check_relpath
 from gitml.workspace.pointer import Pointer
 from gitml.workspace.snapshot import Snapshot
-
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
@@ -27,11 +25,12 @@ def pointer_summary(pointers: dict[str, Pointer]) -> dict[str, dict[str, Any]]:
 
 
 def parse_structured(name: str, data: bytes | None) -> Any:
-    """A JSON or YAML file's content, or None if absent, too big, too deep or malformed."""
+    """A params/metrics file's content (the one reader, :mod:`gitml.project.values`),
+    or None if absent, too big, too deep or malformed."""
     if data is None:
         return None
     try:
-        return bounded_parse(data, source=name, max_bytes=MAX_FILE_BYTES)
+        return parse_values(data, source=name)
     except GitmlError:  # a malformed, too big or too deep file is not recorded
         return None
 

@@ -14,7 +14,7 @@ from typing import Any
 from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import PipelineError
-from gitml.hookflow.guarding import command_env
+from gitml.guards.commit import command_env
 from gitml.pipelines.spec import Stage
 
 Echo = Callable[[bytes], None]

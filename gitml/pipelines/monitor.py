@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import load_json, quote, read_capped
+from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import ConfigError, PipelineError, UsageError
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import YamlMap, check_keys, expect_str, node_error
-from gitml.hookflow.guarding import command_env
+from gitml.guards.commit import command_env
 from gitml.pipelines.spec import Pipeline
-from gitml.pipelines.state import MAX_METRICS_BYTES
+from gitml.project.file import ProjectFile
+from gitml.project.values import read_values
+from gitml.project.yamlnodes import YamlMap, check_keys, expect_str, node_error
 from gitml.safepath import check_relpath
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.materialize import Folders
@@ -131,10 +131,9 @@ def evaluate(
             f"{proc.returncode}" + (f"; last lines:\n{tail}" if tail else "")
         )
     try:
-        raw = read_capped(out, source=spec.out, max_bytes=MAX_METRICS_BYTES)
-        metrics = load_json(raw, source=spec.out, max_bytes=MAX_METRICS_BYTES)
+        metrics = read_values(out, source=spec.out)
         value = float(metrics[metric])
-    except ConfigError as exc:  # bad JSON, too big or deep: names the file and the limit
+    except ConfigError as exc:  # malformed, too big or deep: names the file and the limit
         raise PipelineError(f"evaluation of {quote(spec.artifact)}: {exc.message}") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PipelineError(

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gitml.context import RepoContext
 from gitml.errors import PipelineError
-from gitml.guards.projectfile import ProjectFile
 from gitml.guards.results import GuardReport
+from gitml.project.file import ProjectFile
+
+if TYPE_CHECKING:
+    from gitml.guards.commit import StageMetrics
+
 from gitml.pipelines.execute import Echo, run_command, stage_env
 from gitml.pipelines.spec import Pipeline, Stage, select
 from gitml.pipelines.state import (
@@ -135,8 +139,9 @@ def repro(
     force: bool = False,
     dry_run: bool = False,
     echo: Echo | None = None,
+    stage_metrics: StageMetrics | None,
 ) -> ReproResult:
-    from gitml.hookflow.guarding import run_for_commit
+    from gitml.guards.commit import run_for_commit
 
     result = ReproResult()
     lock = read_lock(ctx.root)
@@ -190,7 +195,9 @@ def repro(
         )
         result.stages.append(run)
         if stage.guards:
-            run.guards = run_for_commit(ctx, project, list(stage.guards))
+            run.guards = run_for_commit(
+                ctx, project, list(stage.guards), stage_metrics=stage_metrics
+            )
             if not run.guards.ok:
                 run.action = "guard-failed"
                 return result  # the lock keeps the previous run of this stage

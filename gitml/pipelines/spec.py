@@ -1,7 +1,7 @@
 """The ``stages:`` section of ``gitml.yaml``: validated stages and their DAG.
 
 Every complaint names the file and line (``gitml.yaml:LINE: ...``) with the
-shared helpers of :mod:`gitml.guards.yamlnodes`. The graph is derived from
+shared helpers of :mod:`gitml.project.yamlnodes`. The graph is derived from
 paths: a stage depends on every stage whose output is (or contains, or lies
 inside) one of its deps. Cycles and two stages writing one output are errors
 naming the stages.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gitml.errors import GitmlError, PipelineError
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import (
+from gitml.project.file import ProjectFile
+from gitml.project.yamlnodes import (
     YamlMap,
     check_keys,
     check_name,

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import describe, load_json, quote, read_capped, read_structured
+from gitml.bounded import describe, load_json, quote, read_capped
 from gitml.context import RepoContext
 from gitml.errors import ConfigError, PipelineError
-from gitml.guards.projectfile import ProjectFile
-from gitml.guards.yamlnodes import MAX_YAML_BYTES
 from gitml.pipelines.spec import Stage
+from gitml.project.file import ProjectFile
+from gitml.project.values import read_values
 from gitml.store.durable import write_file_atomic
 from gitml.store.hashing import hash_bytes, is_oid
 from gitml.workspace.scan import observe
@@ -26,7 +26,6 @@ from gitml.workspace.status import workspace_oid
 LOCK_FILE = "gitml.lock"
 LOCK_VERSION = 1
 MAX_LOCK_BYTES = 64 << 20
-MAX_METRICS_BYTES = 16 << 20
 
 
 def canonical(value: Any) -> bytes:
@@ -46,7 +45,7 @@ def load_params(ctx: RepoContext, project: ProjectFile) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for name in project.params:
         try:
-            data = read_structured(ctx.root / name, source=name, max_bytes=MAX_YAML_BYTES)
+            data = read_values(ctx.root / name, source=name)
         except FileNotFoundError:
             continue
         if isinstance(data, dict):
@@ -180,12 +179,11 @@ def write_lock(ctx: RepoContext, lock: dict[str, Any]) -> None:
 
 
 def read_metrics(ctx: RepoContext, stage: Stage) -> dict[str, Any]:
-    """Each metrics file of ``stage`` as JSON (None when absent or unreadable)."""
+    """Each metrics file of ``stage`` (None when absent or unreadable)."""
     out: dict[str, Any] = {}
     for name in stage.metrics:
         try:
-            data = read_capped(ctx.root / name, source=name, max_bytes=MAX_METRICS_BYTES)
-            out[name] = load_json(data, source=name, max_bytes=MAX_METRICS_BYTES)
+            out[name] = read_values(ctx.root / name, source=name)
         except (OSError, ConfigError):
             out[name] = None
     return out

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gitml.errors import RegistryError, UsageError
-from gitml.registry.names import (
+from gitml.project.names import (
     NAME_PATTERN,
     TAG_ARTIFACT_PATTERN,
     USER_ARTIFACT_PATTERN,

@@ -19,11 +19,12 @@ refuses it too, and would otherwise fail to read the repository).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from gitml.errors import RegistryError, UsageError
+from gitml.git.refname import is_git_oid
+from gitml.project.names import new_tag_problem, show, validate_stage
 from gitml.registry.grammar import (
     Assignment,
     Deprecation,
@@ -36,7 +37,6 @@ from gitml.registry.grammar import (
     parse_ref,
 )
 from gitml.registry.model import Artifact, RegistryState, Version
-from gitml.registry.names import new_tag_problem, show, validate_stage
 from gitml.registry.record import (
     EventAction,
     EventRecord,
@@ -50,8 +50,6 @@ from gitml.registry.record import (
 )
 from gitml.registry.resolve import deprecated_error, get_artifact, next_version, resolve, when
 from gitml.registry.semver import Bump, SemVer
-
-_SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +99,7 @@ def plan_register(
     version: SemVer | str | None = None,
 ) -> TagPlan:
     """Register the model at ``commit`` (full sha) as the next version of ``name``."""
-    if not _SHA_RE.fullmatch(commit):
+    if not is_git_oid(commit):
         raise UsageError(f"not a full commit id: {show(commit)}", hint="resolve the rev first")
     artifact = state.artifacts.get(name)
     if artifact is not None:

@@ -34,15 +34,15 @@ from typing import Literal, TypeAlias
 from gitml import progress
 from gitml.bounded import load_json
 from gitml.errors import ConfigError, UnsafePathError
+from gitml.git.refname import is_git_oid
 from gitml.safepath import check_relpath
+from gitml.store.hashing import is_oid
 
 Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
 
 SCHEMA = 1
 MAX_RECORD_BYTES = 16 << 20  # a registration with its params and metrics
 _FENCE_RE = re.compile(r"^```json[ \t]*\n(.*?)\n```[ \t]*$", re.MULTILINE | re.DOTALL)
-_OID_RE = re.compile(r"[0-9a-f]{64}")
-_SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 EventAction = Literal["assign", "unassign", "deprecate", "deregister"]
 _ACTIONS: tuple[EventAction, ...] = ("assign", "unassign", "deprecate", "deregister")
@@ -180,10 +180,10 @@ def _registration(obj: Mapping[str, object]) -> RegistrationRecord:
         raise ValueError("model.size")
     path = check_relpath(_str(model, "path"), what="model path")
     oid, commit = _str(model, "oid"), _str(obj, "commit")
-    if not _OID_RE.fullmatch(oid) or not _SHA_RE.fullmatch(commit):
+    if not is_oid(oid) or not is_git_oid(commit):
         raise ValueError("oid")
     data = _dict(obj, "data")
-    if not all(isinstance(v, str) and _OID_RE.fullmatch(v) for v in data.values()):
+    if not all(is_oid(v) for v in data.values()):
         raise ValueError("data")
     guards_raw = obj.get("guards", [])
     if not isinstance(guards_raw, list):

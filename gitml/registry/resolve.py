@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 
 from gitml.errors import RegistryError, UsageError
+from gitml.project.names import show, validate_artifact_name
 from gitml.registry.grammar import Ref, Registration, format_tag, parse_ref
 from gitml.registry.model import Artifact, RegistryState, Version
-from gitml.registry.names import show, validate_artifact_name
 from gitml.registry.semver import ZERO, Bump, SemVer, matches_prefix, parse_version
 
 _LIST_MAX = 10

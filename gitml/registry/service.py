@@ -7,7 +7,6 @@ and git (``gitml.git.tags``), the workspace (pointers, cache, checkout) and
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -23,9 +22,9 @@ from gitml.errors import (
     UsageError,
     WorkspaceConflictError,
 )
+from gitml.project.names import validate_artifact_name
 from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
 from gitml.registry.model import RegistryState, Version
-from gitml.registry.names import validate_artifact_name
 from gitml.registry.ops import TagPlan, conflict_error, plan_register
 from gitml.registry.record import GuardSummary, Json, ModelInfo
 from gitml.registry.resolve import find_ref, resolve
@@ -35,7 +34,7 @@ from gitml.safepath import check_relpath
 from gitml.workspace.pointer import Pointer, pointer_name
 
 if TYPE_CHECKING:
-    from gitml.guards.projectfile import ProjectFile
+    from gitml.project.file import ProjectFile
 
 PROJECT_FILE = "gitml.yaml"
 
@@ -73,7 +72,7 @@ class Declaration:
 
 def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     """The ``artifacts:`` section of gitml.yaml (validated by its loader)."""
-    from gitml.guards.projectfile import load_project
+    from gitml.project.file import load_project
 
     return {
         name: Declaration(name, spec.path, spec.metrics_file, spec.description)
@@ -81,38 +80,20 @@ def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     }
 
 
-def declared_text(current: bytes, name: str, path: str) -> bytes:
-    """gitml.yaml with ``name: {path}`` added under ``artifacts:``; the rest byte-for-byte."""
-    entry = f"{name}:\n  path: {json.dumps(path)}\n"
-    lines = current.decode("utf-8").splitlines(keepends=True)
-    head = next((i for i, ln in enumerate(lines) if re.match(r"artifacts:\s*(#.*)?$", ln)), None)
-    if head is None:
-        sep = "" if not current or current.endswith(b"\n") else "\n"
-        block = "artifacts:\n" + "".join("  " + ln for ln in entry.splitlines(keepends=True))
-        return current + (sep + block).encode("utf-8")
-    indent = "  "
-    for ln in lines[head + 1 :]:
-        if ln.strip() and not ln.lstrip().startswith("#"):
-            found = len(ln) - len(ln.lstrip(" "))
-            indent = " " * found if found else indent
-            break
-    step = "  " if len(indent) <= 2 else indent[: len(indent) // 2] or "  "
-    inserted = f"{indent}{name}:\n{indent}{step}path: {json.dumps(path)}\n"
-    if not lines[head].endswith("\n"):
-        lines[head] += "\n"
-    lines.insert(head + 1, inserted)
-    return "".join(lines).encode("utf-8")
-
-
 def declare(ctx: RepoContext, name: str, path: str) -> bytes:
     """The new gitml.yaml content declaring ``name`` (validated, not yet written)."""
-    from gitml.guards.projectfile import parse_project
+    from gitml.project.edit import CannotEdit, add_artifact
+    from gitml.project.file import parse_project
 
     file = ctx.root / PROJECT_FILE
     current = file.read_bytes() if file.exists() else b""
-    new = declared_text(current, name, path)
     try:
+        new = add_artifact(current.decode("utf-8"), name, path).encode("utf-8")
         body = parse_project(new).artifacts.get(name)
+    except UnicodeDecodeError:
+        body, why = None, "it is not UTF-8"
+    except CannotEdit as exc:
+        body, why = None, str(exc)
     except GitmlError as exc:
         body, why = None, exc.message
     else:
@@ -177,7 +158,7 @@ def _files_at(ctx: RepoContext, commit: str, paths: list[str]) -> dict[str, Any]
 
 def _commit_project(ctx: RepoContext, commit: str) -> ProjectFile:
     """gitml.yaml as ``commit`` has it (registrations describe the commit, not the workspace)."""
-    from gitml.hookflow.guarding import project_of
+    from gitml.guards.commit import project_of
     from gitml.workspace.snapshot import Snapshot
 
     return project_of(Snapshot.commit(ctx, commit))
@@ -209,8 +190,9 @@ def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> li
     no-regression run; the data rules and commands of those guards ran when the
     commit was made."""
     import dataclasses
+    import functools
 
-    from gitml.hookflow.guarding import run_for_commit
+    from gitml.guards.commit import run_for_commit
     from gitml.workspace.snapshot import Snapshot
 
     if metrics_file is None:
@@ -227,7 +209,13 @@ def _model_guards(ctx: RepoContext, metrics_file: str | None, commit: str) -> li
         project, guards=dataclasses.replace(project.guards, guards=chosen)
     )
     snapshot = Snapshot.commit(ctx, commit)
-    report = run_for_commit(ctx, model_only, list(chosen), snapshot=snapshot)
+    report = run_for_commit(
+        ctx,
+        model_only,
+        list(chosen),
+        stage_metrics=functools.partial(stage_metrics, ctx),
+        snapshot=snapshot,
+    )
     out = []
     for name in chosen:
         bad = [r for r in report.for_guard(name) if r.status in ("fail", "error")]
@@ -480,6 +468,26 @@ def artifact_for_metrics(ctx: RepoContext, metrics_file: str) -> str | None:
     want = os.path.normpath(metrics_file)
     return next((d.name for d in decls.values()
                  if d.metrics and os.path.normpath(d.metrics) == want), None)  # fmt: skip
+
+
+def stage_metrics(ctx: RepoContext, metrics_file: str, stage: str) -> dict[str, Any] | None:
+    """Metrics of the model version currently in ``stage`` whose artifact records
+    ``metrics_file``, from that version's commit note: the no-regression baseline
+    guards are given (see :mod:`gitml.guards.commit`).
+
+    Never raises a gitml error: an unreadable gitml.yaml or registry means
+    "no baseline in the registry" and the guard falls back to history.
+    """
+    from gitml.meta.lineage import latest_metrics, recent_notes
+
+    try:
+        name = artifact_for_metrics(ctx, metrics_file)
+        commit = stage_commit(ctx, name, stage) if name else None
+    except GitmlError:
+        return None
+    if commit is None:
+        return None
+    return latest_metrics(recent_notes(ctx, commit)[:1], metrics_file)
 
 
 def stage_commit(ctx: RepoContext, name: str, stage: str) -> str | None:

@@ -31,11 +31,11 @@ are skipped silently; anything else we cannot read becomes a warning, never an e
 from __future__ import annotations
 
 import bisect
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from gitml.errors import RegistryError
+from gitml.git.refname import is_git_oid
 from gitml.registry.grammar import (
     Assignment,
     Deprecation,
@@ -58,7 +58,6 @@ from gitml.registry.model import (
 from gitml.registry.record import EventRecord, Record, RegistrationRecord, parse_record
 from gitml.registry.semver import SemVer
 
-_SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _OrderKey = tuple[int, int, int, int, str]
 
 
@@ -144,7 +143,7 @@ def fold_tags(tags: Iterable[TagLike]) -> RegistryState:
             max_counter[event.artifact] = max(max_counter.get(event.artifact, 0), event.counter)
         if not tag.annotated:
             warn.append(RegistryWarning(tag.name, "skipped: lightweight tag (GTO ignores it too)"))
-        elif not _SHA_RE.fullmatch(tag.target) or tag.target_type != "commit":
+        elif not is_git_oid(tag.target) or tag.target_type != "commit":
             warn.append(RegistryWarning(tag.name, "skipped: it does not point at a commit"))
         else:
             by_artifact[event.artifact].append(_event(event, tag, warn))

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from gitml.errors import CorruptObjectError, RemoteError
 from gitml.faults import fault_point
 from gitml.remotes.backends import Reader
-from gitml.remotes.remote import _GIVE_UP_AFTER, BadHashError, _blake3, describe
+from gitml.remotes.remote import GIVE_UP_AFTER, BadHashError, describe
 from gitml.remotes.retry import TransientError, error_chain, is_transient
 from gitml.remotes.transfer import BatchLike, Progress, TransferResult, run_parallel
+from gitml.store.hashing import hash_bytes, new_hasher
 
 if TYPE_CHECKING:
     from gitml.remotes.remote import Remote
@@ -72,9 +73,7 @@ class Downloader:
                 data = reader.read()
                 if len(data) != size:
                     raise ShortReadError(f"got {len(data)} of {size} bytes")
-                hasher = _blake3()
-                hasher.update(data)
-                if hasher.hexdigest() != oid:
+                if hash_bytes(data) != oid:
                     raise BadHashError("the bytes received do not match the object id")
                 with self.lock:  # verified again by the batch before it is named
                     self.batch.add_bytes(data, expected_oid=oid)
@@ -91,7 +90,7 @@ class Downloader:
     def _chunks(
         self, reader: Reader, oid: str, size: int | None, counter: list[int]
     ) -> Iterator[bytes]:
-        hasher = _blake3()
+        hasher = new_hasher(0)
         while chunk := reader.read(self.opts.chunk_size):
             hasher.update(chunk)
             counter[0] += len(chunk)
@@ -121,10 +120,10 @@ class Downloader:
             self.progress.warning(f"{oid}: {reason}")
             return
         if not is_transient(exc):
-            raise self.remote._fail("download from", exc) from None
+            raise self.remote.failure("download from", exc) from None
         self.result.failed[oid] = describe(exc)
         self._consecutive += 1
-        if self._consecutive >= _GIVE_UP_AFTER:
+        if self._consecutive >= GIVE_UP_AFTER:
             raise RemoteError(
                 f"download from {self.remote.url.display()} failed: {self._consecutive} objects "
                 f"in a row failed, last: {describe(exc)}",

@@ -19,10 +19,11 @@ from gitml.remotes.packs import (
     pack_key,
     spans,
 )
-from gitml.remotes.remote import _blake3, describe
+from gitml.remotes.remote import describe
 from gitml.remotes.retry import is_transient
 from gitml.remotes.transfer import BatchLike, Progress, StoreLike, TransferResult, run_parallel
 from gitml.remotes.upload import LocalMissingError, read_small, report_corrupt
+from gitml.store.hashing import hash_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,12 +32,6 @@ if TYPE_CHECKING:
 
 # ok, corrupt, missing, bytes, (pack id, index) or None
 _Built = tuple[list[str], list[str], list[str], int, tuple[str, dict[str, tuple[int, int]]] | None]
-
-
-def _hash(data: bytes) -> str:
-    hasher = _blake3()
-    hasher.update(data)
-    return str(hasher.hexdigest())
 
 
 class PackUploader:
@@ -75,7 +70,7 @@ class PackUploader:
             except LocalMissingError:
                 missing.append(oid)
                 continue
-            if data is None or _hash(data) != oid:
+            if data is None or hash_bytes(data) != oid:
                 corrupt.append(oid)  # grew past its recorded size, or wrong bytes
                 continue
             ok.append(oid)
@@ -85,7 +80,7 @@ class PackUploader:
         pack = b"".join(blobs)
         index = encode_index(zip(ok, map(len, blobs), strict=True))
         blobs.clear()  # only the joined copy stays in memory while it is sent
-        pack_id = _hash(pack)
+        pack_id = hash_bytes(pack)
         backend = self.remote.backend
         backend.retrier(lambda: backend.put_bytes(pack_key(pack_id), pack))
         fault_point("remote.upload.pack")
@@ -95,7 +90,7 @@ class PackUploader:
     def _done(self, oids: list[str], built: _Built | None, exc: BaseException | None) -> None:
         if exc is not None:
             if not is_transient(exc):
-                raise self.remote._fail("upload to", exc) from None
+                raise self.remote.failure("upload to", exc) from None
             for oid in oids:
                 self.result.failed[oid] = describe(exc)
             return
@@ -144,7 +139,7 @@ class PackDownloader:
                 continue
             for oid, offset, size in pending:
                 blob = data[offset - span.start : offset - span.start + size]
-                if len(blob) == size and _hash(blob) == oid:
+                if len(blob) == size and hash_bytes(blob) == oid:
                     good[oid] = blob
             pending = [e for e in pending if e[0] not in good]
             if not pending:
@@ -167,7 +162,7 @@ class PackDownloader:
             elif is_transient(exc):
                 reason = describe(exc)
             else:
-                raise self.remote._fail("download from", exc) from None
+                raise self.remote.failure("download from", exc) from None
             for oid in oids:
                 self.result.failed[oid] = reason
             return
@@ -203,10 +198,10 @@ def repack(remote: Remote, doomed: set[str]) -> None:
                 remote.packs.drop(pack_id)
                 continue
             blobs = [(o, data[index[o][0] : index[o][0] + index[o][1]]) for o in keep]
-            blobs = [(o, b) for o, b in blobs if _hash(b) == o]
+            blobs = [(o, b) for o, b in blobs if hash_bytes(b) == o]
             if blobs:
                 pack = b"".join(b for _o, b in blobs)
-                new_id = _hash(pack)
+                new_id = hash_bytes(pack)
                 new_index = encode_index((o, len(b)) for o, b in blobs)
                 backend.retrier(functools.partial(backend.put_bytes, pack_key(new_id), pack))
                 backend.retrier(functools.partial(backend.put_bytes, index_key(new_id), new_index))

@@ -18,10 +18,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gitml.store.hashing import is_oid
+
 PACKS = "packs"
 MAGIC = b"gitml-pack-index 1\n"
 MAX_ENTRY = 64 * 1024 * 1024  # a packed object is small; a bigger entry means a bad index
-_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 _LINE_RE = re.compile(rb"^([0-9a-f]{64}) (\d{1,15}) (\d{1,15})$")
 
 
@@ -87,7 +88,7 @@ def pack_ids(keys: Iterable[str]) -> set[str]:
     out: set[str] = set()
     for key in keys:
         name = key.rsplit("/", 1)[-1]
-        if name.endswith(".idx") and _ID_RE.match(name[:-4]):
+        if name.endswith(".idx") and is_oid(name[:-4]):
             out.add(name[:-4])
     return out
 

@@ -47,7 +47,6 @@ from gitml.remotes.retry import (
     is_transient,
 )
 from gitml.remotes.transfer import (
-    OID_RE,
     BatchLike,
     Progress,
     StoreLike,
@@ -58,11 +57,12 @@ from gitml.remotes.transfer import (
     run_parallel,
 )
 from gitml.remotes.url import RemoteURL, parse_url, redact
+from gitml.store.hashing import is_oid
 
 OBJECTS = "objects"
 _SHARDS = [f"{i:02x}" for i in range(256)]
 _LISTING_PAGE = 1000
-_GIVE_UP_AFTER = 50  # consecutive objects failing with exhausted retries
+GIVE_UP_AFTER = 50  # consecutive objects failing with exhausted retries
 
 
 class LocalCorruptError(Exception):
@@ -85,12 +85,6 @@ def describe(exc: BaseException) -> str:
     else:
         text = f"{type(exc).__name__}: {str(exc) or 'no details'}"
     return redact(" ".join(text.split()))[:400]
-
-
-def _blake3() -> Any:
-    import blake3
-
-    return blake3.blake3()
 
 
 class Remote:
@@ -142,7 +136,7 @@ class Remote:
     # ------------------------------------------------------------ helpers
     @staticmethod
     def key(oid: str) -> str:
-        if not OID_RE.match(oid):
+        if not is_oid(oid):
             raise GitmlError(f"not an object id: {oid[:80]!r}")
         return f"{OBJECTS}/{oid[:2]}/{oid[2:]}"
 
@@ -167,7 +161,8 @@ class Remote:
                 f"giving up at {deadline:g} s (remote.{self.name}.timeout)"
             )
 
-    def _fail(self, action: str, exc: BaseException) -> RemoteError:
+    def failure(self, action: str, exc: BaseException) -> RemoteError:
+        """The one-line error (with a hint) for ``action`` failing with ``exc``."""
         late = deadline_of(exc)
         if late is not None:
             named = self.name != self.url.display()  # a configured remote, not a bare URL
@@ -194,7 +189,7 @@ class Remote:
         except GitmlError:
             raise
         except Exception as exc:
-            raise self._fail(action, exc) from None
+            raise self.failure(action, exc) from None
 
     # ------------------------------------------------------------ listing
     def _keys_to_oids(self, keys: Iterable[str], into: set[str]) -> None:
@@ -328,7 +323,7 @@ class Remote:
 
         def merge(_shard: str, found: set[str] | None, exc: BaseException | None) -> None:
             if exc is not None:
-                raise self._fail("list", exc) from None
+                raise self.failure("list", exc) from None
             out.update(found or ())
 
         run_parallel(_SHARDS, self._list_shard, jobs, merge)
@@ -350,7 +345,7 @@ class Remote:
 
         def done(oid: str, size: int | None, exc: BaseException | None) -> None:
             if exc is not None:
-                raise self._fail("check objects on", exc) from None
+                raise self.failure("check objects on", exc) from None
             out[oid] = size
 
         run_parallel(oids, one, jobs, done)
@@ -495,7 +490,7 @@ class Remote:
 
         def done(chunk: list[str], _: None, exc: BaseException | None) -> None:
             if exc is not None:
-                raise self._fail("delete from", exc) from None
+                raise self.failure("delete from", exc) from None
             result.transferred.extend(chunk)
 
         run_parallel(batches, one, jobs, done)
@@ -513,7 +508,7 @@ def _oid_of(key: str) -> str | None:
     parts = key.split("/")
     if len(parts) == 3 and parts[0] == OBJECTS and len(parts[1]) == 2:
         oid = parts[1] + parts[2]
-        if OID_RE.match(oid):
+        if is_oid(oid):
             return oid
     return None
 

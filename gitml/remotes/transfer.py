@@ -7,7 +7,6 @@ decide what to transfer, what to skip and what cannot be done.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Set
@@ -19,10 +18,10 @@ from typing import Protocol, TypeVar
 
 from gitml.errors import UsageError
 from gitml.progress import Reporter, human_size
+from gitml.store.hashing import is_oid
 
 T = TypeVar("T")
 R = TypeVar("R")
-OID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BatchLike(Protocol):
@@ -49,7 +48,7 @@ def check_oids(oids: Iterable[str]) -> list[str]:
     """Deduplicated oids in first-seen order; :class:`UsageError` for a malformed one."""
     out: dict[str, None] = {}
     for oid in oids:
-        if not isinstance(oid, str) or not OID_RE.match(oid):
+        if not is_oid(oid):
             raise UsageError(f"not an object id: {str(oid)[:80]!r}")
         out[oid] = None
     return list(out)

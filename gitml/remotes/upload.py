@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from gitml.errors import RemoteError
 from gitml.faults import fault_point
-from gitml.remotes.remote import _GIVE_UP_AFTER, LocalCorruptError, _blake3, describe
+from gitml.remotes.remote import GIVE_UP_AFTER, LocalCorruptError, describe
 from gitml.remotes.retry import is_transient
 from gitml.remotes.transfer import Progress, StoreLike, TransferResult, run_parallel
+from gitml.store.hashing import hash_bytes, new_hasher
 
 if TYPE_CHECKING:
     from gitml.remotes.remote import Remote
@@ -50,7 +51,7 @@ class Uploader:
         try:
             self._flush()
         except Exception as exc:
-            raise self.remote._fail("upload to", exc) from None
+            raise self.remote.failure("upload to", exc) from None
 
     def _flush(self) -> None:
         self.backend.flush()
@@ -65,16 +66,14 @@ class Uploader:
             sent = self.backend.retrier(lambda: self._stream(oid, key))
             fault_point("remote.upload.object")
             return sent
-        hasher = _blake3()
-        hasher.update(data)
-        if hasher.hexdigest() != oid:
+        if hash_bytes(data) != oid:
             raise LocalCorruptError(oid)
         self.backend.retrier(lambda: self.backend.put_bytes(key, data))
         fault_point("remote.upload.object")
         return len(data)
 
     def _stream(self, oid: str, key: str) -> int:
-        hasher = _blake3()
+        hasher = new_hasher(0)
         total = 0
         with open(self.path_of(oid), "rb") as fh:
             writer = self.backend.open_writer(key)
@@ -108,10 +107,10 @@ class Uploader:
             report_corrupt(self.store, self.result, self.progress, oid)
             return
         if not is_transient(exc):
-            raise self.remote._fail("upload to", exc) from None
+            raise self.remote.failure("upload to", exc) from None
         self.result.failed[oid] = describe(exc)
         self._consecutive += 1
-        if self._consecutive >= _GIVE_UP_AFTER:
+        if self._consecutive >= GIVE_UP_AFTER:
             raise RemoteError(
                 f"upload to {self.remote.url.display()} failed: {self._consecutive} objects "
                 f"in a row failed, last: {describe(exc)}",

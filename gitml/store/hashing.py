@@ -24,7 +24,7 @@ MMAP_THRESHOLD = 8 << 20
 _HEX_CHARS = frozenset("0123456789abcdef")
 
 
-def is_oid(text: str) -> bool:
+def is_oid(text: object) -> bool:
     """True if ``text`` is a well-formed object id (64 lowercase hex chars)."""
     return isinstance(text, str) and len(text) == 64 and _HEX_CHARS.issuperset(text)
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from gitml.guards.projectfile import parse_project
-from gitml.guards.spec import Guard
+from gitml.project.file import parse_project
+from gitml.project.guardspec import Guard
 
 
 def customers(n: int = 1000, seed: int = 0, *, shift: float = 0.0) -> pa.Table:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitml.errors import ConfigError
-from gitml.guards.projectfile import parse_project
+from gitml.project.file import parse_project
 
 KEYS = [
     "guards", "artifacts", "stages", "params", "evaluate", "raw", "data", "format", "schema",

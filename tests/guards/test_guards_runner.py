@@ -11,9 +11,9 @@ import pytest
 from guardkit import customers, write
 
 from gitml.errors import UsageError
-from gitml.guards.projectfile import load_project, parse_project
 from gitml.guards.runner import affected_guards, dataset_statistics, run_guards
 from gitml.progress import Event, Reporter
+from gitml.project.file import load_project, parse_project
 
 PROJECT = textwrap.dedent(
     """\

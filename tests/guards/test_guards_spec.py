@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gitml.errors import ConfigError
-from gitml.guards.projectfile import load_project, parse_project
-from gitml.guards.spec import (
+from gitml.project.file import load_project, parse_project
+from gitml.project.guardspec import (
     AllowedRule,
     NullFractionRule,
     RangeRule,
@@ -19,7 +19,7 @@ from gitml.guards.spec import (
     UniqueRule,
     parse_threshold,
 )
-from gitml.guards.yamlnodes import YamlMap, check_keys, expect_number, parse_yaml
+from gitml.project.yamlnodes import YamlMap, check_keys, expect_number, parse_yaml
 
 EXAMPLE = textwrap.dedent(
     """\
@@ -291,7 +291,7 @@ def test_parse_threshold_rejects(text: str) -> None:
 
 def test_spec_import_is_cheap() -> None:
     code = (
-        "import sys, gitml.guards.projectfile, gitml.guards.runner; "
+        "import sys, gitml.project.file, gitml.guards.runner; "
         "assert 'pyarrow' not in sys.modules, 'pyarrow imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -13,9 +13,9 @@ from gitml.interop.dvccache import parse_dir_object
 from gitml.interop.dvcfiles import DvcOutput, DvcStage, Skipped, parse_dvc_file, resolve
 from gitml.interop.dvcstages import parse_pipeline
 from gitml.interop.md5 import CHUNK, dvc_md5_bytes
-from gitml.interop.projectedit import CannotEdit, add_stages
 from gitml.interop.stages import NotConvertible, build_spec
 from gitml.interop.yaml12 import load_yaml
+from gitml.project.edit import CannotEdit, add_stages
 
 H = "0123456789abcdef0123456789abcdef"
 

@@ -12,6 +12,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gitml.errors import GitmlError, RegistryError, UsageError
+from gitml.project.names import (
+    DIRNAME_PATTERN,
+    NAME_PATTERN,
+    artifact_problem,
+    ref_format_problem,
+    stage_problem,
+    validate_artifact_name,
+    validate_stage,
+)
 from gitml.registry.grammar import (
     Assignment,
     Deprecation,
@@ -24,15 +33,6 @@ from gitml.registry.grammar import (
     looks_like_registry_ref,
     parse_ref,
     parse_tag,
-)
-from gitml.registry.names import (
-    DIRNAME_PATTERN,
-    NAME_PATTERN,
-    artifact_problem,
-    ref_format_problem,
-    stage_problem,
-    validate_artifact_name,
-    validate_stage,
 )
 from gitml.registry.semver import SemVer, match_short, match_version, parse_version
 

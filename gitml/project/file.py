@@ -2,11 +2,11 @@
 
 This module owns the file as a whole: it parses it safely with line numbers,
 refuses unknown top-level keys, checks each section's top-level type, fully
-validates ``guards:`` (see :mod:`gitml.guards.spec`) and ``artifacts:``
-(:mod:`gitml.guards.specartifacts`), and hands the other
+validates ``guards:`` (see :mod:`gitml.project.guardspec`) and ``artifacts:``
+(:mod:`gitml.project.specartifacts`), and hands the other
 sections over raw (:class:`YamlMap` with line info) so their owners validate
 them with the same helpers and error style (:func:`check_keys`,
-:func:`node_error`, ``expect_*`` in :mod:`gitml.guards.yamlnodes`).
+:func:`node_error`, ``expect_*`` in :mod:`gitml.project.yamlnodes`).
 
 Cheap to import: no pyarrow, PyYAML only when a file is parsed.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitml.errors import ConfigError, GitmlError
-from gitml.guards.spec import GuardsSpec, parse_guards
-from gitml.guards.specartifacts import ArtifactSpec, parse_artifacts
-from gitml.guards.yamlnodes import (
+from gitml.project.guardspec import GuardsSpec, parse_guards
+from gitml.project.specartifacts import ArtifactSpec, parse_artifacts
+from gitml.project.yamlnodes import (
     YamlList,
     YamlMap,
     check_keys,

@@ -3,7 +3,7 @@
 Strict because a guard that silently ignores a typo (``nul_fraction``) checks
 nothing while looking green. Every error names the file and line. The engine
 (:mod:`gitml.guards.runner`) only ever sees the dataclasses of
-:mod:`gitml.guards.spectypes` (re-exported here). Importing this module is
+:mod:`gitml.project.guardspec_types` (re-exported here). Importing this module is
 cheap (no pyarrow); the schema itself is documented in docs/GUARDS.md.
 """
 
@@ -13,8 +13,8 @@ from typing import Literal
 
 from gitml.bounded import quote
 from gitml.errors import GitmlError
-from gitml.guards.specdata import parse_data
-from gitml.guards.spectypes import (
+from gitml.project.guardspec_data import parse_data
+from gitml.project.guardspec_types import (
     COMMON_KEYS,
     DATA_KEYS,
     DEFAULT_PSI_MAX,
@@ -41,7 +41,7 @@ from gitml.guards.spectypes import (
     Threshold,
     UniqueRule,
 )
-from gitml.guards.yamlnodes import (
+from gitml.project.yamlnodes import (
     YamlList,
     YamlMap,
     check_keys,

@@ -1,6 +1,7 @@
 """Library API of the team workflow: data remotes, push/fetch/pull, gc, fsck.
 
 Re-exported by :mod:`gitml.api` (lazily), which is where callers import it from.
+The pre-push hook's upload is :func:`gitml.api.hooks.push_for_hook`.
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitml.api import checkout, session
-from gitml.errors import RemoteError, UsageError
+from gitml.api.data import checkout
+from gitml.context import session
+from gitml.errors import UsageError
 from gitml.progress import Callback
 
 if TYPE_CHECKING:
@@ -238,41 +240,3 @@ def gc(
             only=only,
             forget_missing=forget_missing,
         )
-
-
-def push_for_hook(
-    git_remote: str, lines: list[str], *, cwd: Path | None = None, callback: Callback | None = None
-) -> str:
-    """pre-push: upload the objects the pushed commits' pointers need. Returns a
-    message; raises (blocking the push) when a configured remote cannot take them."""
-    from gitml.git.index import blobs_in_history
-    from gitml.remotes.workflow import expand, remote_for
-    from gitml.workspace.pointer import POINTER_SUFFIX, parse_pointer
-
-    with session(cwd, callback, write=True) as ctx:
-        if not ctx.config.remotes:
-            return "no gitml data remote configured: data stays local (gitml remote add NAME URL)"
-        shas = [
-            ln.split()[1] for ln in lines if len(ln.split()) == 4 and set(ln.split()[1]) != {"0"}
-        ]
-        if not shas:
-            return ""
-        blobs = blobs_in_history(
-            ctx.git, POINTER_SUFFIX, [*shas, "--not", f"--remotes={git_remote}"]
-        )
-        data = ctx.git.read_blobs(blobs)
-        pointers = {f"{n}@{s[:8]}": parse_pointer(data[s], source=n) for s, n in blobs.items()}
-        needed, _missing = expand(ctx, pointers)
-        rem = remote_for(ctx, None)
-        try:
-            result = rem.upload(
-                ctx.store, sorted(needed), jobs=ctx.config.jobs, reporter=ctx.reporter
-            )
-        finally:
-            rem.close()
-        if result.failed:
-            raise RemoteError(
-                f"{len(result.failed)} data objects could not be pushed",
-                "gitml fsck; or push with --no-verify to skip data",
-            )
-        return f"pushed {len(result.transferred)} data objects" if result.transferred else ""

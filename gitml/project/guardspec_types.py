@@ -1,6 +1,6 @@
 """The typed form of the ``guards:`` section: what the engine runs.
 
-Plain frozen dataclasses, built only by :mod:`gitml.guards.spec` (which
+Plain frozen dataclasses, built only by :mod:`gitml.project.guardspec` (which
 validates gitml.yaml) so the engine never sees raw YAML. Lines are kept so
 results can point back at ``gitml.yaml:LINE``.
 """

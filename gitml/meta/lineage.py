@@ -1,4 +1,4 @@
-"""Looking back through history for what guards compare against."""
+"""Looking back through history (commit notes) for what guards compare against."""
 
 from __future__ import annotations
 
@@ -36,14 +36,3 @@ def latest_metrics(notes: list[dict[str, Any]], metrics_file: str) -> dict[str, 
         if isinstance(found, dict):
             return found
     return None
-
-
-def stage_metrics(ctx: RepoContext, metrics_file: str, stage: str) -> dict[str, Any] | None:
-    """Metrics of the model version currently in ``stage`` whose artifact
-    records ``metrics_file``: read from that version's commit note."""
-    from gitml.registry.lookup import commit_in_stage
-
-    commit = commit_in_stage(ctx, metrics_file, stage)
-    if commit is None:
-        return None
-    return latest_metrics(recent_notes(ctx, commit)[:1], metrics_file)

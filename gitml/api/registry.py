@@ -7,13 +7,11 @@ create the tag. Returns plain dataclasses; nothing prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitml.context import RepoContext
+from gitml.context import RepoContext, session
 from gitml.errors import RegistryError, UsageError
 from gitml.progress import Callback
 from gitml.registry import service
@@ -38,14 +36,6 @@ __all__ = [
     "promote",
     "register",
 ]
-
-
-@contextmanager
-def _session(cwd: Path | None, callback: Callback | None, *, write: bool) -> Iterator[RepoContext]:
-    from gitml.api import session  # late: gitml.api re-exports this module
-
-    with session(cwd, callback, write=write) as ctx:
-        yield ctx
 
 
 def _iso(date: int) -> str:
@@ -125,7 +115,7 @@ def register(
     callback: Callback | None = None,
 ) -> RegisterResult:
     """Register the model committed at ``rev`` as the next version of ``name``."""
-    with _session(cwd, callback, write=True) as ctx:
+    with session(cwd, callback, write=True) as ctx:
         return service.register(
             ctx, name, path=path, rev=rev, version=version, bump=bump, note=message, force=force
         )
@@ -142,7 +132,7 @@ def promote(
     callback: Callback | None = None,
 ) -> EventResult:  # fmt: skip
     """Put the version ``ref`` names (``churn@v3``, ``churn#staging``) into ``stage``."""
-    with _session(cwd, callback, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         plan = service.create(ctx, plan_assign(service.read_state(ctx), ref, stage, note=message))
         return _event(plan.tag, plan.event.artifact, "assign", plan.version, stage)
 
@@ -152,7 +142,7 @@ def demote(
     cwd: Path | None = None, callback: Callback | None = None,
 ) -> EventResult:  # fmt: skip
     """Take ``stage`` away from its current version (or from ``version``)."""
-    with _session(cwd, callback, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         ref = f"{name}@{version}" if version else None
         plan = plan_unassign(service.read_state(ctx), name, stage, ref, note=message)
         service.create(ctx, plan)
@@ -163,7 +153,7 @@ def deprecate(
     target: str, *, message: str = "", cwd: Path | None = None, callback: Callback | None = None
 ) -> EventResult:
     """``churn``: retire the artifact; ``churn@v2``: withdraw that version."""
-    with _session(cwd, callback, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         state = service.read_state(ctx)
         if "@" in target:
             v = resolve(state, parse_ref(target))
@@ -203,7 +193,7 @@ def models(
     *, all_: bool = False, cwd: Path | None = None, callback: Callback | None = None
 ) -> list[ModelSummary]:
     """Every artifact in the registry (deprecated ones only with ``all_``)."""
-    with _session(cwd, callback, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         state = service.read_state(ctx)
         for w in state.warnings:
             ctx.reporter.warning(str(w))
@@ -242,7 +232,7 @@ def model_show(
     name: str, *, cwd: Path | None = None, callback: Callback | None = None
 ) -> ModelDetail:
     """Versions (with lineage), current stages and the full event history of ``name``."""
-    with _session(cwd, callback, write=False) as ctx:
+    with session(cwd, callback, write=False) as ctx:
         state = service.read_state(ctx)
         artifact = get_artifact(state, name)
         versions = sorted(artifact.versions.values(), key=lambda v: v.version, reverse=True)
@@ -261,14 +251,14 @@ def model_checkout(
     cwd: Path | None = None, callback: Callback | None = None,
 ) -> MaterializeResult:  # fmt: skip
     """Materialize ``churn@v3`` / ``churn#prod`` into its path (or ``output``); HEAD untouched."""
-    with _session(cwd, callback, write=True) as ctx:
+    with session(cwd, callback, write=True) as ctx:
         return checkout_in(ctx, ref, output, force=force, cwd=cwd)
 
 
 def checkout_in(
     ctx: RepoContext, ref: str, output: str | Path | None, *, force: bool, cwd: Path | None
 ) -> MaterializeResult:
-    """:func:`model_checkout` inside an open session (used by ``gitml.api.checkout``)."""
+    """:func:`model_checkout` inside an open session (used by :func:`gitml.api.data.checkout`)."""
     if service.registry_ref(ctx, None, ref) is None:
         try:
             parsed = parse_ref(ref)
@@ -287,5 +277,5 @@ def model_path(
     callback: Callback | None = None,
 ) -> Path:  # fmt: skip
     """A local file holding ``name`` at ``selector`` (stage, version, or latest)."""
-    with _session(cwd, callback, write=True) as ctx:
+    with session(cwd, callback, write=True) as ctx:
         return service.local_path(ctx, name, selector)

@@ -1,13 +1,10 @@
-"""Library API of the interop package (re-exported by :mod:`gitml.api`).
-
-``gitml.api`` is imported lazily here, so ``gitml/api.py`` may re-export these
-names at any point of its module body without an import cycle.
-"""
+"""DVC interop in the library API (re-exported by :mod:`gitml.api`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from gitml.context import session
 from gitml.interop.results import ConvertedStage, ImportedOutput, ImportResult, NotConverted
 from gitml.progress import Callback
 
@@ -33,7 +30,6 @@ def import_dvc(
     git index (never the disk). ``dry_run`` changes nothing. Files found
     nowhere are listed in ``result.missing`` (the rest is imported).
     """
-    from gitml.api import session
     from gitml.interop.importer import import_dvc as do_import
 
     with session(cwd, callback, write=not dry_run) as ctx:

@@ -4,6 +4,11 @@ Data and metrics are read from a :class:`~gitml.workspace.snapshot.Snapshot`:
 in pre-commit the index (what is being committed), in post-commit and
 ``register --rev`` the commit's tree. Commands run in the work tree (they may
 read anything); their ``watch:`` paths decide when they run.
+
+Baselines come from history (the notes of earlier commits) and, for
+no-regression against a registry stage, from ``stage_metrics``, which the
+caller passes in (the API passes :func:`gitml.registry.service.stage_metrics`):
+guards never import the registry.
 """
 
 from __future__ import annotations
@@ -11,22 +16,25 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gitml.context import RepoContext
-from gitml.guards.projectfile import PROJECT_FILE, ProjectFile, project_from
 from gitml.guards.results import GuardReport, RuleResult
 from gitml.guards.runner import run_guards, select_guards
-from gitml.guards.spec import Guard
-from gitml.hookflow.lineage import latest_metrics, latest_stats, recent_notes, stage_metrics
+from gitml.meta.lineage import latest_metrics, latest_stats, recent_notes
+from gitml.project.file import PROJECT_FILE, ProjectFile, project_from
+from gitml.project.guardspec import Guard
 from gitml.workspace.snapshot import Snapshot
+
+# (metrics file, stage) -> metrics of the model version in that stage, or None.
+StageMetrics = Callable[[str, str], dict[str, Any] | None]
 
 
 def project_of(snapshot: Snapshot) -> ProjectFile:
     """gitml.yaml as this snapshot holds it (an empty project when it has none)."""
     if snapshot.where == "workspace":
-        from gitml.guards.projectfile import load_project
+        from gitml.project.file import load_project
 
         return load_project(snapshot.ctx.root)
     return project_from(
@@ -49,12 +57,13 @@ def run_for_commit(
     project: ProjectFile,
     names: Iterable[str] | None,
     *,
+    stage_metrics: StageMetrics | None,
     base_rev: str = "HEAD",
     snapshot: Snapshot | None = None,
 ) -> GuardReport:
     """Run guards on ``snapshot`` (default: the workspace); drift compares with the
     newest stats at or before ``base_rev``, no-regression with the model in the
-    named stage (else the newest metrics)."""
+    named stage (``stage_metrics``; None: no registry) else the newest metrics."""
     snapshot = snapshot or Snapshot.workspace(ctx)
     notes = recent_notes(ctx, base_rev)
     spec = project.guards
@@ -68,8 +77,8 @@ def run_for_commit(
         if model is None:
             return None
         against = model.no_regression.against if model.no_regression else "prod"
-        if against not in ("previous", "HEAD"):
-            found = stage_metrics(ctx, model.metrics_path, against)
+        if against not in ("previous", "HEAD") and stage_metrics is not None:
+            found = stage_metrics(model.metrics_path, against)
             if found is not None:
                 return found
         return latest_metrics(notes, model.metrics_path)

@@ -6,6 +6,8 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+from gitml.api.baselines import registry_baseline
+from gitml.context import session
 from gitml.errors import GitmlError, PipelineError
 from gitml.pipelines.execute import Echo
 from gitml.pipelines.monitor import (
@@ -40,9 +42,8 @@ def repro(
     ``echo`` receives the commands' output as it comes. A failed command raises
     :class:`PipelineError`; a failed guard returns a result with ``ok`` False.
     """
-    from gitml.api import session
-    from gitml.guards.projectfile import load_project
     from gitml.pipelines.repro import repro as do_repro
+    from gitml.project.file import load_project
 
     with session(cwd, callback, write=not dry_run) as ctx:
         project = load_project(ctx.root)
@@ -54,12 +55,12 @@ def repro(
             force=force,
             dry_run=dry_run,
             echo=echo,
+            stage_metrics=registry_baseline(ctx),
         )
 
 
 def pipeline(*, cwd: Path | None = None) -> Pipeline:
-    from gitml.api import session
-    from gitml.guards.projectfile import load_project
+    from gitml.project.file import load_project
 
     with session(cwd, None, write=False) as ctx:
         return load_pipeline(load_project(ctx.root))
@@ -74,14 +75,12 @@ def dag(*, dot: bool = False, cwd: Path | None = None) -> str:
 def _model_file(
     name: str, stage: str, fallback: Path, cwd: Path | None, callback: Callback | None
 ) -> Path:
-    import gitml.api as top
+    from gitml.api.registry import model_path
 
-    model_path = getattr(top, "model_path", None)
-    if model_path is not None:
-        try:
-            return Path(model_path(name, stage, cwd=cwd, callback=callback))
-        except GitmlError:
-            pass  # no registered version in that stage yet: the workspace model
+    try:
+        return Path(model_path(name, stage, cwd=cwd, callback=callback))
+    except GitmlError:
+        pass  # no registered version in that stage yet: the workspace model
     return fallback
 
 
@@ -103,9 +102,8 @@ def monitor(
     ``retrain``) add the data, rerun the pipeline, re-evaluate, and optionally
     commit + register (+ promote to ``stage``) the new model.
     ``exit_code``: 0 healthy, 1 degraded and not fixed, 10 retrained."""
-    from gitml.api import session
-    from gitml.guards.projectfile import load_project
     from gitml.pipelines.repro import repro as do_repro
+    from gitml.project.file import load_project
     from gitml.workspace.add import add
 
     with session(cwd, callback, write=False) as ctx:
@@ -131,7 +129,9 @@ def monitor(
             tag = dt.datetime.now(dt.UTC).strftime("incoming-%Y%m%dT%H%M%S")
             result.copied = merge_incoming(ctx, incoming, dest, tag)
             add(ctx, [dest])
-            run = do_repro(ctx, project, graph, None, echo=echo)
+            run = do_repro(
+                ctx, project, graph, None, echo=echo, stage_metrics=registry_baseline(ctx)
+            )
             result.repro = run.to_dict()
             if not run.ok:
                 result.exit_code = EXIT_DEGRADED
@@ -186,13 +186,8 @@ def _register(
     callback: Callback | None,
 ) -> None:
     """Commit the retrained model (only its own files) and register it."""
-    import gitml.api as top
+    from gitml.api.registry import promote, register
 
-    register = getattr(top, "register", None)
-    if register is None:
-        result.exit_code = EXIT_DEGRADED
-        result.message += "; registration is not available in this gitml"
-        return
     existing = [p for p in paths if (root / p).exists()]
     subprocess.run(["git", "add", "--", *existing], cwd=root, check=False, capture_output=True)
     proc = subprocess.run(
@@ -211,7 +206,7 @@ def _register(
         done = register(result.artifact, cwd=cwd, callback=callback)
         result.registered = str(done.version)
         if stage is not None:
-            top.promote(f"{result.artifact}@{done.version}", stage, cwd=cwd, callback=callback)
+            promote(f"{result.artifact}@{done.version}", stage, cwd=cwd, callback=callback)
             result.promoted = stage
     except GitmlError as exc:
         result.exit_code = EXIT_DEGRADED

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gitml.bounded import quote
 from gitml.errors import GitmlError
-from gitml.guards.yamlnodes import (
+from gitml.project.yamlnodes import (
     YamlMap,
     check_keys,
     expect_relpath,
@@ -44,7 +44,7 @@ class ArtifactSpec:
 
 def parse_artifacts(node: YamlMap) -> dict[str, ArtifactSpec]:
     """Validate the section (``node`` is its mapping; empty = none declared)."""
-    from gitml.registry.names import MAX_NAME_BYTES, artifact_problem
+    from gitml.project.names import MAX_NAME_BYTES, artifact_problem
 
     out: dict[str, ArtifactSpec] = {}
     for name, body in node.items():

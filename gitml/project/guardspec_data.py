@@ -1,6 +1,6 @@
 """Validation of a data guard's keys: ``data format schema rows rules change``.
 
-Split from :mod:`gitml.guards.spec` only to keep modules small; same rules:
+Split from :mod:`gitml.project.guardspec` only to keep modules small; same rules:
 strict keys, numbers are numbers, every error names the line.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from gitml.guards.spectypes import (
+from gitml.project.guardspec_types import (
     DEFAULT_PSI_MAX,
     FORMATS,
     RULE_CHECKS,
@@ -25,8 +25,8 @@ from gitml.guards.spectypes import (
     SchemaSpec,
     UniqueRule,
 )
-from gitml.guards.typenames import known_type_names, normalize_type_name
-from gitml.guards.yamlnodes import (
+from gitml.project.typenames import known_type_names, normalize_type_name
+from gitml.project.yamlnodes import (
     YamlMap,
     check_keys,
     did_you_mean,

@@ -1,0 +1,206 @@
+"""Data operations of the library API: init, add, status, diff, checkout, rm.
+
+Each function discovers the repository from ``cwd`` (default: the current
+directory), loads its config, takes the repository lock when it writes, calls
+the domain packages and returns a plain dataclass. Nothing here prints:
+progress and warnings go to ``callback``. Errors are :class:`gitml.errors.GitmlError`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitml.context import session
+from gitml.errors import UsageError
+from gitml.progress import Callback
+
+# Only what a signature names is imported here, and only for type checkers:
+# this module loads when a data command runs, not when the CLI starts.
+if TYPE_CHECKING:
+    from gitml.context import RepoContext
+    from gitml.workspace.add import AddResult
+    from gitml.workspace.checkout import CheckoutResult, Target
+    from gitml.workspace.diff import DiffResult
+    from gitml.workspace.init import InitResult
+    from gitml.workspace.status import PathStatus
+
+__all__ = [
+    "add",
+    "checkout",
+    "diff",
+    "init",
+    "remove",
+    "status",
+]
+
+
+def init(
+    path: Path | None = None, *, hooks: bool = True, callback: Callback | None = None
+) -> InitResult:
+    """Initialise gitml in the git repository containing ``path``."""
+    from gitml.git.repo import GitRepo
+    from gitml.workspace.init import init as do_init
+
+    return do_init(GitRepo.discover(path or Path.cwd()), install_hooks=hooks)
+
+
+def add(
+    targets: list[str],
+    *,
+    force: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> AddResult:
+    """Snapshot files/folders into the cache, write and stage their pointers.
+    ``force``: also over a pointer the workspace data does not follow (it moved
+    without its data, or is in merge conflict), which otherwise is refused."""
+    from gitml.workspace.add import add as do_add
+
+    with session(cwd, callback, write=True) as ctx:
+        return do_add(ctx, targets, cwd=cwd, force=force)
+
+
+def status(
+    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[PathStatus]:
+    """The workspace data against its pointers, file by file."""
+    from gitml.workspace.status import status as do_status
+    from gitml.workspace.tracked import resolve_targets
+
+    with session(cwd, callback, write=False) as ctx:
+        return do_status(ctx, resolve_targets(ctx, targets or [], cwd))
+
+
+def diff(
+    old: str = "HEAD",
+    new: str | None = None,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> DiffResult:
+    """Tracked data changes between ``old`` and ``new`` (None = the workspace)."""
+    from gitml.workspace.diff import diff as do_diff
+
+    with session(cwd, callback, write=False) as ctx:
+        paths = [ctx.relpath(t, cwd=cwd) for t in targets] if targets else None
+        return do_diff(ctx, old, new, paths)
+
+
+def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str | None]:
+    """``path@rev`` → (path, rev); a plain path (even one containing '@') → (path, None)."""
+    if (
+        "@" not in text
+        or os.path.lexists((cwd or Path.cwd()) / text)
+        or os.path.lexists((cwd or Path.cwd()) / (text + ".gitml"))
+    ):
+        return text, None
+    path, _, rev = text.rpartition("@")
+    if not path or not rev:
+        raise UsageError(f"cannot read {text!r} as PATH@REV")
+    return path, rev
+
+
+def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> list[Target]:
+    """Resolve CLI arguments (paths, ``path@rev``) into checkout targets."""
+    from gitml.workspace.checkout import Target
+    from gitml.workspace.revisions import pointers_at
+    from gitml.workspace.tracked import owning_tracked, read_pointer, resolve_targets
+
+    if not args:
+        return [Target(t, read_pointer(ctx, t), "workspace") for t in resolve_targets(ctx, [], cwd)]
+    from gitml.registry.service import model_file, read_state, registry_ref
+
+    out: list[Target] = []
+    registry: list[Any] = []  # the registry state, read once (one list_tags) if needed
+    for arg in args:
+        if "@" in arg or "#" in arg:  # NAME@VERSION / NAME#STAGE when such tags exist
+            if not registry:
+                registry.append(read_state(ctx))
+            ref = registry_ref(ctx, registry[0], arg)
+            if ref is not None:
+                from gitml.registry.resolve import resolve
+
+                version = resolve(registry[0], ref)
+                tracked, pointer = model_file(ctx, version)
+                out.append(Target(tracked, pointer, version.commit))
+                continue
+        path, rev = _split_rev(ctx, arg, cwd)
+        if rev is None:
+            rel = ctx.relpath(path, cwd=cwd)
+            for tracked in resolve_targets(ctx, [path], cwd):
+                sub = rel[len(tracked) + 1 :] if rel.startswith(tracked + "/") else ""
+                out.append(Target(tracked, read_pointer(ctx, tracked), "workspace", sub))
+            continue
+        rel = ctx.relpath(path, cwd=cwd)
+        pointers = pointers_at(ctx, rev)
+        owner = owning_tracked(rel, sorted(pointers))
+        if owner is None:
+            inside = [t for t in pointers if t.startswith(rel + "/")]
+            if not inside:
+                raise UsageError(f"{rel} is not tracked by gitml at {rev}")
+            out += [Target(t, pointers[t], rev) for t in inside]
+            continue
+        sub = rel[len(owner) + 1 :] if rel != owner else ""
+        out.append(Target(owner, pointers[owner], rev, sub))
+    return out
+
+
+def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
+    """Objects a checkout needs that the cache lacks come from the default data
+    remote, if one is configured (a clone needs nothing but `gitml checkout`)."""
+    from gitml.remotes.workflow import fetch_missing
+
+    fetch_missing(ctx, {f"{t.tracked}.gitml@{t.source}": t.pointer for t in targets})
+
+
+def checkout(
+    targets: list[str] | None = None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    output: str | Path | None = None,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> CheckoutResult:
+    """Make workspace data match pointers (or ``path@rev``, ``name@version``,
+    ``name#stage``), keeping unsaved work. ``output``: write one model version there."""
+    from gitml.workspace.checkout import CheckoutResult
+    from gitml.workspace.checkout import checkout as do_checkout
+
+    if output is not None:
+        if len(targets or []) != 1 or dry_run:
+            raise UsageError(
+                "-o/--output takes exactly one NAME@VERSION or NAME#STAGE",
+                "gitml checkout churn@v3 -o /tmp/churn.pkl",
+            )
+        from gitml.api.registry import checkout_in
+
+        with session(cwd, callback, write=True) as ctx:
+            _prefetch(ctx, checkout_targets(ctx, targets or [], cwd))
+            done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
+            return CheckoutResult(written=done.written, unchanged=done.unchanged)
+    with session(cwd, callback, write=True) as ctx:
+        if not dry_run:  # what a killed checkout left, before anything can fail
+            from gitml.workspace.materialize import recover
+
+            recover(ctx.root, ctx.gitml_dir, ctx.store)
+        resolved = checkout_targets(ctx, targets or [], cwd)
+        if not dry_run:
+            _prefetch(ctx, resolved)
+        return do_checkout(ctx, resolved, force=force, dry_run=dry_run)
+
+
+def remove(
+    targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[str]:
+    """Stop tracking paths (their data stays on disk)."""
+    from gitml.workspace.remove import remove as do_remove
+    from gitml.workspace.tracked import resolve_targets
+
+    if not targets:
+        raise UsageError("name what to stop tracking", "gitml rm data")
+    with session(cwd, callback, write=True) as ctx:
+        return do_remove(ctx, resolve_targets(ctx, targets, cwd))
