@@ -117,11 +117,25 @@ def diff(
     callback: Callback | None = None,
 ) -> DiffResult:
     """Tracked data changes between ``old`` and ``new`` (None = the workspace)."""
+    from gitml.registry.revision import Resolver
     from gitml.workspace.diff import diff as do_diff
 
     with session(cwd, callback, write=False) as ctx:
         paths = [ctx.relpath(t, cwd=cwd) for t in targets] if targets else None
-        return do_diff(ctx, old, new, paths)
+        resolver = Resolver(ctx)
+        old_commit = resolver.resolve(old).commit
+        new_commit = resolver.resolve(new).commit if new is not None else None
+        result = do_diff(ctx, old_commit, new_commit, paths)
+        result.old, result.new = old, new or "workspace"  # name them as the user did
+        return result
+
+
+def resolve_commit(ctx: RepoContext, rev: str) -> str:
+    """The commit ``rev`` names: a git revision or a registry reference
+    (``churn@v1``, ``churn@latest``, ``churn#prod``); see gitml.registry.revision."""
+    from gitml.registry.revision import resolve_revision
+
+    return resolve_revision(ctx, rev).commit
 
 
 def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str | None]:
@@ -170,7 +184,7 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
                 out.append(Target(tracked, read_pointer(ctx, tracked), "workspace", sub))
             continue
         rel = ctx.relpath(path, cwd=cwd)
-        pointers = pointers_at(ctx, rev)
+        pointers = pointers_at(ctx, resolve_commit(ctx, rev))
         owner = owning_tracked(rel, sorted(pointers))
         if owner is None:
             inside = [t for t in pointers if t.startswith(rel + "/")]
@@ -276,7 +290,7 @@ def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
     from gitml.meta.history import show as do_show
 
     with session(cwd, None, write=False) as ctx:
-        return do_show(ctx, rev)
+        return do_show(ctx, resolve_commit(ctx, rev))
 
 
 def log(
@@ -297,7 +311,8 @@ def log(
 
     with session(cwd, callback, write=False) as ctx:
         rel = ctx.relpath(path, cwd=cwd) if path else None
-        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count, callback=callback)
+        start = rev if rev == "HEAD" else resolve_commit(ctx, rev)  # HEAD may be unborn
+        return do_log(ctx, rel, metrics=metrics, rev=start, max_count=max_count, callback=callback)
 
 
 def hooks_install(*, cwd: Path | None = None) -> HookReport:
@@ -493,3 +508,59 @@ else:
         import importlib
 
         return getattr(importlib.import_module(module), name)
+
+
+# -- comparing versions (issue 13): metrics/params diffs, row diffs, review -----------
+# Every revision may be a git revision or a registry reference (churn@v1, churn#prod);
+# None is the workspace.
+
+if TYPE_CHECKING:
+    from gitml.compare.changes import ValuesDiff, ValuesShow
+
+
+def metrics_show(
+    revs: list[str] | None = None, *, files: list[str] | None = None, cwd: Path | None = None
+) -> ValuesShow:
+    """Metrics at each revision (default: the workspace), from the committed files."""
+    from gitml.compare.changes import values_show
+
+    with session(cwd, None, write=False) as ctx:
+        return values_show(ctx, "metrics", revs, files=_rel_all(ctx, files, cwd))
+
+
+def metrics_diff(
+    old: str | None = "HEAD",
+    new: str | None = None,
+    *,
+    files: list[str] | None = None,
+    all_rows: bool = False,
+    cwd: Path | None = None,
+) -> ValuesDiff:
+    """Metrics at ``old`` vs ``new`` (None: the workspace): old, new, delta, %."""
+    from gitml.compare.changes import values_diff
+
+    with session(cwd, None, write=False) as ctx:
+        return values_diff(
+            ctx, "metrics", old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows
+        )
+
+
+def params_diff(
+    old: str | None = "HEAD",
+    new: str | None = None,
+    *,
+    files: list[str] | None = None,
+    all_rows: bool = False,
+    cwd: Path | None = None,
+) -> ValuesDiff:
+    """Params at ``old`` vs ``new`` (None: the workspace); changed keys unless ``all_rows``."""
+    from gitml.compare.changes import values_diff
+
+    with session(cwd, None, write=False) as ctx:
+        return values_diff(
+            ctx, "params", old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows
+        )
+
+
+def _rel_all(ctx: RepoContext, paths: list[str] | None, cwd: Path | None) -> list[str] | None:
+    return [ctx.relpath(p, cwd=cwd) for p in paths] if paths else None

@@ -1,0 +1,198 @@
+"""Comparing versions: metrics show/diff, params diff (and the row diff, review, report).
+
+Every REV may be a commit, branch, tag, ``HEAD~N``, ``NAME@vX.Y.Z``,
+``NAME@latest`` or ``NAME#STAGE``; ``workspace`` (or leaving B out) is the
+working tree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gitml import api
+from gitml.cli.output import JSON_HELP, console, plain, print_json, say, table, warn
+from gitml.errors import UsageError
+
+REV_HELP = "[A [B]]: revisions or NAME@VERSION / NAME#STAGE (default HEAD vs the workspace)."
+FILE_HELP = "Read this file (repeatable) instead of those gitml.yaml declares."
+MD_HELP = "Markdown (for a pull request comment)."
+
+metrics_app = typer.Typer(
+    help="Metrics at revisions, and how they changed."
+    "\n\nExamples:\n\n\b\n  gitml metrics show\n  gitml metrics diff churn#prod\n",
+    no_args_is_help=True,
+)
+params_app = typer.Typer(
+    help="Params and how they changed between revisions."
+    "\n\nExamples:\n\n\b\n  gitml params diff\n  gitml params diff HEAD~1 HEAD --all\n",
+    no_args_is_help=True,
+)
+
+
+def number(value: Any) -> str:
+    """A value for a table: floats with up to 6 significant digits, else :func:`plain`."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return plain(value)
+
+
+def signed(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:+.6g}"
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f}%"
+
+
+def render(headers: list[str], rows: list[list[str]], md: bool) -> None:
+    """Rows as a Markdown table (``md``) or the terminal's table; cells are plain text."""
+    if md:
+        print("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers))
+        for row in rows:
+            print("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+        return
+    from rich.text import Text
+
+    grid = table(*headers)
+    for row in rows:
+        grid.add_row(*(Text(c) for c in row))
+    console().print(grid)
+
+
+def _revs(revs: list[str] | None, most: int = 2) -> tuple[str, str | None]:
+    revs = revs or []
+    if len(revs) > most:
+        raise UsageError("give at most two revisions", "gitml metrics diff HEAD~1 HEAD")
+    old = revs[0] if revs else "HEAD"
+    new = revs[1] if len(revs) == 2 else None
+    return old, new
+
+
+def _check_formats(json_out: bool, md: bool) -> None:
+    if json_out and md:
+        raise UsageError("choose one of --json and --md", "gitml metrics diff --md")
+
+
+@metrics_app.command("show")
+def metrics_show(
+    revs: list[str] = typer.Argument(None, help="Revisions (default: the workspace)."),
+    file: list[str] = typer.Option(None, "--file", "-f", metavar="PATH", help=FILE_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    md: bool = typer.Option(False, "--md", help=MD_HELP),
+) -> None:
+    """Metrics at each revision, from the files committed there (nested keys dotted).
+
+    Examples:
+
+    \b
+      gitml metrics show
+      gitml metrics show HEAD~1 churn@v1 churn#prod --md
+      gitml metrics show --file eval/metrics.json --json
+    """
+    _check_formats(json_out, md)
+    result = api.metrics_show(revs or None, files=file or None)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for version in result.versions:
+        for message in version.warnings:
+            warn(message)
+    labels = [v.side.label for v in result.versions]
+    keys: list[tuple[str, str]] = []
+    for version in result.versions:
+        for name, found in sorted(version.files.items()):
+            keys += [(name, k) for k in found.values if (name, k) not in keys]
+    if not keys:
+        say("No metrics at " + ", ".join(labels) + " (declare them in gitml.yaml or use --file).")
+        return
+    rows = []
+    for name, key in keys:
+        cells = []
+        for version in result.versions:
+            fv = version.files.get(name)
+            cells.append(number(fv.values[key]) if fv and key in fv.values else "-")
+        rows.append([name, key, *cells])
+    render(["file", "metric", *labels], rows, md)
+
+
+def _show_diff(result: Any, json_out: bool, md: bool, what: str) -> None:
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for message in result.warnings:
+        warn(message)
+    old, new = result.old.label, result.new.label
+    if not result.changes:
+        say(f"No {what} changed between {old} and {new}.")
+        return
+    rows = [
+        [
+            c.file,
+            c.key,
+            number(c.old) if c.change != "added" else "-",
+            number(c.new) if c.change != "removed" else "-",
+            signed(c.delta) if c.change != "unchanged" else "0",
+            percent(c.pct),
+        ]
+        for c in result.changes
+    ]
+    if md:
+        changed = sum(c.change != "unchanged" for c in result.changes)
+        print(f"**{what}: {changed} changed** between `{old}` and `{new}`\n")
+    key_header = "param" if what == "params" else "metric"
+    render(["file", key_header, old, new, "change", "%"], rows, md)
+
+
+@metrics_app.command("diff")
+def metrics_diff(
+    revs: list[str] = typer.Argument(None, help=REV_HELP),
+    file: list[str] = typer.Option(None, "--file", "-f", metavar="PATH", help=FILE_HELP),
+    all_rows: bool = typer.Option(False, "--all", help="Also the metrics that did not change."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    md: bool = typer.Option(False, "--md", help=MD_HELP),
+) -> None:
+    """How metrics changed: old, new, the difference and the relative change.
+
+    Examples:
+
+    \b
+      gitml metrics diff                     # HEAD vs the workspace
+      gitml metrics diff churn#prod churn@latest --md
+      gitml metrics diff HEAD~1 HEAD --all --json
+    """
+    _check_formats(json_out, md)
+    old, new = _revs(revs)
+    result = api.metrics_diff(old, new, files=file or None, all_rows=all_rows)
+    _show_diff(result, json_out, md, "metrics")
+
+
+@params_app.command("diff")
+def params_diff(
+    revs: list[str] = typer.Argument(None, help=REV_HELP),
+    file: list[str] = typer.Option(None, "--file", "-f", metavar="PATH", help=FILE_HELP),
+    all_rows: bool = typer.Option(False, "--all", help="Also the params that did not change."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    md: bool = typer.Option(False, "--md", help=MD_HELP),
+) -> None:
+    """Which params changed (dotted keys), from the params files at each revision.
+
+    Examples:
+
+    \b
+      gitml params diff                      # HEAD vs the workspace
+      gitml params diff churn@v1 churn@v2
+      gitml params diff HEAD~3 HEAD --all --md
+    """
+    _check_formats(json_out, md)
+    old, new = _revs(revs)
+    result = api.params_diff(old, new, files=file or None, all_rows=all_rows)
+    _show_diff(result, json_out, md, "params")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(metrics_app, name="metrics")
+    app.add_typer(params_app, name="params")
