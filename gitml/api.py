@@ -564,3 +564,26 @@ def params_diff(
 
 def _rel_all(ctx: RepoContext, paths: list[str] | None, cwd: Path | None) -> list[str] | None:
     return [ctx.relpath(p, cwd=cwd) for p in paths] if paths else None
+
+
+if TYPE_CHECKING:
+    from gitml.compare.rows import RowDiff
+
+
+def diff_rows(
+    path: str,
+    old: str | None = "HEAD",
+    new: str | None = None,
+    *,
+    key: list[str] | None = None,
+    limit: int = 10,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> RowDiff:
+    """Rows of one table (Parquet/CSV/TSV/JSONL/Feather) added, removed and changed
+    between ``old`` and ``new`` (None: the workspace), matched by ``key`` columns or,
+    without a key, by whole-row identity. Missing data is fetched from the remote."""
+    from gitml.compare.rows import row_diff
+
+    with session(cwd, callback, write=True) as ctx:  # may fetch into the cache
+        return row_diff(ctx, ctx.relpath(path, cwd=cwd), old, new, key=key, limit=limit)

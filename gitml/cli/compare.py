@@ -193,6 +193,85 @@ def params_diff(
     _show_diff(result, json_out, md, "params")
 
 
+def row_diff(
+    path: str, revs: list[str], key: list[str] | None, limit: int, json_out: bool, md: bool
+) -> None:
+    """``gitml diff TABLE --rows``: counts first, then at most ``limit`` examples."""
+    from gitml.cli.output import progress
+
+    _check_formats(json_out, md)
+    old, new = _revs(revs)
+    with progress() as cb:
+        result = api.diff_rows(path, old, new, key=key, limit=limit, callback=cb)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for line in _row_summary(result, md):
+        print(line) if md else say(_escape(line))
+    for what, examples in result.examples.items():
+        total = result.counts[what]
+        if not examples:
+            continue
+        shown = f", first {len(examples)}" if len(examples) < total else ""
+        title = f"{what} rows ({total}{shown})"
+        print(f"\n**{title}**\n") if md else say(f"\n{_escape(title)}:")
+        if what == "changed":
+            headers = [*(result.key or []), "column", "old", "new"]
+            cells = [
+                [*(number(v) for v in ex["key"].values()), col, number(c["old"]), number(c["new"])]
+                for ex in examples
+                for col, c in ex["cells"].items()
+            ]
+            if not md:
+                for ex in examples:
+                    name = ", ".join(f"{k}={number(v)}" for k, v in ex["key"].items())
+                    changes = "; ".join(
+                        f"{col}: {number(c['old'])} -> {number(c['new'])}"
+                        for col, c in ex["cells"].items()
+                    )
+                    say(_escape(f"  {name}: {changes}"))
+                continue
+            render(headers, cells, md)
+            continue
+        columns = list(examples[0])
+        render(columns, [[number(row[c]) for c in columns] for row in examples], md)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _row_summary(result: Any, md: bool) -> list[str]:
+    counts, cols = result.counts, result.columns
+    keyed = f" by key {', '.join(result.key)}" if result.key else " by whole rows"
+    head = f"{result.path}: {result.old.label} -> {result.new.label}{keyed}"
+    lines = [f"**{head}**" if md else head, ""] if md else [head]
+    lines.append(
+        f"rows: {result.rows['old']} -> {result.rows['new']}; "
+        f"{counts['added']} added, {counts['removed']} removed, "
+        f"{counts['changed']} changed, {counts['unchanged']} unchanged"
+    )
+    parts = []
+    if cols["added"]:
+        parts.append("added " + ", ".join(cols["added"]))
+    if cols["removed"]:
+        parts.append("removed " + ", ".join(cols["removed"]))
+    if cols["retyped"]:
+        parts.append(
+            "retyped "
+            + ", ".join(f"{r['column']} {r['old']} -> {r['new']}" for r in cols["retyped"])
+        )
+    if parts:
+        lines.append("columns: " + "; ".join(parts))
+    if result.changed_columns:
+        lines.append(
+            "changed cells: " + ", ".join(f"{c} {n}" for c, n in result.changed_columns.items())
+        )
+    return [line + "  " if md and line else line for line in lines]
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(metrics_app, name="metrics")
     app.add_typer(params_app, name="params")
