@@ -165,8 +165,8 @@ def test_fresh_clone_fetches_the_objects_it_compares(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["format"] == "jsonl"
     assert doc["counts"] == {"added": 1, "removed": 1, "changed": 1, "unchanged": 0}
-    assert doc["examples"]["changed"] == [{"key": {"k": 1}, "cells": {"v": {"old": "a",
-                                                                          "new": "A"}}}]  # fmt: skip
+    changed = {"key": {"k": 1}, "cells": {"v": {"old": "a", "new": "A"}}}
+    assert doc["examples"]["changed"] == [changed]
     # without a remote, a missing object is a clear error
     c = tmp_path / "c"
     git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(c))
