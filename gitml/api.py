@@ -587,3 +587,16 @@ def diff_rows(
 
     with session(cwd, callback, write=True) as ctx:  # may fetch into the cache
         return row_diff(ctx, ctx.relpath(path, cwd=cwd), old, new, key=key, limit=limit)
+
+
+if TYPE_CHECKING:
+    from gitml.compare.review import Review
+
+
+def review(old: str | None = None, new: str | None = None, *, cwd: Path | None = None) -> Review:
+    """Dataset review of ``old`` (default: the parent of ``new``) vs ``new`` (default
+    HEAD) from the statistics stored in their notes: no data is read."""
+    from gitml.compare.review import review as do_review
+
+    with session(cwd, None, write=False) as ctx:
+        return do_review(ctx, old, new)

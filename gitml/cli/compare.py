@@ -272,6 +272,113 @@ def _row_summary(result: Any, md: bool) -> list[str]:
     return [line + "  " if md and line else line for line in lines]
 
 
+def review(
+    revs: list[str] = typer.Argument(
+        None, help="[A [B]]: revisions or NAME@VERSION / NAME#STAGE (default: HEAD~1 vs HEAD)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    md: bool = typer.Option(False, "--md", help=MD_HELP),
+) -> None:
+    """Review every changed dataset from stored statistics (no data is read or downloaded):
+    rows, columns, nulls, min/max/mean, top values and drift (PSI).
+
+    Examples:
+
+    \b
+      gitml review                          # the last commit's data changes
+      gitml review main HEAD --md           # for a pull request comment
+      gitml review churn#prod churn@latest --json
+    """
+    _check_formats(json_out, md)
+    revs = revs or []
+    if len(revs) > 2:
+        raise UsageError("give at most two revisions", "gitml review main HEAD")
+    old = revs[0] if len(revs) == 2 else (None if not revs else revs[0])
+    new = revs[1] if len(revs) == 2 else (None if not revs else "HEAD")
+    result = api.review(old, new)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    for line in review_lines(result.to_dict(), md):
+        print(line) if md else say(_escape(line))
+
+
+def _pct_text(rows: dict[str, Any]) -> str:
+    if rows.get("old") is None or rows.get("new") is None:
+        return f"{number(rows.get('old'))} -> {number(rows.get('new'))}"
+    pct = f" ({rows['pct']:+.2f}%)" if rows.get("pct") is not None else ""
+    return f"{rows['old']} -> {rows['new']}{pct}"
+
+
+def _pair(value: dict[str, Any] | None, fmt: str = "") -> str:
+    if not value:
+        return ""
+    old, new = value.get("old"), value.get("new")
+
+    def one(v: Any) -> str:
+        if fmt == "%" and isinstance(v, int | float):
+            return f"{v * 100:.1f}%"
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {f * 100:.0f}%" for k, f in v.items()) or "-"
+        return number(v)
+
+    return one(new) if old == new else f"{one(old)} -> {one(new)}"
+
+
+def review_lines(doc: dict[str, Any], md: bool) -> list[str]:
+    """The review as lines of text or Markdown (a summary line first, then tables)."""
+    old, new = doc["old"]["rev"], doc["new"]["rev"]
+    summary = doc["summary"]
+    head = f"dataset review {old} -> {new}: {summary['changed']} changed"
+    if summary["drifted_columns"]:
+        head += f", {summary['drifted_columns']} columns drifted"
+    if summary["without_statistics"]:
+        head += f", {summary['without_statistics']} without statistics"
+    lines = [f"**{head}**" if md else head]
+    if not doc["datasets"]:
+        lines.append("No tracked dataset changed.")
+        return lines
+    for d in doc["datasets"]:
+        lines.append("")
+        title = f"{d['path']}: {d['status']}"
+        if d["status"] == "compared":
+            title = f"{d['path']}: rows {_pct_text(d['rows'])}"
+        elif d["status"] == "no-statistics":
+            title += f" ({d['reason']})"
+        lines.append(f"### {title}" if md else title)
+        cols = d.get("columns") or {}
+        parts = [f"{what} " + ", ".join(cols[what]) for what in ("added", "removed")
+                 if cols.get(what)]  # fmt: skip
+        parts += [
+            f"retyped {r['column']} {r['old']} -> {r['new']}" for r in cols.get("retyped", [])
+        ]
+        if parts:
+            lines.append(("" if md else "  ") + "columns: " + "; ".join(parts))
+        stats = d.get("column_stats") or []
+        if not stats:
+            continue
+        headers = ["column", "nulls", "min", "max", "mean", "top", "psi", ""]
+        rows = []
+        for c in stats:
+            flag = {"drift": "DRIFT", "moderate": "moderate"}.get(c.get("drift", ""), "")
+            rows.append([
+                c["column"], _pair(c.get("null_fraction"), "%"), _pair(c.get("min")),
+                _pair(c.get("max")), _pair(c.get("mean")), _pair(c.get("top")),
+                "" if c.get("psi") is None else f"{c['psi']:.3f}", flag,
+            ])  # fmt: skip
+        if md:
+            lines.append("")
+            lines.append("| " + " | ".join(headers) + " |")
+            lines.append("|" + "---|" * len(headers))
+            lines += ["| " + " | ".join(x.replace("|", "\\|") for x in r) + " |" for r in rows]
+        else:
+            widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+            for r in [headers, *rows]:
+                lines.append("  " + "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)))
+    return lines
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(metrics_app, name="metrics")
     app.add_typer(params_app, name="params")
+    app.command()(review)

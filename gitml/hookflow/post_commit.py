@@ -25,6 +25,7 @@ from gitml.hookflow.guarding import project_of, run_for_commit
 from gitml.hookflow.lineage import recent_notes
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
+from gitml.meta.datasets import collect_datasets
 from gitml.meta.document import Metadata
 from gitml.workspace.snapshot import Snapshot
 
@@ -94,6 +95,7 @@ def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
             + (" and FAILED" if failed else " and passed")
             + "; its metadata marks it unverified"
         )
+    datasets = collect_datasets(snapshot, previous[0] if previous else None, ctx.reporter)
     doc = Metadata(
         data=pointer_summary(snapshot.pointers()),
         params=collect_params(snapshot, project),
@@ -102,6 +104,7 @@ def record_commit(ctx: RepoContext, rev: str = "HEAD") -> PostCommitOutcome:
         guards=guards,
         verified=verified,
         bypassed=not verified,
+        extra={"datasets": datasets},
     )
     write_note(ctx.git, head, doc.to_json())
     ok = guards is None or bool(guards.get("ok", True))
