@@ -196,6 +196,21 @@ def _guard_stats(note: dict[str, Any], project: Any, path: str) -> dict[str, Any
     return None
 
 
+def _is_dataset(path: str, pointer: Any, notes: dict[str, Any], projects: dict[str, Any]) -> bool:
+    """A table by its name (files), or one whose statistics a note or guard holds."""
+    from gitml.guards.profile import is_tabular
+
+    if pointer is not None and pointer.kind == "file":
+        return is_tabular(path)
+    for label in ("old", "new"):
+        note = notes[label]
+        if isinstance(note.get("datasets"), dict) and path in note["datasets"]:
+            return True
+        if _guard_stats(note, projects[label], path) is not None:
+            return True
+    return False
+
+
 def review(ctx: RepoContext, old_rev: str | None = None, new_rev: str | None = None) -> Review:
     """The review of every tracked dataset that differs between ``old_rev``
     (default: the parent of ``new_rev``) and ``new_rev`` (default HEAD)."""
@@ -226,6 +241,8 @@ def review(ctx: RepoContext, old_rev: str | None = None, new_rev: str | None = N
         a, b = old_ptrs.get(path), new_ptrs.get(path)
         if a is not None and b is not None and a.oid == b.oid:
             continue
+        if not _is_dataset(path, a or b, notes, projects):
+            continue  # a model file, a folder of images: not for a dataset review
         item = DatasetReview(path, "compared", a.oid if a else None, b.oid if b else None)
         found: dict[str, dict[str, Any] | None] = {}
         for label, pointer in (("old", a), ("new", b)):

@@ -43,10 +43,12 @@ def test_review_from_notes_in_a_fresh_clone_without_pull(tmp_path: Path) -> None
     pq.write_table(_table(1, 1000), a / "data" / "c.parquet")
     (a / "data" / "small.csv").write_text("x,y\n1,u\n2,v\n")
     (a / "data" / "same.jsonl").write_text('{"k": 1}\n')
-    _commit(a, "one", "data/c.parquet", "data/small.csv", "data/same.jsonl")
+    (a / "model.pkl").write_bytes(b"weights 1")
+    _commit(a, "one", "data/c.parquet", "data/small.csv", "data/same.jsonl", "model.pkl")
     pq.write_table(_table(2, 1200, shift=15, plans=("a", "b", "c")), a / "data" / "c.parquet")
     (a / "data" / "small.csv").write_text("x,y,z\n1,u,0\n,u,1\n3,v,1\n4,w,0\n")
-    _commit(a, "two", "data/c.parquet", "data/small.csv")
+    (a / "model.pkl").write_bytes(b"weights 2")
+    _commit(a, "two", "data/c.parquet", "data/small.csv", "model.pkl")
     note = json.loads(git(a, "notes", "--ref=gitml", "show", "HEAD"))
     assert sorted(note["datasets"]) == ["data/c.parquet", "data/same.jsonl", "data/small.csv"]
     first = json.loads(git(a, "notes", "--ref=gitml", "show", "HEAD~1"))
@@ -67,7 +69,8 @@ def test_review_from_notes_in_a_fresh_clone_without_pull(tmp_path: Path) -> None
     assert (doc["old"]["rev"], doc["new"]["rev"]) == ("HEAD~1", "HEAD")
     assert doc["summary"] == {"changed": 2, "without_statistics": 0, "drifted_columns": 4}
     by_path = {d["path"]: d for d in doc["datasets"]}
-    assert sorted(by_path) == ["data/c.parquet", "data/small.csv"]  # same.jsonl did not change
+    # same.jsonl did not change; model.pkl changed but is not a table
+    assert sorted(by_path) == ["data/c.parquet", "data/small.csv"]
     c = by_path["data/c.parquet"]
     assert c["rows"] == {"old": 1000, "new": 1200, "delta": 200, "pct": 20.0}
     stats = {s["column"]: s for s in c["column_stats"]}
