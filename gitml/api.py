@@ -600,3 +600,26 @@ def review(old: str | None = None, new: str | None = None, *, cwd: Path | None =
 
     with session(cwd, None, write=False) as ctx:
         return do_review(ctx, old, new)
+
+
+def report(
+    output: str | Path,
+    spec: str | None = None,
+    *,
+    model: str | None = None,
+    cwd: Path | None = None,
+) -> Path:
+    """Write one self-contained HTML page (metrics charts, params, registry stage
+    history, dataset review, guard results) for the commits ``spec`` (``A..B``, or
+    a revision's history; default HEAD's) or the versions of ``model``."""
+    from gitml.compare.html import render
+    from gitml.compare.report import gather
+    from gitml.store.durable import write_file_atomic
+
+    with session(cwd, None, write=False) as ctx:
+        page = render(gather(ctx, spec, model=model))
+    target = Path(output) if Path(output).is_absolute() else (cwd or Path.cwd()) / output
+    if target.is_dir():
+        raise UsageError(f"{output} is a folder", "gitml report -o report.html")
+    write_file_atomic(target, page.encode("utf-8"))
+    return target

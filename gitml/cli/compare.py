@@ -378,7 +378,26 @@ def review_lines(doc: dict[str, Any], md: bool) -> list[str]:
     return lines
 
 
+def report(
+    spec: str = typer.Argument(None, help="A..B: the commits to chart (default: HEAD's history)."),
+    models: str = typer.Option(None, "--models", metavar="NAME", help="Chart a model's versions."),
+    output: str = typer.Option("report.html", "--output", "-o", metavar="FILE", help="Write here."),
+) -> None:
+    """One self-contained HTML page: metrics charts, params, registry stage history,
+    the dataset review and guard results (no network needed to view it).
+
+    Examples:
+
+    \b
+      gitml report v1..HEAD -o report.html
+      gitml report --models churn -o churn.html
+    """
+    written = api.report(output, spec, model=models)
+    say(_escape(f"wrote {written}"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(metrics_app, name="metrics")
     app.add_typer(params_app, name="params")
     app.command()(review)
+    app.command()(report)
