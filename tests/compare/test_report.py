@@ -43,6 +43,8 @@ def test_report_is_one_self_contained_page(history: History, cli: Cli) -> None:
     cli("report", "HEAD~1..HEAD", "-o", "range.html")
     ranged = (history.root / "range.html").read_text("utf-8")
     assert f"points: {history.v1[:8]}, {history.v2[:8]}" in ranged
+    cli("report", "churn#prod..churn@latest", "-o", "refs.html")
+    assert (history.root / "refs.html").read_text("utf-8").count("<div class='chart'") == 4
     assert cli("report", "x..", expect=2).err.startswith("error: cannot read 'x..' as A..B")
     err = cli("report", "HEAD", "--models", "churn", expect=2).err
     assert err.startswith("error: give a range or --models, not both")
