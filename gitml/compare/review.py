@@ -3,7 +3,7 @@
 For every tracked dataset whose pointer differs between A and B: rows, columns
 added/removed/retyped, and per column the null fraction, min/max/mean, the most
 frequent values and PSI, all read from the two commits' notes
-(``datasets:`` written by the post-commit hook, see :mod:`gitml.meta.datasets`;
+(``datasets:`` written by the post-commit hook, see :mod:`gitml.hookflow.datasets`;
 a data guard's reference statistics of the same path also count). No data is
 read or downloaded, so a review works in a clone with nothing pulled.
 

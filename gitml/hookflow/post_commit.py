@@ -21,11 +21,11 @@ from gitml.git.index import changed_between, commit_tree
 from gitml.git.notes import write_note
 from gitml.guards.projectfile import project_from
 from gitml.guards.runner import affected_guards
+from gitml.hookflow.datasets import collect_datasets
 from gitml.hookflow.guarding import project_of, run_for_commit
 from gitml.hookflow.lineage import recent_notes
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
-from gitml.meta.datasets import collect_datasets
 from gitml.meta.document import Metadata
 from gitml.workspace.snapshot import Snapshot
 
