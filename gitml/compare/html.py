@@ -66,9 +66,11 @@ def chart_svg(title: str, labels: list[str], values: list[float | None]) -> str:
         xs = list(range(len(labels)))
         ys = [math.nan if v is None else float(v) for v in values]
         ax.plot(xs, ys, marker="o", linewidth=1.6, color="#1f77b4")
-        ax.set_title(title, fontsize=10)
+        # "$" would start matplotlib's math text (a name from the repository is plain text)
+        ax.set_title(title.replace("$", r"\$"), fontsize=10)
         ax.set_xticks(xs)
-        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+        ax.set_xticklabels([x.replace("$", r"\$") for x in labels], rotation=45, ha="right",
+                           fontsize=7)  # fmt: skip
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(True, alpha=0.3)
         fig.tight_layout()

@@ -223,6 +223,11 @@ def review(ctx: RepoContext, old_rev: str | None = None, new_rev: str | None = N
             "a review compares commits: the workspace has no stored statistics",
             hint="commit first, or name two revisions: gitml review main HEAD",
         )
+    if old_rev is None and ctx.git.try_rev_parse(f"{new_side.commit}~1") is None:
+        raise UsageError(
+            f"{new_side.label} has no parent commit to compare with",
+            hint="name the two revisions: gitml review A B",
+        )
     old_side = open_side(ctx, resolver, old_rev or f"{new_side.commit}~1")
     if old_rev is None:  # named after what the user gave: HEAD~1, churn@latest~1
         old_side = dataclasses.replace(old_side, label=f"{new_side.label}~1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.compare.conftest import History
-from tests.conftest import Cli
+from tests.conftest import Cli, git
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LINE_COLOUR = (31, 119, 180)  # the charts' line colour (#1f77b4)
@@ -45,6 +45,11 @@ def test_report_is_one_self_contained_page(history: History, cli: Cli) -> None:
     assert f"points: {history.v1[:8]}, {history.v2[:8]}" in ranged
     cli("report", "churn#prod..churn@latest", "-o", "refs.html")
     assert (history.root / "refs.html").read_text("utf-8").count("<div class='chart'") == 4
+    # a metric name is text, never matplotlib's math markup
+    (history.root / "metrics.json").write_text('{"cost $": 1, "$x^": 2}')
+    git(history.root, "commit", "-qam", "odd names")
+    cli("report", "-o", "odd.html")
+    assert "data-metric='metrics.json:cost $'" in (history.root / "odd.html").read_text("utf-8")
     assert cli("report", "x..", expect=2).err.startswith("error: cannot read 'x..' as A..B")
     err = cli("report", "HEAD", "--models", "churn", expect=2).err
     assert err.startswith("error: give a range or --models, not both")

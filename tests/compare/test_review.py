@@ -120,3 +120,10 @@ def test_commits_without_notes_say_so_and_registry_refs(repo: Path, cli: Cli) ->
         "error: no artifact 'cc' in the registry"
     )
     assert cli("review", "a", "b", "c", expect=2).err.startswith("error: give at most two")
+    root = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    git(repo, "checkout", "-q", root)
+    err = cli("review", expect=2).err
+    assert err == (
+        "error: HEAD has no parent commit to compare with\nhint: name the two revisions: "
+        "gitml review A B\n"
+    )
