@@ -379,7 +379,9 @@ def review_lines(doc: dict[str, Any], md: bool) -> list[str]:
 
 
 def report(
-    spec: str = typer.Argument(None, help="A..B: the commits to chart (default: HEAD's history)."),
+    spec: str = typer.Argument(
+        None, metavar="A..B", help="The commits to chart (default: HEAD's history)."
+    ),
     models: str = typer.Option(None, "--models", metavar="NAME", help="Chart a model's versions."),
     output: str = typer.Option("report.html", "--output", "-o", metavar="FILE", help="Write here."),
 ) -> None:
