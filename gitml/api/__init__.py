@@ -1,9 +1,9 @@
 """The library API: one typed function per user operation.
 
 One module per command group, mirroring :mod:`gitml.cli`: :mod:`~gitml.api.data`,
-:mod:`~gitml.api.config`, :mod:`~gitml.api.guards`, :mod:`~gitml.api.hooks`,
-:mod:`~gitml.api.registry`,
-:mod:`~gitml.api.remotes`, :mod:`~gitml.api.pipelines`, :mod:`~gitml.api.interop`.
+:mod:`~gitml.api.config`, :mod:`~gitml.api.compare`, :mod:`~gitml.api.guards`,
+:mod:`~gitml.api.hooks`, :mod:`~gitml.api.registry`, :mod:`~gitml.api.remotes`,
+:mod:`~gitml.api.pipelines`, :mod:`~gitml.api.interop`.
 This package re-exports every public function (``from gitml import api;
 api.push(...)``) lazily (PEP 562): every CLI command and hook imports
 ``gitml.api``, so importing it loads nothing but this file; a function's module
@@ -27,6 +27,17 @@ _LAZY: dict[str, str] = {
             "status",
         ],
         "gitml.api.data",
+    ),
+    **dict.fromkeys(
+        [
+            "diff_rows",
+            "metrics_diff",
+            "metrics_show",
+            "params_diff",
+            "report",
+            "review",
+        ],
+        "gitml.api.compare",
     ),
     **dict.fromkeys(
         [
@@ -108,6 +119,12 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
+    from gitml.api.compare import diff_rows as diff_rows
+    from gitml.api.compare import metrics_diff as metrics_diff
+    from gitml.api.compare import metrics_show as metrics_show
+    from gitml.api.compare import params_diff as params_diff
+    from gitml.api.compare import report as report
+    from gitml.api.compare import review as review
     from gitml.api.config import config_get as config_get
     from gitml.api.config import config_list as config_list
     from gitml.api.config import config_set as config_set

@@ -82,11 +82,23 @@ def diff(
     callback: Callback | None = None,
 ) -> DiffResult:
     """Tracked data changes between ``old`` and ``new`` (None = the workspace)."""
+    from gitml.registry.revision import Resolver
     from gitml.workspace.diff import diff as do_diff
 
     with session(cwd, callback, write=False) as ctx:
         paths = [ctx.relpath(t, cwd=cwd) for t in targets] if targets else None
-        return do_diff(ctx, old, new, paths)
+        resolver = Resolver(ctx)
+        old_commit = resolver.resolve(old).commit
+        new_commit = resolver.resolve(new).commit if new is not None else None
+        return do_diff(ctx, old_commit, new_commit, paths, labels=(old, new))
+
+
+def resolve_commit(ctx: RepoContext, rev: str) -> str:
+    """The commit ``rev`` names: a git revision or a registry reference
+    (``churn@v1``, ``churn@latest``, ``churn#prod``); see gitml.registry.revision."""
+    from gitml.registry.revision import resolve_revision
+
+    return resolve_revision(ctx, rev).commit
 
 
 def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str | None]:
@@ -135,7 +147,7 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
                 out.append(Target(tracked, read_pointer(ctx, tracked), "workspace", sub))
             continue
         rel = ctx.relpath(path, cwd=cwd)
-        pointers = pointers_at(ctx, rev)
+        pointers = pointers_at(ctx, resolve_commit(ctx, rev))
         owner = owning_tracked(rel, sorted(pointers))
         if owner is None:
             inside = [t for t in pointers if t.startswith(rel + "/")]

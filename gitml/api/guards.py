@@ -51,9 +51,10 @@ def guard_run(
 def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
     """The metadata document attached to a commit."""
     from gitml.meta.history import show as do_show
+    from gitml.registry.revision import resolve_revision
 
     with session(cwd, None, write=False) as ctx:
-        return do_show(ctx, rev)
+        return do_show(ctx, resolve_revision(ctx, rev).commit)
 
 
 def log(
@@ -71,7 +72,9 @@ def log(
     reported as a ``warning`` event.
     """
     from gitml.meta.history import log as do_log
+    from gitml.registry.revision import resolve_revision
 
     with session(cwd, callback, write=False) as ctx:
         rel = ctx.relpath(path, cwd=cwd) if path else None
-        return do_log(ctx, rel, metrics=metrics, rev=rev, max_count=max_count, callback=callback)
+        start = rev if rev == "HEAD" else resolve_revision(ctx, rev).commit  # HEAD may be unborn
+        return do_log(ctx, rel, metrics=metrics, rev=start, max_count=max_count, callback=callback)

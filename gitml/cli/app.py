@@ -92,6 +92,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "hooks": ("hooks", "hook"),
     "shell": ("completion",),
     "config": ("config",),
+    "compare": ("metrics", "params", "review", "report"),
 }
 
 

@@ -129,22 +129,43 @@ def _examples(found: dict[str, str]) -> str:
 
 def diff(
     revs: list[str] = typer.Argument(
-        None, help="[OLD [NEW]]: revisions (default HEAD vs workspace)."
+        None,
+        help="[OLD [NEW]]: revisions or NAME@VERSION / NAME#STAGE (default HEAD vs "
+        "workspace); with --rows: TABLE [OLD [NEW]].",
     ),
     path: list[str] = typer.Option(None, "--path", "-p", help="Limit to these tracked paths."),
+    by_rows: bool = typer.Option(False, "--rows", help="Row-level diff of one table."),
+    key: list[str] = typer.Option(
+        None, "--key", "-k", metavar="COLUMN", help="With --rows: match rows by this column."
+    ),
+    limit: int = typer.Option(10, "--limit", metavar="N", help="With --rows: examples shown."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     md: bool = typer.Option(False, "--md", help="Markdown table."),
 ) -> None:
-    """Per tracked path: files added, deleted and modified between two revisions.
+    """Per tracked path: files added, deleted and modified between two revisions;
+    with --rows, the rows of one table added, removed and changed.
 
     Examples:
 
     \b
       gitml diff                  # HEAD vs the workspace
       gitml diff v1 v2 -p data/train
-      gitml diff HEAD~1 --md
+      gitml diff churn@v1 churn#prod --md
+      gitml diff data/customers.parquet --rows --key id HEAD~1 HEAD
     """
     revs = revs or []
+    if by_rows:
+        from gitml.cli.compare import row_diff
+
+        if not revs or len(revs) > 3:
+            raise UsageError(
+                "--rows takes a table and at most two revisions",
+                "gitml diff data/customers.parquet --rows --key id HEAD~1 HEAD",
+            )
+        row_diff(revs[0], revs[1:], key or None, limit, json_out, md)
+        return
+    if key:
+        raise UsageError("--key needs --rows", "gitml diff data.csv --rows --key id")
     if len(revs) > 2:
         raise UsageError("give at most two revisions", "gitml diff HEAD~1 HEAD")
     old = revs[0] if revs else "HEAD"

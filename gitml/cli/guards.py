@@ -84,7 +84,9 @@ def guard_run(
 
 
 def show(
-    rev: str = typer.Argument("HEAD", help="Commit to show."),
+    rev: str = typer.Argument(
+        "HEAD", help="Commit to show: a revision, NAME@VERSION or NAME#STAGE."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show the metadata gitml attached to a commit (data, params, metrics, guards).
@@ -94,6 +96,7 @@ def show(
     \b
       gitml show
       gitml show HEAD~3 --json
+      gitml show churn#prod
     """
     doc = api.show(rev)
     if json_out:
@@ -131,6 +134,9 @@ def log(
     path: str = typer.Argument(None, help="A tracked path or metrics file (default: all metrics)."),
     metrics: bool = typer.Option(False, "--metrics", help="Metrics of each commit."),
     max_count: int = typer.Option(None, "-n", "--max-count", help="At most N commits."),
+    rev: str = typer.Option(
+        "HEAD", "--rev", metavar="REV", help="Start from REV (also NAME@VERSION, NAME#STAGE)."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     md: bool = typer.Option(False, "--md", help="Markdown table."),
 ) -> None:
@@ -141,9 +147,10 @@ def log(
     
       gitml log metrics.json
       gitml log data/train -n 5 --md
+      gitml log --metrics --rev churn@v1
     """
     with progress() as cb:
-        rows = api.log(path, metrics=metrics, max_count=max_count, callback=cb)
+        rows = api.log(path, metrics=metrics, rev=rev, max_count=max_count, callback=cb)
     if json_out:
         print_json(rows)
         return

@@ -21,6 +21,7 @@ from gitml.git.index import changed_between, commit_tree
 from gitml.git.notes import write_note
 from gitml.guards.commit import StageMetrics, project_of, run_for_commit
 from gitml.guards.runner import affected_guards
+from gitml.hookflow.datasets import collect_datasets
 from gitml.hookflow.pre_commit import PENDING
 from gitml.meta.collect import collect_metrics, collect_params, pointer_summary
 from gitml.meta.document import Metadata
@@ -103,6 +104,7 @@ def record_commit(
             + (" and FAILED" if failed else " and passed")
             + "; its metadata marks it unverified"
         )
+    datasets = collect_datasets(snapshot, previous[0] if previous else None, ctx.reporter)
     doc = Metadata(
         data=pointer_summary(snapshot.pointers()),
         params=collect_params(snapshot, project),
@@ -111,6 +113,7 @@ def record_commit(
         guards=guards,
         verified=verified,
         bypassed=not verified,
+        extra={"datasets": datasets},
     )
     write_note(ctx.git, head, doc.to_json())
     ok = guards is None or bool(guards.get("ok", True))

@@ -9,6 +9,7 @@ writers of the same facts produce the same note:
      "data": {"data/raw": {"kind": "dir", "oid": "...", "size": 1, "nfiles": 1}},
      "params": {...}, "metrics": {"metrics/churn.json": {...}},
      "stats": {"<guard>": {...reference statistics...}},
+     "datasets": {"data/c.parquet": {"oid": "...", "size": 1, "stats": {...}}},  # hookflow/datasets
      "guards": {"ok": true, "results": [{"guard", "rule", "status", "observed", "expected", ...}]},
      "monitor": [...]}           # optional, appended by gitml monitor
 """

@@ -44,12 +44,19 @@ def show(ctx: RepoContext, rev: str = "HEAD") -> dict[str, Any]:
     return {"commit": sha, **doc}
 
 
-def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+def flatten(prefix: str, value: Any, out: dict[str, Any], *, keep_lists: bool = False) -> None:
+    """Nested mappings as dotted keys (``eval.auc``); other containers are left
+    out, or kept whole as one value with ``keep_lists`` (params such as layer sizes)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
-    elif isinstance(value, int | float | str | bool) or value is None:
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flatten(name, item, out, keep_lists=keep_lists)
+    elif _leaf(value) or (keep_lists and isinstance(value, list)):
         out[prefix] = value
+
+
+def _leaf(value: Any) -> bool:
+    return isinstance(value, int | float | str | bool) or value is None
 
 
 def log(

@@ -36,12 +36,20 @@ def _workspace_files(ctx: RepoContext, tracked: str) -> dict[str, Sized] | None:
 
 
 def diff(
-    ctx: RepoContext, old_rev: str, new_rev: str | None, targets: list[str] | None = None
+    ctx: RepoContext,
+    old_rev: str,
+    new_rev: str | None,
+    targets: list[str] | None = None,
+    *,
+    labels: tuple[str, str | None] | None = None,
 ) -> DiffResult:
     """Compare ``old_rev`` with ``new_rev`` (``None`` = the workspace data).
+    ``labels``: how the user named the two revisions (``churn@v1``), for the
+    result and messages; default the revisions themselves.
 
     A folder version whose manifest is not in the cache cannot be compared:
     ObjectMissingError names it (an empty comparison would say "0 modified")."""
+    old_label, new_label = labels or (old_rev, new_rev)
     old_ptrs = pointers_at(ctx, old_rev, targets)
     if new_rev is None:
         from gitml.workspace.tracked import read_pointer, tracked_paths
@@ -50,16 +58,16 @@ def diff(
         new_ptrs = {t: read_pointer(ctx, t) for t in names if (ctx.root / (t + ".gitml")).exists()}
     else:
         new_ptrs = pointers_at(ctx, new_rev, targets)
-    out = DiffResult(old_rev, new_rev or "workspace")
+    out = DiffResult(old_label, new_label or "workspace")
     for tracked in sorted(set(old_ptrs) | set(new_ptrs), key=lambda t: t.encode("utf-8")):
         old_p, new_p = old_ptrs.get(tracked), new_ptrs.get(tracked)
         old_oid = old_p.oid if old_p else None
         new_oid = new_p.oid if new_p else None
-        old_files = load_entries(ctx, old_p, tracked, old_rev) if old_p else {}
+        old_files = load_entries(ctx, old_p, tracked, old_label) if old_p else {}
         if new_rev is None:
             new_files = _workspace_files(ctx, tracked) or {}
         else:
-            new_files = load_entries(ctx, new_p, tracked, new_rev) if new_p else {}
+            new_files = load_entries(ctx, new_p, tracked, new_label or new_rev) if new_p else {}
         changes = compare(tracked, old_files, new_files)
         if changes:
             out.paths.append(PathDiff(tracked, old_oid, new_oid, changes))
