@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from gitml.context import RepoContext
@@ -75,8 +76,8 @@ class ReproResult:
         }
 
 
-def _cached_run(ctx: RepoContext, key: str) -> dict[str, Any] | None:
-    path = ctx.gitml_dir / RUNS_DIR / f"{key}.json"
+def _cached_run(folder: Path, ctx: RepoContext, key: str) -> dict[str, Any] | None:
+    path = folder / f"{key}.json"
     try:
         record: Any = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -107,10 +108,11 @@ def _restore(ctx: RepoContext, stage: Stage, record: dict[str, Any]) -> None:
         write_file_atomic(path, str(text).encode("utf-8"))
 
 
-def _record(ctx: RepoContext, stage: Stage, key: str, outs: dict[str, dict[str, Any]]) -> None:
+def _record(
+    folder: Path, ctx: RepoContext, stage: Stage, key: str, outs: dict[str, dict[str, Any]]
+) -> None:
     metrics_text = {m: (ctx.root / m).read_text("utf-8") for m in stage.metrics}
-    folder = ctx.gitml_dir / RUNS_DIR
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     write_file_atomic(
         folder / f"{key}.json",
         canonical({"stage": stage.name, "outs": outs, "metrics_text": metrics_text}),
@@ -126,8 +128,13 @@ def repro(
     force: bool = False,
     dry_run: bool = False,
     echo: Echo | None = None,
+    runs_dir: Path | None = None,
 ) -> ReproResult:
+    """``runs_dir``: the run cache (default ``.gitml/runs``; experiments share
+    their repository's)."""
     from gitml.hookflow.guarding import run_for_commit
+
+    runs = runs_dir or ctx.gitml_dir / RUNS_DIR
 
     result = ReproResult()
     lock = read_lock(ctx.root)
@@ -150,7 +157,7 @@ def repro(
                 "create it, or add the stage that writes it to outs:",
             )
         key = run_key(inputs, stage)
-        cached = None if force else _cached_run(ctx, key)
+        cached = None if force else _cached_run(runs, ctx, key)
         if dry_run:
             pending.add(name)
             action: Action = "would-restore" if cached and not upstream_pending else "would-run"
@@ -164,7 +171,7 @@ def repro(
             ctx.reporter.info(f"stage {name}: running {stage.cmd}")
             run_command(ctx, stage, stage_env(ctx, stage, inputs["params"]), echo)
             action = "ran"
-        added = add(ctx, list(stage.outs)).added if stage.outs else []
+        added = add(ctx, list(stage.outs), cwd=ctx.root).added if stage.outs else []
         outs = {
             a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles}
             for a in added
@@ -184,7 +191,7 @@ def repro(
                 run.action = "guard-failed"
                 return result  # the lock keeps the previous run of this stage
         if action == "ran":
-            _record(ctx, stage, key, outs)
+            _record(runs, ctx, stage, key, outs)
         lock["stages"][name] = {**inputs, "outs": outs, "metrics": run.metrics}
         lock["stages"] = dict(sorted(lock["stages"].items()))
         write_lock(ctx, lock)
