@@ -19,6 +19,7 @@ _VERB = {
     "would-run": "would run",
     "would-restore": "would restore from the run cache",
     "guard-failed": "ran, but its guards FAILED",
+    "skipped": "not run",
 }
 
 
@@ -38,13 +39,19 @@ def repro(
         False, "--force", "-f", help="Run even if up to date (no run cache)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would run."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Run up to N independent stages at once."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Run the out-of-date stages of gitml.yaml in dependency order. Exit 1 on a
     failed command or guard."""
     with progress() as cb:
         result = api.repro(
-            stages or None, force=force, dry_run=dry_run, echo=_echo(json_out), callback=cb
+            stages or None,
+            force=force,
+            dry_run=dry_run,
+            echo=_echo(json_out),
+            jobs=jobs,
+            callback=cb,
         )
     if json_out:
         print_json(result.to_dict())

@@ -35,7 +35,9 @@ from gitml.workspace.add import add
 from gitml.workspace.checkout import Target, checkout
 from gitml.workspace.pointer import Pointer
 
-Action = Literal["up-to-date", "ran", "restored", "would-run", "would-restore", "guard-failed"]
+Action = Literal[
+    "up-to-date", "ran", "restored", "would-run", "would-restore", "guard-failed", "skipped"
+]
 RUNS_DIR = "runs"
 
 
@@ -119,6 +121,81 @@ def _record(
     )
 
 
+@dataclass
+class ReproState:
+    """What one repro run shares between its stages."""
+
+    ctx: RepoContext
+    project: ProjectFile
+    lock: dict[str, Any]
+    params: dict[str, Any]
+    runs: Path  # the run cache folder
+
+
+def plan_stage(
+    st: ReproState, stage: Stage, *, force: bool, dry_run: bool = False
+) -> tuple[dict[str, Any], list[str], str, dict[str, Any] | None]:
+    """(inputs, reasons to run -- empty: up to date, run-cache key, cached record)."""
+    ctx = st.ctx
+    inputs = inputs_state(ctx, stage, st.params)
+    reasons = (
+        ["forced"] if force else changes(ctx, stage, inputs, st.lock["stages"].get(stage.name))
+    )
+    if not reasons:
+        return inputs, reasons, "", None
+    missing = [d for d, oid in inputs["deps"].items() if oid is None]
+    if missing and not dry_run:
+        raise PipelineError(
+            f"stage {stage.name!r}: dep {missing[0]} does not exist",
+            "create it, or add the stage that writes it to outs:",
+        )
+    key = run_key(inputs, stage)
+    return inputs, reasons, key, None if force else _cached_run(st.runs, ctx, key)
+
+
+def restore_stage(st: ReproState, stage: Stage, cached: dict[str, Any]) -> None:
+    st.ctx.reporter.info(f"stage {stage.name}: restoring outputs from the run cache")
+    _restore(st.ctx, stage, cached)
+
+
+def finish_stage(
+    st: ReproState,
+    stage: Stage,
+    inputs: dict[str, Any],
+    key: str,
+    action: Action,
+    reasons: list[str],
+) -> StageRun:
+    """Track the outs, run the stage's guards and, if they pass, record the
+    stage in the run cache (when it ran) and in gitml.lock (atomically)."""
+    from gitml.hookflow.guarding import run_for_commit
+
+    ctx = st.ctx
+    added = add(ctx, list(stage.outs), cwd=ctx.root).added if stage.outs else []
+    outs = {
+        a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles} for a in added
+    }
+    run = StageRun(
+        stage.name,
+        action,
+        reasons,
+        {p: str(e["oid"]) for p, e in outs.items()},
+        read_metrics(ctx, stage),
+        stage.register,
+    )
+    if stage.guards:
+        run.guards = run_for_commit(ctx, st.project, list(stage.guards))
+        if not run.guards.ok:
+            run.action = "guard-failed"
+            return run  # the lock keeps the previous run of this stage
+    if action == "ran":
+        _record(st.runs, ctx, stage, key, outs)
+    st.lock["stages"][stage.name] = {**inputs, "outs": outs, "metrics": run.metrics}
+    st.lock["stages"] = dict(sorted(st.lock["stages"].items()))
+    write_lock(ctx, st.lock)
+    return run
+
+
 def repro(
     ctx: RepoContext,
     project: ProjectFile,
@@ -129,70 +206,49 @@ def repro(
     dry_run: bool = False,
     echo: Echo | None = None,
     runs_dir: Path | None = None,
+    jobs: int = 1,
 ) -> ReproResult:
     """``runs_dir``: the run cache (default ``.gitml/runs``; experiments share
-    their repository's)."""
-    from gitml.hookflow.guarding import run_for_commit
+    their repository's). ``jobs`` > 1: independent stages run in parallel
+    (see :mod:`gitml.pipelines.parallel`)."""
+    st = ReproState(
+        ctx,
+        project,
+        read_lock(ctx.root),
+        load_params(ctx, project),
+        runs_dir or ctx.gitml_dir / RUNS_DIR,
+    )
+    names = select(pipeline, targets)
+    if jobs > 1 and not dry_run:
+        from gitml.pipelines.parallel import run_parallel
 
-    runs = runs_dir or ctx.gitml_dir / RUNS_DIR
-
+        return run_parallel(st, pipeline, names, jobs=jobs, force=force, echo=echo)
     result = ReproResult()
-    lock = read_lock(ctx.root)
-    params = load_params(ctx, project)
     pending: set[str] = set()  # stages that would run (dry run)
-    for name in select(pipeline, targets):
+    for name in names:
         stage = pipeline.stages[name]
-        inputs = inputs_state(ctx, stage, params)
-        reasons = ["forced"] if force else changes(ctx, stage, inputs, lock["stages"].get(name))
+        inputs, reasons, key, cached = plan_stage(st, stage, force=force, dry_run=dry_run)
         upstream_pending = dry_run and any(up in pending for up in pipeline.upstream[name])
         if upstream_pending:
             reasons.append("upstream stage will run")
+            key = key or run_key(inputs, stage)
         if not reasons:
             result.stages.append(StageRun(name, "up-to-date"))
             continue
-        missing = [d for d, oid in inputs["deps"].items() if oid is None]
-        if missing and not dry_run:
-            raise PipelineError(
-                f"stage {name!r}: dep {missing[0]} does not exist",
-                "create it, or add the stage that writes it to outs:",
-            )
-        key = run_key(inputs, stage)
-        cached = None if force else _cached_run(runs, ctx, key)
         if dry_run:
             pending.add(name)
             action: Action = "would-restore" if cached and not upstream_pending else "would-run"
             result.stages.append(StageRun(name, action, reasons, register=stage.register))
             continue
         if cached is not None:
-            ctx.reporter.info(f"stage {name}: restoring outputs from the run cache")
-            _restore(ctx, stage, cached)
+            restore_stage(st, stage, cached)
             action = "restored"
         else:
             ctx.reporter.info(f"stage {name}: running {stage.cmd}")
             run_command(ctx, stage, stage_env(ctx, stage, inputs["params"]), echo)
             action = "ran"
-        added = add(ctx, list(stage.outs), cwd=ctx.root).added if stage.outs else []
-        outs = {
-            a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles}
-            for a in added
-        }
-        run = StageRun(
-            name,
-            action,
-            reasons,
-            {p: str(e["oid"]) for p, e in outs.items()},
-            read_metrics(ctx, stage),
-            stage.register,
-        )
+        run = finish_stage(st, stage, inputs, key, action, reasons)
         result.stages.append(run)
-        if stage.guards:
-            run.guards = run_for_commit(ctx, project, list(stage.guards))
-            if not run.guards.ok:
-                run.action = "guard-failed"
-                return result  # the lock keeps the previous run of this stage
-        if action == "ran":
-            _record(runs, ctx, stage, key, outs)
-        lock["stages"][name] = {**inputs, "outs": outs, "metrics": run.metrics}
-        lock["stages"] = dict(sorted(lock["stages"].items()))
-        write_lock(ctx, lock)
+        if run.action == "guard-failed":
+            return result
     return result

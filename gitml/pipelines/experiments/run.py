@@ -137,6 +137,7 @@ def _run_in(
     from gitml.meta.document import Metadata
     from gitml.pipelines.repro import repro
     from gitml.pipelines.spec import load_pipeline
+    from gitml.pipelines.state import load_params
     from gitml.workspace.revisions import pointers_at
 
     started = _now()
@@ -148,7 +149,7 @@ def _run_in(
         result = repro(
             wctx,
             project,
-            load_pipeline(project),
+            load_pipeline(project, load_params(wctx, project)),
             None,
             echo=echo,
             runs_dir=ctx.gitml_dir / RUNS_DIR,
