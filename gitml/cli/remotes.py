@@ -63,6 +63,12 @@ def _summary(verb: str, result: SyncResult) -> None:
     )
     for label in result.missing_manifests:
         say(f"[yellow]{label}: manifest not available; its files were skipped[/]")
+    runs = result.run_cache
+    if runs is not None:
+        say(
+            f"run cache: {verb} {len(runs.transferred)} entries ({runs.objects} objects), "
+            f"{runs.present} already there"
+        )
 
 
 def push(
@@ -70,11 +76,17 @@ def push(
     remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
 ) -> None:
     """Upload data objects (verified) and push registry tags and notes."""
     with progress() as cb:
         result = api.push(
-            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+            targets or [],
+            remote=remote,
+            jobs=jobs,
+            all_commits=all_commits,
+            run_cache=run_cache,
+            callback=cb,
         )
     _summary("pushed", result)
 
@@ -84,11 +96,17 @@ def fetch(
     remote: str = typer.Option(None, "-r", "--remote"),
     jobs: int = typer.Option(None, "-j", "--jobs"),
     all_commits: bool = typer.Option(False, "--all-commits"),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
 ) -> None:
     """Download data objects into the cache (verified); fetch tags and notes."""
     with progress() as cb:
         result = api.fetch(
-            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+            targets or [],
+            remote=remote,
+            jobs=jobs,
+            all_commits=all_commits,
+            run_cache=run_cache,
+            callback=cb,
         )
     _summary("fetched", result)
 
@@ -99,6 +117,7 @@ def pull(
     jobs: int = typer.Option(None, "-j", "--jobs"),
     all_commits: bool = typer.Option(False, "--all-commits"),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
 ) -> None:
     """fetch, then checkout."""
     with progress() as cb:
@@ -108,6 +127,7 @@ def pull(
             jobs=jobs,
             all_commits=all_commits,
             force=force,
+            run_cache=run_cache,
             callback=cb,
         )
     _summary("fetched", fetched)

@@ -104,20 +104,36 @@ def _restore(ctx: RepoContext, stage: Stage, record: dict[str, Any]) -> None:
         )
         targets.append(Target(out, pointer, "run-cache"))
     checkout(ctx, targets, force=True)
-    for name, text in (record.get("metrics_text") or {}).items():
+    texts = record.get("metrics_text") or {}
+    for name in stage.metrics:  # only the stage's own files, whatever a record says
+        if not isinstance(texts.get(name), str):
+            continue
+        text = texts[name]
         path = ctx.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         write_file_atomic(path, str(text).encode("utf-8"))
 
 
 def _record(
-    folder: Path, ctx: RepoContext, stage: Stage, key: str, outs: dict[str, dict[str, Any]]
+    folder: Path,
+    ctx: RepoContext,
+    stage: Stage,
+    inputs: dict[str, Any],
+    key: str,
+    outs: dict[str, dict[str, Any]],
 ) -> None:
     metrics_text = {m: (ctx.root / m).read_text("utf-8") for m in stage.metrics}
     folder.mkdir(parents=True, exist_ok=True)
     write_file_atomic(
         folder / f"{key}.json",
-        canonical({"stage": stage.name, "outs": outs, "metrics_text": metrics_text}),
+        canonical(
+            {
+                "stage": stage.name,
+                "inputs": {**inputs, "outs": sorted(stage.outs)},  # hashes to `key`
+                "outs": outs,
+                "metrics_text": metrics_text,
+            }
+        ),
     )
 
 
@@ -189,7 +205,7 @@ def finish_stage(
             run.action = "guard-failed"
             return run  # the lock keeps the previous run of this stage
     if action == "ran":
-        _record(st.runs, ctx, stage, key, outs)
+        _record(st.runs, ctx, stage, inputs, key, outs)
     st.lock["stages"][stage.name] = {**inputs, "outs": outs, "metrics": run.metrics}
     st.lock["stages"] = dict(sorted(st.lock["stages"].items()))
     write_lock(ctx, st.lock)

@@ -22,6 +22,7 @@ from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, trac
 from gitml.workspace.tracked import read_pointer, resolve_targets
 
 if TYPE_CHECKING:
+    from gitml.pipelines.runcache import RunCacheSync
     from gitml.remotes.remote import Remote
 
 
@@ -31,6 +32,7 @@ class SyncResult:
     objects: TransferResult
     git: list[str] = field(default_factory=list)  # what was pushed/fetched with git
     missing_manifests: list[str] = field(default_factory=list)
+    run_cache: RunCacheSync | None = None  # with --run-cache
 
 
 def remote_for(ctx: RepoContext, name: str | None) -> Remote:
