@@ -4,14 +4,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from tests.conftest import git, run_gitml
 from tests.pipelines.conftest import count, write_project
+from tests.servers import Bucket, s3_bucket, s3_env, s3_server
+
+__all__ = ["s3_bucket", "s3_env", "s3_server"]
 
 
-def two_runs_pushed(tmp_path: Path) -> tuple[Path, Path]:
-    """Clone A ran train with acc 0.9 and 0.95 (committed), and pushed all of it."""
+def two_runs_pushed(
+    tmp_path: Path, remote: list[str] | None = None, env: dict[str, str] | None = None
+) -> tuple[Path, Path]:
+    """Clone A ran train with acc 0.9 and 0.95 (committed), and pushed all of it
+    (to a folder remote, or ``remote``: the arguments of ``gitml remote add``)."""
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     a = tmp_path / "a"
@@ -19,17 +27,21 @@ def two_runs_pushed(tmp_path: Path) -> tuple[Path, Path]:
     git(a, "init", "-q", "-b", "main")
     run_gitml(a, "init", check=True)  # hooks: the commit gets a note, as in real use
     write_project(a)
-    run_gitml(a, "remote", "add", "origin", str(tmp_path / "store"), check=True)
-    run_gitml(a, "repro", check=True)
+    where = remote or [str(tmp_path / "store")]
+    run_gitml(a, "remote", "add", "origin", *where, check=True, env=env)
+    run_gitml(a, "repro", check=True, env=env)
     (a / "params.yaml").write_text("prepare:\n  scale: 2\ntrain:\n  acc: 0.95\n")
-    run_gitml(a, "repro", check=True)
+    run_gitml(a, "repro", check=True, env=env)
     git(a, "add", "-A")
     git(a, "commit", "-qm", "acc 0.95")
     git(a, "remote", "add", "origin", str(bare))
-    git(a, "push", "-q", "origin", "main")
-    proc = run_gitml(a, "push", "--run-cache", check=True)
+    proc = subprocess.run(
+        ["git", "push", "-q", "origin", "main"], cwd=a, env={**os.environ, **(env or {})}
+    )
+    assert proc.returncode == 0
+    proc = run_gitml(a, "push", "--run-cache", check=True, env=env)
     assert "run cache: pushed 3 entries (" in proc.stdout
-    again = run_gitml(a, "push", "--run-cache", check=True)
+    again = run_gitml(a, "push", "--run-cache", check=True, env=env)
     assert "run cache: pushed 0 entries (0 objects), 3 already there" in again.stdout
     return a, bare
 
@@ -88,3 +100,16 @@ def test_an_entry_moved_under_another_key_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 4
     assert "was refused: its inputs do not hash to its key" in proc.stderr
     assert not (c / f".gitml/runs/{other.parent.name}.json").exists()
+
+
+def test_shared_run_cache_over_s3(tmp_path: Path, s3_bucket: Bucket) -> None:
+    env = s3_bucket.env
+    url = [s3_bucket.url("team"), "--endpoint-url", s3_bucket.endpoint_url]
+    _a, bare = two_runs_pushed(tmp_path, url, env)
+    b = clone(tmp_path, bare, "b")
+    proc = run_gitml(b, "pull", "--run-cache", check=True, env=env)
+    assert "run cache: fetched 3 entries (" in proc.stdout
+    (b / "params.yaml").write_text("prepare:\n  scale: 2\ntrain:\n  acc: 0.9\n")
+    proc = run_gitml(b, "repro", check=True, env=env)
+    assert "stage train: restored from the run cache (param train changed)" in proc.stdout
+    assert json.loads((b / "metrics/m.json").read_text()) == {"accuracy": 0.9}
