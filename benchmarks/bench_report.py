@@ -60,6 +60,7 @@ OPS: dict[str, Op] = {
         Op("push_noop_s3", "push to S3, nothing new", None, ""),
         Op("pull_s3", "pull from S3 (moto)", None, ""),
         Op("help", "`--help` start-up", "python", "python -c pass"),
+        Op("repro_j2", "repro -j 2, 4 independent stages", "repro_serial", "serial repro"),
     )
 }
 
@@ -72,6 +73,7 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("readd", "many"): Target(dvc=0.1),
     ("checkout", "many"): Target(dvc=0.3, base=1.5),
     ("help", "-"): Target(abs_s=0.2),
+    ("repro_j2", "pipeline"): Target(base=0.6),
 }
 for _ds in ("many", "big"):
     for _suffix in ("", "_s3"):
@@ -85,6 +87,7 @@ ROW_ORDER = [
     ("many", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),
     ("big", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),
     ("-", ["help"]),
+    ("pipeline", ["repro_j2"]),
 ]
 
 
