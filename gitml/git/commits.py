@@ -89,3 +89,20 @@ def tree_blobs(repo: GitRepo, rev: str, paths: list[str]) -> dict[str, str]:
     """``path -> blob id`` for those ``paths`` that are regular files at ``rev``."""
     found = repo.ls_tree(rev, *[f":(literal){p}" for p in paths])
     return {p: found[p] for p in paths if p in found}
+
+
+def uncommitted_paths(repo: GitRepo) -> list[str]:
+    """Tracked paths whose index or workspace content differs from HEAD."""
+    _s, out, _e = repo.run("status", "--porcelain=v1", "-z", "--untracked-files=no")
+    paths: list[str] = []
+    records = out.split(b"\0")
+    i = 0
+    while i < len(records):
+        record = records[i]
+        i += 1
+        if len(record) < 4:
+            continue
+        paths.append(os.fsdecode(record[3:]))
+        if record[:1] in (b"R", b"C"):
+            i += 1  # the rename's source follows
+    return paths

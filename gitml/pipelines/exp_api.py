@@ -47,7 +47,12 @@ def exp_run(
     from gitml.api import session
     from gitml.pipelines.experiments.params import parse_overrides
     from gitml.pipelines.experiments.queue import check_new_name
-    from gitml.pipelines.experiments.run import new_name, resolve_base, run_experiment
+    from gitml.pipelines.experiments.run import (
+        new_name,
+        resolve_base,
+        run_experiment,
+        warn_uncommitted,
+    )
 
     combos = parse_overrides(overrides or [])
     if len(combos) > 1:
@@ -58,6 +63,7 @@ def exp_run(
     # No repository lock while it runs: the experiment has its own worktree.
     with session(cwd, callback, write=False) as ctx:
         base = resolve_base(ctx)
+        warn_uncommitted(ctx)
         chosen = check_new_name(ctx, name or new_name())
         return run_experiment(ctx, chosen, base, combos[0], echo=echo)
 
@@ -74,11 +80,12 @@ def exp_queue(
     from gitml.api import session
     from gitml.pipelines.experiments.params import parse_overrides
     from gitml.pipelines.experiments.queue import check_new_name, enqueue
-    from gitml.pipelines.experiments.run import new_name, resolve_base
+    from gitml.pipelines.experiments.run import new_name, resolve_base, warn_uncommitted
 
     combos = parse_overrides(overrides or [])
     with session(cwd, callback, write=True) as ctx:
         base = resolve_base(ctx)
+        warn_uncommitted(ctx)
         if name is not None:
             names = [name] if len(combos) == 1 else [f"{name}-{i + 1}" for i in range(len(combos))]
         else:

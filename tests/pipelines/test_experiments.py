@@ -267,3 +267,56 @@ def test_push_and_pull_between_two_clones(tmp_path: Path) -> None:
     assert (b / "data/prepared/out.txt").read_text().endswith("4")
     proc = run_gitml(b, "exp", "pull", "origin", "nope")
     assert proc.returncode == 2 and "error: 'origin' has no experiment named 'nope'" in proc.stderr
+
+
+def test_uncommitted_changes_are_named(project: Path, cli: Cli) -> None:
+    commit_base(project, cli)
+    (project / "src/train.py").write_text((project / "src/train.py").read_text() + "\n# edit\n")
+    res = cli("exp", "run", "--name", "w")
+    assert "uncommitted changes to src/train.py are not part of the experiment" in res.err
+    sha = exp_refs(project)[next(r for r in exp_refs(project) if r.endswith("/w"))]
+    assert "# edit" not in git(project, "show", f"{sha}:src/train.py")
+
+
+def test_a_killed_run_leaves_a_worktree_the_next_one_removes(project: Path, cli: Cli) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = project.parent / "started"
+    (project / "src/train.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(marker)!r}).write_text('1')\ntime.sleep(120)\n"
+    )
+    commit_base_without_repro(project)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitml", "exp", "run", "--name", "killed"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(1200):  # wait (at most a minute) until the stage is running
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    assert marker.exists()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    leftovers = [p for p in (project / ".gitml/exps/run").iterdir() if p.is_dir()]
+    assert len(leftovers) == 1
+    assert len(git(project, "worktree", "list", "--porcelain").split("worktree ")) == 3
+    # The next experiment cleans it up (its owner is dead), then runs normally.
+    (project / "src/train.py").write_text("print('quick')\n")
+    git(project, "commit", "-qam", "quick train")
+    res = cli("exp", "run", "--name", "next", expect=1)  # train writes no outs: failed
+    assert ": failed," in res.out
+    assert [p for p in (project / ".gitml/exps/run").iterdir()] == []
+    assert len(git(project, "worktree", "list", "--porcelain").split("worktree ")) == 2
+    assert "killed" not in show(cli)
+
+
+def commit_base_without_repro(root: Path) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")

@@ -112,13 +112,15 @@ def queued(ctx: RepoContext) -> list[Experiment]:
 
 
 def dequeue(ctx: RepoContext, name: str) -> bool:
-    """Drop a queued (not running) experiment; False when there is none."""
-    path = ctx.gitml_dir / QUEUE_DIR / f"{check_exp_name(name)}.json"
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
+    """Drop a queued experiment, or the entry a killed ``--run-all`` left in
+    ``running/``; False when there is none. (A live run's entry goes when it ends.)"""
+    for folder in (QUEUE_DIR, RUNNING_DIR):
+        try:
+            (ctx.gitml_dir / folder / f"{check_exp_name(name)}.json").unlink()
+        except FileNotFoundError:
+            continue
+        return True
+    return False
 
 
 def run_all(ctx: RepoContext, jobs: int) -> list[QueuedRun]:

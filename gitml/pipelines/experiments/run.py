@@ -24,6 +24,7 @@ import datetime as dt
 import secrets
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gitml.config import write_raw
@@ -71,6 +72,19 @@ def resolve_base(ctx: RepoContext, rev: str = "HEAD") -> str:
     return base
 
 
+def warn_uncommitted(ctx: RepoContext) -> None:
+    """An experiment runs the base commit: say so when the workspace differs from it."""
+    from gitml.git.commits import uncommitted_paths
+
+    changed = uncommitted_paths(ctx.git)
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        ctx.reporter.warning(
+            f"uncommitted changes to {', '.join(changed[:3])}{more} are not part of the "
+            "experiment: it runs the last commit (commit them first to include them)"
+        )
+
+
 def run_experiment(
     ctx: RepoContext,
     name: str,
@@ -88,25 +102,58 @@ def run_experiment(
         )
     folder = ctx.gitml_dir / RUN_DIR / f"{name}-{secrets.token_hex(4)}"
     folder.parent.mkdir(parents=True, exist_ok=True)
-    add_worktree(ctx.git, folder, base)
-    try:
-        write_raw(
-            folder,
-            {"cache": {"dir": str(ctx.config.cache_dir), "link": ctx.config.link}},
-            local=True,
-        )
-        wctx = open_repo(folder, reporter=ctx.reporter)
+    clean_leftovers(ctx)
+    # Held for the whole run: a worktree whose lock nobody holds was left by a
+    # killed run, and the next experiment removes it (clean_leftovers).
+    with RepoLock(_owner_lock(folder), timeout=0, reporter=ctx.reporter):
+        add_worktree(ctx.git, folder, base)
         try:
-            with RepoLock(
-                wctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
-            ):
-                return _run_in(ctx, wctx, name, ref, base, overrides, echo)
+            write_raw(
+                folder,
+                {"cache": {"dir": str(ctx.config.cache_dir), "link": ctx.config.link}},
+                local=True,
+            )
+            wctx = open_repo(folder, reporter=ctx.reporter)
+            try:
+                with RepoLock(
+                    wctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+                ):
+                    return _run_in(ctx, wctx, name, ref, base, overrides, echo)
+            finally:
+                wctx.close()
+                wctx.git.close()
         finally:
-            wctx.close()
-            wctx.git.close()
-    finally:
-        remove_worktree(ctx.git, folder)
-        shutil.rmtree(folder, ignore_errors=True)
+            _remove(ctx, folder)
+            _owner_lock(folder).unlink(missing_ok=True)
+
+
+def _owner_lock(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".lock")
+
+
+def _remove(ctx: RepoContext, folder: Path) -> None:
+    remove_worktree(ctx.git, folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_leftovers(ctx: RepoContext) -> list[str]:
+    """Remove the worktrees of experiment runs that were killed (their owner
+    lock is free); running ones are left alone. Returns the folders removed."""
+    from gitml.errors import LockError
+
+    top = ctx.gitml_dir / RUN_DIR
+    removed: list[str] = []
+    for lock in sorted(top.glob("*.lock")) if top.is_dir() else []:
+        folder = lock.with_name(lock.name[: -len(".lock")])
+        try:
+            with RepoLock(lock, timeout=0, reporter=ctx.reporter):
+                if folder.exists():
+                    _remove(ctx, folder)
+                    removed.append(folder.name)
+                lock.unlink(missing_ok=True)
+        except LockError:
+            continue  # a run in progress
+    return removed
 
 
 def _fill_data(ctx: RepoContext, wctx: RepoContext, base: str) -> None:
