@@ -8,7 +8,7 @@ import typer
 
 from gitml.cli.output import console, print_json, progress, say, table
 from gitml.cli.pipelines import _echo
-from gitml.errors import EXIT_CHECK_FAILED
+from gitml.errors import EXIT_CHECK_FAILED, UsageError
 from gitml.pipelines import exp_api
 
 exp_app = typer.Typer(
@@ -39,7 +39,9 @@ def run(
     record the result on refs/gitml/exps/. Exit 1 if it failed or its guards failed."""
     if run_all:
         if set_param or name or queue:
-            raise typer.BadParameter("--run-all takes no -S, --name or --queue")
+            raise UsageError(
+                "--run-all takes no -S, --name or --queue", "gitml exp run --run-all -j 2"
+            )
         with progress() as cb:
             runs = exp_api.exp_run_all(jobs=jobs, callback=cb)
         if json_out:

@@ -50,7 +50,9 @@ def repro(
 
     if jobs < 1:
         raise UsageError(f"-j must be at least 1, not {jobs}")
-    with session(cwd, callback, write=not dry_run) as ctx:
+    # No repository lock for the whole run: repro takes it per stage, and never
+    # while a stage command runs (see gitml.pipelines.repro.Locks).
+    with session(cwd, callback, write=False) as ctx:
         project = load_project(ctx.root)
         return do_repro(
             ctx,
@@ -61,6 +63,7 @@ def repro(
             dry_run=dry_run,
             echo=echo,
             jobs=jobs,
+            shared=True,
         )
 
 

@@ -10,13 +10,18 @@ or the index) and only stage *commands* run in worker threads, at most
 * A failure stops only what depends on it: a stage whose command or guards
   failed marks its downstream stages ``skipped``; unrelated stages go on and
   are recorded in gitml.lock as they finish (one writer: the main thread).
+* With another ``gitml repro`` at work, a stage it is running is left for
+  later (its lock is busy) and the others go on; when the lock frees, the
+  stage is planned again and usually found up to date.
 * A failed command is raised at the end as one :class:`PipelineError`
   naming every failed stage and what finished.
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
 from typing import Any
 
 from gitml.errors import GitmlError, PipelineError
@@ -31,6 +36,7 @@ from gitml.pipelines.repro import (
 )
 from gitml.pipelines.spec import Pipeline
 
+POLL_S = 0.2  # how often a stage another repro runs is looked at again
 _Job = tuple[str, dict[str, Any], list[str], str, bytearray]
 
 
@@ -55,8 +61,16 @@ def run_parallel(
         status[name] = "failed"
         errors[name] = message
 
+    held: dict[str, AbstractContextManager[Any]] = {}  # stage locks of running stages
+    told: set[str] = set()
+
+    def settle(name: str, run: StageRun) -> None:
+        runs[name] = run
+        status[name] = "failed" if run.action == "guard-failed" else "done"
+
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="gitml-stage") as pool:
         while True:
+            blocked = False  # a ready stage is being run by another gitml repro
             moved = True
             while moved:  # start (or settle) every stage whose upstream is done
                 moved = False
@@ -70,51 +84,71 @@ def run_parallel(
                         continue
                     if not all(status[u] == "done" for u in ups[name]):
                         continue
+                    lock = st.locks.try_stage(name)
+                    if lock is None:
+                        blocked = True
+                        if name not in told:
+                            told.add(name)
+                            ctx.reporter.info(
+                                f"stage {name}: waiting for the other gitml repro running it"
+                            )
+                        continue
                     moved = True
                     stage = pipeline.stages[name]
                     try:
-                        inputs, reasons, key, cached = plan_stage(st, stage, force=force)
-                        if not reasons:
-                            runs[name] = StageRun(name, "up-to-date")
-                            status[name] = "done"
-                        elif cached is not None:
-                            restore_stage(st, stage, cached)
-                            run = finish_stage(st, stage, inputs, key, "restored", reasons)
-                            runs[name] = run
-                            status[name] = "failed" if run.action == "guard-failed" else "done"
-                        else:
-                            ctx.reporter.info(f"stage {name}: running {stage.cmd}")
-                            env = stage_env(ctx, stage, inputs["params"])
-                            out = bytearray()
-                            future = pool.submit(run_command, ctx, stage, env, out.extend)
-                            running[future] = (name, inputs, reasons, key, out)
-                            status[name] = "running"
+                        with st.locks.repo():
+                            inputs, reasons, key, cached = plan_stage(st, stage, force=force)
+                            if not reasons:
+                                settle(name, StageRun(name, "up-to-date"))
+                            elif cached is not None:
+                                restore_stage(st, stage, cached)
+                                settle(
+                                    name, finish_stage(st, stage, inputs, key, "restored", reasons)
+                                )
+                            else:
+                                env = stage_env(ctx, stage, inputs["params"])
+                                ctx.reporter.info(f"stage {name}: running {stage.cmd}")
+                                out = bytearray()
+                                future = pool.submit(run_command, ctx, stage, env, out.extend)
+                                running[future] = (name, inputs, reasons, key, out)
+                                status[name] = "running"
+                                held[name] = lock
                     except GitmlError as planning:
                         fail(name, planning.message)
+                    finally:
+                        if name not in held:
+                            st.locks.release(lock)
             if not running:
+                if blocked:
+                    time.sleep(POLL_S)
+                    continue
                 break
-            finished, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+            finished, _pending = wait(
+                list(running), timeout=POLL_S if blocked else None, return_when=FIRST_COMPLETED
+            )
             for future in finished:
                 name, inputs, reasons, key, out = running.pop(future)
-                if echo is not None and out:
-                    echo(
-                        f"[stage {name}]\n".encode()
-                        + bytes(out)
-                        + (b"" if out.endswith(b"\n") else b"\n")
-                    )
-                problem = future.exception()
-                if isinstance(problem, GitmlError):
-                    fail(name, problem.message)
-                    continue
-                if problem is not None:
-                    raise problem
                 try:
-                    run = finish_stage(st, pipeline.stages[name], inputs, key, "ran", reasons)
-                except GitmlError as err:
-                    fail(name, err.message)
-                    continue
-                runs[name] = run
-                status[name] = "failed" if run.action == "guard-failed" else "done"
+                    if echo is not None and out:
+                        tail = b"" if out.endswith(b"\n") else b"\n"
+                        echo(f"[stage {name}]\n".encode() + bytes(out) + tail)
+                    problem = future.exception()
+                    if isinstance(problem, GitmlError):
+                        fail(name, problem.message)
+                        continue
+                    if problem is not None:
+                        raise problem
+                    try:
+                        with st.locks.repo():
+                            run = finish_stage(
+                                st, pipeline.stages[name], inputs, key, "ran", reasons
+                            )
+                    except GitmlError as err:
+                        fail(name, err.message)
+                        continue
+                    settle(name, run)
+                finally:
+                    st.locks.release(held.pop(name))
     result = ReproResult([runs[n] for n in names if n in runs])
     if errors:
         first, *others = errors

@@ -10,6 +10,8 @@ run, and only then is the stage written to the lock (atomically).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -137,6 +139,75 @@ def _record(
     )
 
 
+STAGE_LOCKS = "stages"
+STAGE_WAIT_S = 24 * 3600.0  # another repro's run of the same stage may take hours
+
+
+class Locks:
+    """Who may touch what while stages run.
+
+    ``shared`` (``gitml repro`` itself): the repository lock is held only while
+    gitml plans, restores or records a stage, never while a stage command runs,
+    and each stage is run under its own lock (``.gitml/stages/<name>.lock``):
+    two repro runs at once never run one stage twice at the same time, the
+    second finds it up to date, and other gitml commands are not kept waiting
+    by a long command. Not shared: the caller holds the repository lock for the
+    whole run (experiments in their worktree, monitor) and nothing is locked here.
+    """
+
+    def __init__(self, ctx: RepoContext, *, shared: bool) -> None:
+        self.ctx = ctx
+        self.shared = shared
+        self._recorded = False
+
+    @contextmanager
+    def repo(self) -> Iterator[None]:
+        if not self.shared:
+            yield
+            return
+        from gitml.store.lock import RepoLock
+
+        ctx = self.ctx
+        with RepoLock(
+            ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+        ):
+            if not self._recorded:
+                from gitml.cache_users import record_user
+
+                record_user(ctx)  # a shared cache's gc must keep what we use
+                self._recorded = True
+            yield
+
+    def _stage_lock(self, name: str, timeout: float) -> Any:
+        from gitml.store.lock import RepoLock
+
+        folder = self.ctx.gitml_dir / STAGE_LOCKS
+        folder.mkdir(exist_ok=True)
+        return RepoLock(folder / f"{name}.lock", timeout=timeout, reporter=self.ctx.reporter)
+
+    def stage(self, name: str) -> AbstractContextManager[Any]:
+        """The stage's lock (waits for another run of that stage to end)."""
+        return self._stage_lock(name, STAGE_WAIT_S) if self.shared else nullcontext()
+
+    def try_stage(self, name: str) -> AbstractContextManager[Any] | None:
+        """The stage's lock, *entered*; None when another run holds it now.
+        Leave it with ``release``."""
+        if not self.shared:
+            return nullcontext()
+        from gitml.errors import LockError
+
+        lock = self._stage_lock(name, 0)
+        try:
+            lock.__enter__()
+        except LockError:
+            return None
+        return lock  # type: ignore[no-any-return]
+
+    @staticmethod
+    def release(lock: AbstractContextManager[Any]) -> None:
+        lock.__exit__(None, None, None)
+
+
 @dataclass
 class ReproState:
     """What one repro run shares between its stages."""
@@ -146,6 +217,13 @@ class ReproState:
     lock: dict[str, Any]
     params: dict[str, Any]
     runs: Path  # the run cache folder
+    locks: Locks
+
+    def fresh_lock(self) -> None:
+        """Read gitml.lock again (under the repository lock): another repro
+        may have recorded stages since."""
+        if self.locks.shared:
+            self.lock = read_lock(self.ctx.root)
 
 
 def plan_stage(
@@ -153,6 +231,7 @@ def plan_stage(
 ) -> tuple[dict[str, Any], list[str], str, dict[str, Any] | None]:
     """(inputs, reasons to run -- empty: up to date, run-cache key, cached record)."""
     ctx = st.ctx
+    st.fresh_lock()
     inputs = inputs_state(ctx, stage, st.params)
     reasons = (
         ["forced"] if force else changes(ctx, stage, inputs, st.lock["stages"].get(stage.name))
@@ -187,6 +266,7 @@ def finish_stage(
     from gitml.hookflow.guarding import run_for_commit
 
     ctx = st.ctx
+    st.fresh_lock()
     added = add(ctx, list(stage.outs), cwd=ctx.root).added if stage.outs else []
     outs = {
         a.path: {"kind": a.kind, "oid": a.oid, "size": a.size, "nfiles": a.nfiles} for a in added
@@ -223,16 +303,19 @@ def repro(
     echo: Echo | None = None,
     runs_dir: Path | None = None,
     jobs: int = 1,
+    shared: bool = False,
 ) -> ReproResult:
     """``runs_dir``: the run cache (default ``.gitml/runs``; experiments share
     their repository's). ``jobs`` > 1: independent stages run in parallel
-    (see :mod:`gitml.pipelines.parallel`)."""
+    (see :mod:`gitml.pipelines.parallel`). ``shared``: the caller does not
+    hold the repository lock; it is taken per stage (see :class:`Locks`)."""
     st = ReproState(
         ctx,
         project,
         read_lock(ctx.root),
         load_params(ctx, project),
         runs_dir or ctx.gitml_dir / RUNS_DIR,
+        Locks(ctx, shared=shared and not dry_run),
     )
     names = select(pipeline, targets)
     if jobs > 1 and not dry_run:
@@ -243,28 +326,41 @@ def repro(
     pending: set[str] = set()  # stages that would run (dry run)
     for name in names:
         stage = pipeline.stages[name]
+        with st.locks.stage(name):
+            run = _serial_stage(st, pipeline, stage, force, dry_run, echo, pending)
+        result.stages.append(run)
+        if run.action == "guard-failed":
+            return result
+    return result
+
+
+def _serial_stage(
+    st: ReproState,
+    pipeline: Pipeline,
+    stage: Stage,
+    force: bool,
+    dry_run: bool,
+    echo: Echo | None,
+    pending: set[str],
+) -> StageRun:
+    name, ctx = stage.name, st.ctx
+    with st.locks.repo():
         inputs, reasons, key, cached = plan_stage(st, stage, force=force, dry_run=dry_run)
         upstream_pending = dry_run and any(up in pending for up in pipeline.upstream[name])
         if upstream_pending:
             reasons.append("upstream stage will run")
             key = key or run_key(inputs, stage)
         if not reasons:
-            result.stages.append(StageRun(name, "up-to-date"))
-            continue
+            return StageRun(name, "up-to-date")
         if dry_run:
             pending.add(name)
             action: Action = "would-restore" if cached and not upstream_pending else "would-run"
-            result.stages.append(StageRun(name, action, reasons, register=stage.register))
-            continue
+            return StageRun(name, action, reasons, register=stage.register)
         if cached is not None:
             restore_stage(st, stage, cached)
-            action = "restored"
-        else:
-            ctx.reporter.info(f"stage {name}: running {stage.cmd}")
-            run_command(ctx, stage, stage_env(ctx, stage, inputs["params"]), echo)
-            action = "ran"
-        run = finish_stage(st, stage, inputs, key, action, reasons)
-        result.stages.append(run)
-        if run.action == "guard-failed":
-            return result
-    return result
+            return finish_stage(st, stage, inputs, key, "restored", reasons)
+        env = stage_env(ctx, stage, inputs["params"])
+    ctx.reporter.info(f"stage {name}: running {stage.cmd}")
+    run_command(ctx, stage, env, echo)  # no repository lock: other commands may go on
+    with st.locks.repo():
+        return finish_stage(st, stage, inputs, key, "ran", reasons)

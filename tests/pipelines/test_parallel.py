@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from tests.conftest import Cli
+from tests.conftest import Cli, run_gitml
 
 # Each of x and y waits until the other one has started: they can only both
 # succeed if they run at the same time (no timing assertion needed).
@@ -176,3 +177,79 @@ def test_two_repro_runs_at_once_never_corrupt_the_lock(repo: Path) -> None:
     assert set(lock["stages"]) == {"a", "e"}
     ran = sum(o[0].count(": ran") for o in outs)
     assert ran == 2  # each stage ran once: the second run found them up to date
+
+
+WAIT_FOR = """\
+import pathlib, sys, time
+name, gate = sys.argv[1], pathlib.Path(sys.argv[2])
+pathlib.Path(f"started-{name}").write_text("1")
+for _ in range(1200):
+    if gate.exists():
+        break
+    time.sleep(0.05)
+else:
+    sys.exit(f"{name}: {gate} never appeared")
+pathlib.Path(f"{name}.txt").write_text(name)
+"""
+
+
+def wait_for(path: Path) -> None:
+    for _ in range(1200):  # at most a minute
+        if path.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def gated(repo: Path, gate: Path) -> None:
+    (repo / "wait.py").write_text(WAIT_FOR)
+    (repo / "gitml.yaml").write_text(
+        "stages:\n"
+        f"  slow:\n    cmd: python wait.py slow {gate}\n    outs: [slow.txt]\n"
+        "  other:\n    cmd: python -c \"open('other.txt','w').write('o')\"\n    outs: [other.txt]\n"
+    )
+    (repo / ".gitml/config.local.toml").write_text("[core]\nlock_timeout = 2\n")
+
+
+def test_other_commands_go_on_while_a_stage_runs(repo: Path) -> None:
+    gate = repo.parent / "gate"
+    gated(repo, gate)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "gitml", "repro", "slow"], cwd=repo, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(repo / "started-slow")
+    (repo / "notes.txt").write_text("mine\n")
+    added = run_gitml(repo, "add", "notes.txt")  # the repository lock is free meanwhile
+    assert added.returncode == 0, added.stderr
+    gate.write_text("go")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "stage slow: ran" in out
+    assert (repo / "notes.txt.gitml").is_file() and (repo / "slow.txt.gitml").is_file()
+
+
+def test_two_repro_runs_share_the_work_stage_by_stage(repo: Path) -> None:
+    gate = repo.parent / "gate"
+    gated(repo, gate)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "gitml", "repro"], cwd=repo, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(repo / "started-slow")
+    # The second run cannot take `slow` (the first is running it) and runs
+    # `other` meanwhile; then it waits for `slow`, which it finds up to date.
+    second = subprocess.Popen(
+        [sys.executable, "-m", "gitml", "repro", "-j", "2"], cwd=repo, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(repo / "other.txt.gitml")
+    gate.write_text("go")
+    out1, err1 = first.communicate(timeout=120)
+    out2, err2 = second.communicate(timeout=120)
+    assert (first.returncode, second.returncode) == (0, 0), (err1, err2)
+    assert "stage slow: ran" in out1 and "stage other: up to date" in out1
+    assert "stage other: ran" in out2 and "stage slow: up to date" in out2
+    assert "stage slow: waiting for the other gitml repro running it" in err2
+    lock = json.loads((repo / "gitml.lock").read_text())
+    assert set(lock["stages"]) == {"slow", "other"}

@@ -105,7 +105,8 @@ def run_experiment(
     clean_leftovers(ctx)
     # Held for the whole run: a worktree whose lock nobody holds was left by a
     # killed run, and the next experiment removes it (clean_leftovers).
-    with RepoLock(_owner_lock(folder), timeout=0, reporter=ctx.reporter):
+    # (A few seconds of patience: another run's clean_leftovers may be probing it.)
+    with RepoLock(_owner_lock(folder), timeout=10, reporter=ctx.reporter):
         add_worktree(ctx.git, folder, base)
         try:
             write_raw(
