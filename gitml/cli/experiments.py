@@ -32,7 +32,9 @@ def run(
     name: str = typer.Option(None, "--name", "-n", help="Experiment name (default: exp-XXXXXX)."),
     queue: bool = typer.Option(False, "--queue", help="Only queue it; run later with --run-all."),
     run_all: bool = typer.Option(False, "--run-all", help="Run every queued experiment."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="With --run-all: experiments at a time."),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", help="Experiments at a time (--run-all), else stages at a time."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Run the pipeline of HEAD with overridden params in a temporary worktree;
@@ -66,7 +68,9 @@ def run(
             console().print(f"queued {', '.join(names)}", markup=False, highlight=False)
         return
     with progress() as cb:
-        outcome = exp_api.exp_run(set_param or [], name=name, echo=_echo(json_out), callback=cb)
+        outcome = exp_api.exp_run(
+            set_param or [], name=name, jobs=jobs, echo=_echo(json_out), callback=cb
+        )
     if json_out:
         print_json(
             {

@@ -37,13 +37,15 @@ def exp_run(
     overrides: list[str] | None = None,
     *,
     name: str | None = None,
+    jobs: int = 1,
     echo: Echo | None = None,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> ExpOutcome:
     """Run the pipeline of HEAD with ``overrides`` (``section.key=value``) in a
     temporary worktree and record it on ``refs/gitml/exps/``. The workspace,
-    index and HEAD are not touched. A failing stage is recorded (status ``failed``)."""
+    index and HEAD are not touched. A failing stage is recorded (status ``failed``).
+    ``jobs``: independent stages of the experiment at once (``repro -j``)."""
     from gitml.api import session
     from gitml.pipelines.experiments.params import parse_overrides
     from gitml.pipelines.experiments.queue import check_new_name
@@ -54,6 +56,8 @@ def exp_run(
         warn_uncommitted,
     )
 
+    if jobs < 1:
+        raise UsageError(f"-j must be at least 1, not {jobs}")
     combos = parse_overrides(overrides or [])
     if len(combos) > 1:
         raise UsageError(
@@ -65,7 +69,7 @@ def exp_run(
         base = resolve_base(ctx)
         warn_uncommitted(ctx)
         chosen = check_new_name(ctx, name or new_name())
-        return run_experiment(ctx, chosen, base, combos[0], echo=echo)
+        return run_experiment(ctx, chosen, base, combos[0], echo=echo, jobs=jobs)
 
 
 def exp_queue(

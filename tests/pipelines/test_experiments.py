@@ -320,3 +320,18 @@ def test_a_killed_run_leaves_a_worktree_the_next_one_removes(project: Path, cli:
 def commit_base_without_repro(root: Path) -> None:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "base")
+
+
+def test_one_experiment_runs_its_independent_stages_at_once(repo: Path, cli: Cli) -> None:
+    from tests.pipelines.test_parallel import PARALLEL, RENDEZVOUS
+
+    (repo / "meet.py").write_text(RENDEZVOUS)
+    (repo / "out").mkdir()
+    (repo / "out/.keep").write_text("")
+    (repo / "gitml.yaml").write_text(PARALLEL)
+    commit_base_without_repro(repo)
+    res = cli("exp", "run", "-j", "2", "--name", "par")
+    assert ": ok, guards -;" in res.out
+    sha = show(cli)["par"]["commit"]
+    assert git(repo, "show", f"{sha}:out/x.txt.gitml").startswith("gitml: 1")
+    assert cli("exp", "run", "-j", "0", expect=2).err.startswith("error: -j must be at least 1")

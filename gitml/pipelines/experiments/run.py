@@ -92,9 +92,11 @@ def run_experiment(
     overrides: list[Override],
     *,
     echo: Echo | None = None,
+    jobs: int = 1,
 ) -> ExpOutcome:
     """Run the pipeline of ``base`` with ``overrides`` in a temporary worktree
-    and record it as an experiment (see the module docstring)."""
+    and record it as an experiment (see the module docstring); ``jobs``: its
+    independent stages at once."""
     ref = exp_ref(base, name)
     if ctx.git.try_rev_parse(ref, kind="object") is not None:
         raise UsageError(
@@ -119,7 +121,7 @@ def run_experiment(
                 with RepoLock(
                     wctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
                 ):
-                    return _run_in(ctx, wctx, name, ref, base, overrides, echo)
+                    return _run_in(ctx, wctx, name, ref, base, overrides, echo, jobs)
             finally:
                 wctx.close()
                 wctx.git.close()
@@ -179,6 +181,7 @@ def _run_in(
     base: str,
     overrides: list[Override],
     echo: Echo | None,
+    jobs: int,
 ) -> ExpOutcome:
     from gitml.hookflow.guarding import run_for_commit
     from gitml.meta.collect import collect_metrics, collect_params, metrics_files, pointer_summary
@@ -201,6 +204,7 @@ def _run_in(
             None,
             echo=echo,
             runs_dir=ctx.gitml_dir / RUNS_DIR,
+            jobs=jobs,
         )
     except PipelineError as exc:
         status, error = "failed", exc.message
