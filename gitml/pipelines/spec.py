@@ -157,7 +157,10 @@ def select(pipeline: Pipeline, targets: list[str] | None) -> list[str]:
     if not targets:
         return list(pipeline.order)
     wanted: set[str] = set()
-    todo = list(targets)
+    todo: list[str] = []
+    for target in targets:  # a foreach/matrix stage's name selects all it generated
+        group = [n for n in pipeline.order if n.startswith(target + "@")]
+        todo += group if target not in pipeline.stages and group else [target]
     for name in todo:
         if name not in pipeline.stages:
             raise PipelineError(

@@ -129,6 +129,11 @@ def test_foreach_matrix_and_params_templates(repo: Path, cli: Cli) -> None:
     res = cli("repro", "prep@large")
     assert "stage prep@large: ran (command changed)" in res.out
     assert (repo / "prep-large.txt").read_text() == "large:0.7"
+    res = cli("repro", "prep")  # the group's name selects every stage it generated
+    assert res.out.splitlines() == [
+        "stage prep@small: ran (command changed)",
+        "stage prep@large: up to date",
+    ]
 
 
 def test_template_errors_name_the_line(repo: Path, cli: Cli) -> None:
