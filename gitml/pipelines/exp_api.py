@@ -13,8 +13,10 @@ from gitml.errors import UsageError
 from gitml.progress import Callback
 
 if TYPE_CHECKING:
+    from gitml.context import RepoContext
     from gitml.pipelines.execute import Echo
     from gitml.pipelines.experiments.manage import ApplyResult, DiffRow, ExpSync
+    from gitml.pipelines.experiments.params import Override
     from gitml.pipelines.experiments.queue import QueuedRun
     from gitml.pipelines.experiments.refs import Experiment
     from gitml.pipelines.experiments.run import ExpOutcome
@@ -96,7 +98,20 @@ def exp_queue(
             names = [new_name() for _ in combos]
         for chosen in names:
             check_new_name(ctx, chosen)
+        check_at_base(ctx, base, combos)
         return [enqueue(ctx, n, base, combo) for n, combo in zip(names, combos, strict=True)]
+
+
+def check_at_base(ctx: RepoContext, base: str, combos: list[list[Override]]) -> None:
+    """The overrides name params that exist at ``base`` (checked now, not when run)."""
+    from gitml.guards.projectfile import PROJECT_FILE, parse_project
+    from gitml.pipelines.experiments.params import check_overrides
+
+    text = ctx.git.read_files_at(base, [PROJECT_FILE]).get(PROJECT_FILE)
+    project = parse_project(text or b"", exists=text is not None)
+    files = ctx.git.read_files_at(base, list(project.params))
+    for combo in combos:
+        check_overrides(files, project.params, combo)
 
 
 def exp_run_all(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitml.bounded import load_yaml, quote, read_structured
+from gitml.bounded import load_yaml, parse_structured, quote, read_structured
 from gitml.errors import UsageError
 from gitml.guards.yamlnodes import MAX_YAML_BYTES
 from gitml.store.durable import write_file_atomic
@@ -86,13 +86,13 @@ def _load(root: Path, name: str) -> Any:
         return None
 
 
-def apply_overrides(root: Path, params_files: tuple[str, ...], overrides: list[Override]) -> None:
-    """Rewrite the params files under ``root`` with the overrides (key must exist)."""
-    if not overrides:
-        return
-    if not params_files:
+def override_docs(
+    docs: dict[str, Any], params_files: tuple[str, ...], overrides: list[Override]
+) -> set[str]:
+    """Set the overrides in the params documents ``docs`` (file → document, in
+    place); the names of the files changed. A key that is not there is a UsageError."""
+    if overrides and not params_files:
         raise UsageError("gitml.yaml names no params files", "add `params: [params.yaml]`")
-    docs = {f: _load(root, f) for f in params_files}
     changed: set[str] = set()
     for over in overrides:
         section = over.key.split(".")[0]
@@ -102,10 +102,10 @@ def apply_overrides(root: Path, params_files: tuple[str, ...], overrides: list[O
                 f"params files: {', '.join(params_files)}",
             )
         name = over.file or next(
-            (f for f, d in docs.items() if isinstance(d, dict) and section in d), params_files[0]
+            (f for f in params_files if isinstance(docs.get(f), dict) and section in docs[f]),
+            params_files[0],
         )
-        doc = docs[name]
-        node = doc
+        node = docs.get(name)
         parts = over.key.split(".")
         for i, part in enumerate(parts):
             if not isinstance(node, dict) or part not in node:
@@ -120,8 +120,30 @@ def apply_overrides(root: Path, params_files: tuple[str, ...], overrides: list[O
             else:
                 node = node[part]
         changed.add(name)
-    for name in sorted(changed):
+    return changed
+
+
+def apply_overrides(root: Path, params_files: tuple[str, ...], overrides: list[Override]) -> None:
+    """Rewrite the params files under ``root`` with the overrides (key must exist)."""
+    if not overrides:
+        return
+    docs = {f: _load(root, f) for f in params_files}
+    for name in sorted(override_docs(docs, params_files, overrides)):
         write_file_atomic(root / name, _dump(name, docs[name]))
+
+
+def check_overrides(
+    files: dict[str, bytes | None], params_files: tuple[str, ...], overrides: list[Override]
+) -> None:
+    """Refuse overrides that ``apply_overrides`` would refuse, given the params
+    files' bytes (e.g. at the base commit): a queued experiment must not fail late."""
+    docs = {
+        name: None
+        if data is None
+        else parse_structured(data, source=name, max_bytes=MAX_YAML_BYTES)
+        for name, data in files.items()
+    }
+    override_docs(docs, params_files, overrides)
 
 
 def _dump(name: str, doc: Any) -> bytes:
