@@ -30,7 +30,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--only",
-        choices=["many", "big"],
+        choices=["many", "big", "pipeline"],
         action="append",
         help="run only this dataset (may be given twice)",
     )

@@ -66,6 +66,7 @@ OPS: dict[str, Op] = {
             "gitml_status",
             "gitml status (same tree)",
         ),
+        Op("repro_j2", "repro -j 2, 4 independent stages", "repro_serial", "serial repro"),
     )
 }
 
@@ -80,6 +81,7 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("help", "-"): Target(abs_s=0.2),
     # The forgotten-add check is one stat-index scan: a commit costs at most a status more.
     ("pre_commit_clean", "many"): Target(base=1.2),
+    ("repro_j2", "pipeline"): Target(base=0.6),
 }
 for _ds in ("many", "big"):
     for _suffix in ("", "_s3"):
@@ -93,6 +95,7 @@ ROW_ORDER = [
     ("many", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),
     ("big", ["push", "push_noop", "pull", "push_s3", "push_noop_s3", "pull_s3"]),
     ("-", ["help"]),
+    ("pipeline", ["repro_j2"]),
 ]
 
 

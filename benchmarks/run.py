@@ -37,6 +37,7 @@ from bench_env import (
     start_s3,
     wait_previous_cleanup,
 )
+from bench_pipeline import run_pipeline
 from bench_proc import USE_GNU_TIME, Sample, measure
 from bench_report import Results, build_rows, render, write_json
 from bench_tools import Dvc, Gitml, SetupError, Shell, Tool, git_commit
@@ -479,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     run_help(ctx)
+    if not args.only or "pipeline" in args.only:
+        run_pipeline(ctx, new_repeat, rm_tree)
     for ds in datasets:
         for rep in range(args.repeat):
             if ctx.out_of_time():

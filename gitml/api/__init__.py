@@ -3,7 +3,8 @@
 One module per command group, mirroring :mod:`gitml.cli`: :mod:`~gitml.api.data`,
 :mod:`~gitml.api.config`, :mod:`~gitml.api.compare`, :mod:`~gitml.api.guards`,
 :mod:`~gitml.api.hooks`, :mod:`~gitml.api.registry`, :mod:`~gitml.api.remotes`,
-:mod:`~gitml.api.pipelines`, :mod:`~gitml.api.interop`.
+:mod:`~gitml.api.pipelines`, :mod:`~gitml.api.experiments`,
+:mod:`~gitml.api.interop`.
 This package re-exports every public function (``from gitml import api;
 api.push(...)``) lazily (PEP 562): every CLI command and hook imports
 ``gitml.api``, so importing it loads nothing but this file; a function's module
@@ -38,6 +39,21 @@ _LAZY: dict[str, str] = {
             "review",
         ],
         "gitml.api.compare",
+    ),
+    **dict.fromkeys(
+        [
+            "exp_apply",
+            "exp_branch",
+            "exp_diff",
+            "exp_pull",
+            "exp_push",
+            "exp_queue",
+            "exp_remove",
+            "exp_run",
+            "exp_run_all",
+            "exp_show",
+        ],
+        "gitml.api.experiments",
     ),
     **dict.fromkeys(
         [
@@ -135,6 +151,16 @@ if TYPE_CHECKING:
     from gitml.api.data import init as init
     from gitml.api.data import remove as remove
     from gitml.api.data import status as status
+    from gitml.api.experiments import exp_apply as exp_apply
+    from gitml.api.experiments import exp_branch as exp_branch
+    from gitml.api.experiments import exp_diff as exp_diff
+    from gitml.api.experiments import exp_pull as exp_pull
+    from gitml.api.experiments import exp_push as exp_push
+    from gitml.api.experiments import exp_queue as exp_queue
+    from gitml.api.experiments import exp_remove as exp_remove
+    from gitml.api.experiments import exp_run as exp_run
+    from gitml.api.experiments import exp_run_all as exp_run_all
+    from gitml.api.experiments import exp_show as exp_show
     from gitml.api.guards import guard_run as guard_run
     from gitml.api.guards import log as log
     from gitml.api.guards import show as show

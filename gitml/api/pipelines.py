@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gitml.api.baselines import registry_baseline
 from gitml.context import session
-from gitml.errors import GitmlError, PipelineError
+from gitml.errors import GitmlError, PipelineError, UsageError
 from gitml.pipelines.execute import Echo
 from gitml.pipelines.monitor import (
     EXIT_DEGRADED,
@@ -23,6 +23,7 @@ from gitml.pipelines.monitor import (
 )
 from gitml.pipelines.repro import ReproResult, StageRun
 from gitml.pipelines.spec import Pipeline, load_pipeline, render_dot, render_text
+from gitml.pipelines.state import load_params
 from gitml.progress import Callback
 
 __all__ = ["Echo", "MonitorResult", "ReproResult", "StageRun", "dag", "monitor", "repro"]
@@ -34,28 +35,37 @@ def repro(
     force: bool = False,
     dry_run: bool = False,
     echo: Echo | None = None,
+    jobs: int = 1,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> ReproResult:
     """Run out-of-date stages (and those upstream of ``stages``) in dependency order.
 
+    ``jobs`` > 1 runs independent stages at the same time (each command's output
+    then comes as one block when it ends; a failure stops only its downstream).
     ``echo`` receives the commands' output as it comes. A failed command raises
     :class:`PipelineError`; a failed guard returns a result with ``ok`` False.
     """
     from gitml.pipelines.repro import repro as do_repro
     from gitml.project.file import load_project
 
-    with session(cwd, callback, write=not dry_run) as ctx:
+    if jobs < 1:
+        raise UsageError(f"-j must be at least 1, not {jobs}")
+    # No repository lock for the whole run: repro takes it per stage, and never
+    # while a stage command runs (see gitml.pipelines.repro.Locks).
+    with session(cwd, callback, write=False) as ctx:
         project = load_project(ctx.root)
         return do_repro(
             ctx,
             project,
-            load_pipeline(project),
+            load_pipeline(project, load_params(ctx, project)),
             stages or None,
             force=force,
             dry_run=dry_run,
             echo=echo,
             stage_metrics=registry_baseline(ctx),
+            jobs=jobs,
+            shared=True,
         )
 
 
@@ -63,7 +73,8 @@ def pipeline(*, cwd: Path | None = None) -> Pipeline:
     from gitml.project.file import load_project
 
     with session(cwd, None, write=False) as ctx:
-        return load_pipeline(load_project(ctx.root))
+        project = load_project(ctx.root)
+        return load_pipeline(project, load_params(ctx, project))
 
 
 def dag(*, dot: bool = False, cwd: Path | None = None) -> str:
@@ -124,7 +135,7 @@ def monitor(
     else:
         with session(cwd, callback, write=True) as ctx:
             project = load_project(ctx.root)
-            graph = load_pipeline(project)
+            graph = load_pipeline(project, load_params(ctx, project))
             dest = data_dir(ctx, graph)
             tag = dt.datetime.now(dt.UTC).strftime("incoming-%Y%m%dT%H%M%S")
             result.copied = merge_incoming(ctx, incoming, dest, tag)

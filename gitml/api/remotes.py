@@ -106,10 +106,12 @@ def push(
     remote: str | None = None,
     jobs: int | None = None,
     all_commits: bool = False,
+    run_cache: bool = False,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> SyncResult:
-    """Upload the objects the pointers need (verified), then tags and notes with git."""
+    """Upload the objects the pointers need (verified), then tags and notes with
+    git; ``run_cache``: also the run-cache entries and their objects."""
     from gitml.remotes.workflow import push as do_push
     from gitml.remotes.workflow import push_git_side
 
@@ -117,6 +119,12 @@ def push(
         result = do_push(
             ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
         )
+        if run_cache:
+            from gitml.pipelines.runcache import push_run_cache
+
+            result.run_cache = push_run_cache(ctx, remote)
+            for key, why in result.run_cache.refused.items():
+                ctx.reporter.warning(f"run-cache entry {key[:12]} not pushed: {why}")
         result.git = push_git_side(ctx, result.remote)
         return result
 
@@ -127,10 +135,13 @@ def fetch(
     remote: str | None = None,
     jobs: int | None = None,
     all_commits: bool = False,
+    run_cache: bool = False,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> SyncResult:
-    """Download (verified) the objects the pointers need; fetch tags and notes."""
+    """Download (verified) the objects the pointers need; fetch tags and notes;
+    ``run_cache``: also the run-cache entries (each checked, see
+    :mod:`gitml.pipelines.runcache`; a refused one is a RemoteError at the end)."""
     from gitml.remotes.workflow import fetch as do_fetch
     from gitml.remotes.workflow import fetch_git_side
 
@@ -141,6 +152,12 @@ def fetch(
             ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
         )
         result.git = git_side
+        if run_cache:
+            from gitml.pipelines.runcache import pull_run_cache, refused_error
+
+            result.run_cache = pull_run_cache(ctx, remote)
+            if result.run_cache.refused:
+                raise refused_error(result.run_cache, result.remote)
         return result
 
 
@@ -151,12 +168,19 @@ def pull(
     jobs: int | None = None,
     all_commits: bool = False,
     force: bool = False,
+    run_cache: bool = False,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> tuple[SyncResult, CheckoutResult]:
     """fetch, then checkout: a fresh clone plus ``gitml pull`` has all its data."""
     result = fetch(
-        targets, remote=remote, jobs=jobs, all_commits=all_commits, cwd=cwd, callback=callback
+        targets,
+        remote=remote,
+        jobs=jobs,
+        all_commits=all_commits,
+        run_cache=run_cache,
+        cwd=cwd,
+        callback=callback,
     )
     return result, checkout(targets, force=force, cwd=cwd, callback=callback)
 

@@ -88,6 +88,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "registry": ("register", "promote", "demote", "deprecate", "models"),
     "remotes": ("remote", "push", "fetch", "pull", "fsck", "gc"),
     "pipelines": ("repro", "dag", "monitor"),
+    "experiments": ("exp",),
     "interop": ("import-dvc",),
     "hooks": ("hooks", "hook"),
     "shell": ("completion",),

@@ -19,10 +19,11 @@ _VERB = {
     "would-run": "would run",
     "would-restore": "would restore from the run cache",
     "guard-failed": "ran, but its guards FAILED",
+    "skipped": "not run",
 }
 
 
-def _echo(to_stderr: bool) -> Callable[[bytes], None]:
+def stage_echo(to_stderr: bool) -> Callable[[bytes], None]:
     def echo(chunk: bytes) -> None:
         stream = sys.stderr if to_stderr else sys.stdout
         stream.flush()
@@ -38,6 +39,7 @@ def repro(
         False, "--force", "-f", help="Run even if up to date (no run cache)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would run."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Run up to N independent stages at once."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Run the out-of-date stages of gitml.yaml in dependency order. Exit 1 on a
@@ -52,7 +54,12 @@ def repro(
     """
     with progress() as cb:
         result = api.repro(
-            stages or None, force=force, dry_run=dry_run, echo=_echo(json_out), callback=cb
+            stages or None,
+            force=force,
+            dry_run=dry_run,
+            echo=stage_echo(json_out),
+            jobs=jobs,
+            callback=cb,
         )
     if json_out:
         print_json(result.to_dict())
@@ -120,7 +127,7 @@ def monitor(
             retrain=retrain,
             register=register,
             promote=promote,
-            echo=_echo(True),
+            echo=stage_echo(True),
             callback=cb,
         )
     if json_out:

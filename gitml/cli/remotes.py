@@ -104,6 +104,12 @@ def _summary(verb: str, result: SyncResult) -> None:
     )
     for label in result.missing_manifests:
         say(f"[yellow]{label}: manifest not available; its files were skipped[/]")
+    runs = result.run_cache
+    if runs is not None:
+        say(
+            f"run cache: {verb} {len(runs.transferred)} entries ({runs.objects} objects), "
+            f"{runs.present} already there"
+        )
 
 
 def push(
@@ -111,6 +117,7 @@ def push(
     remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Upload data objects (verified) and push registry tags and notes.
@@ -124,7 +131,12 @@ def push(
     """
     with progress() as cb:
         result = api.push(
-            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+            targets or [],
+            remote=remote,
+            jobs=jobs,
+            all_commits=all_commits,
+            run_cache=run_cache,
+            callback=cb,
         )
     if json_out:
         print_json(result, schema="gitml.push/1")
@@ -137,6 +149,7 @@ def fetch(
     remote: str = typer.Option(None, "-r", "--remote", help="Data remote (default: core.remote)."),
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Download data objects into the cache (verified); fetch tags and notes.
@@ -149,7 +162,12 @@ def fetch(
     """
     with progress() as cb:
         result = api.fetch(
-            targets or [], remote=remote, jobs=jobs, all_commits=all_commits, callback=cb
+            targets or [],
+            remote=remote,
+            jobs=jobs,
+            all_commits=all_commits,
+            run_cache=run_cache,
+            callback=cb,
         )
     if json_out:
         print_json(result, schema="gitml.fetch/1")
@@ -163,6 +181,7 @@ def pull(
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
+    run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """fetch, then checkout.
@@ -180,6 +199,7 @@ def pull(
             jobs=jobs,
             all_commits=all_commits,
             force=force,
+            run_cache=run_cache,
             callback=cb,
         )
     if json_out:

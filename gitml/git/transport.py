@@ -104,3 +104,21 @@ def fetch_refs(repo: GitRepo, remote: str, refspecs: Iterable[str], *, prune: bo
             f"git fetch from {redact(remote)!r} failed: {first_error_line(err)}",
             "check the remote's URL and your access to it",
         )
+
+
+def list_remote_refs(repo: GitRepo, remote: str, pattern: str) -> dict[str, str]:
+    """``refname -> sha`` of the remote's refs matching ``pattern`` (``git ls-remote``)."""
+    status, out, err = repo.run(
+        "ls-remote", "--refs", _check_remote(remote), *_check_refspecs([pattern]), ok=range(256)
+    )
+    if status != 0:
+        raise RemoteError(
+            f"git ls-remote {redact(remote)!r} failed: {first_error_line(err)}",
+            "check the remote's URL and your access to it",
+        )
+    refs: dict[str, str] = {}
+    for line in out.decode("utf-8", "replace").splitlines():
+        sha, _, name = line.partition("\t")
+        if name:
+            refs[name] = sha
+    return refs

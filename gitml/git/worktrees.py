@@ -47,3 +47,23 @@ def others(repo: GitRepo) -> list[Worktree]:
     """The worktrees other than ``repo``'s own."""
     here = os.path.realpath(repo.root)
     return [w for w in worktrees(repo) if os.path.realpath(w.path) != here]
+
+
+def add_worktree(repo: GitRepo, path: Path, rev: str) -> None:
+    """A new linked worktree at ``path`` with ``rev`` checked out, HEAD detached.
+
+    Hooks are off for this checkout: gitml's post-checkout would try to fill
+    the new worktree's data from a cache it is not configured with yet.
+    """
+    from gitml.git.refname import check_rev
+
+    repo.run(
+        "-c", "core.hooksPath=/dev/null", "worktree", "add", "--quiet", "--detach",
+        "--", str(path), check_rev(rev),
+    )  # fmt: skip
+
+
+def remove_worktree(repo: GitRepo, path: Path) -> None:
+    """Remove a linked worktree made by :func:`add_worktree` (its files included)."""
+    repo.run("worktree", "remove", "--force", "--force", "--", str(path), ok=(0, 128))
+    repo.run("worktree", "prune", ok=(0, 128))

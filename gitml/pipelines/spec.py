@@ -10,6 +10,7 @@ naming the stages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gitml.errors import GitmlError, PipelineError
 from gitml.project.file import ProjectFile
@@ -84,7 +85,7 @@ def parse_stage(name: str, body: object, stages: YamlMap, project: ProjectFile) 
         metrics=_paths(body, "metrics", where),
         guards=guards,
         register=expect_str(body, "register", where),
-        line=stages.line_of(name),
+        line=stages.line_of(name) if name in stages else getattr(body, "line", stages.line),
     )
 
 
@@ -93,12 +94,18 @@ def overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
-def load_pipeline(project: ProjectFile) -> Pipeline:
-    """Validate ``stages:`` and order them; raise PipelineError on cycles/duplicates."""
+def load_pipeline(project: ProjectFile, params: dict[str, Any] | None = None) -> Pipeline:
+    """Validate ``stages:`` and order them; raise PipelineError on cycles/duplicates.
+
+    ``params`` (the params files merged) fill ``${...}`` templates; foreach and
+    matrix stages become one stage each (``name@key``, see :mod:`templating`)."""
+    from gitml.pipelines.templating import expand
+
     raw = project.stages
     for name in raw:
         check_name(raw, name, "stage")
-    stages = {name: parse_stage(name, body, raw, project) for name, body in raw.items()}
+    bodies = expand(raw, params or {})
+    stages = {name: parse_stage(name, body, raw, project) for name, body in bodies.items()}
     writer: dict[str, str] = {}
     for stage in stages.values():
         for out in (*stage.outs, *stage.metrics):
@@ -150,7 +157,10 @@ def select(pipeline: Pipeline, targets: list[str] | None) -> list[str]:
     if not targets:
         return list(pipeline.order)
     wanted: set[str] = set()
-    todo = list(targets)
+    todo: list[str] = []
+    for target in targets:  # a foreach/matrix stage's name selects all it generated
+        group = [n for n in pipeline.order if n.startswith(target + "@")]
+        todo += group if target not in pipeline.stages and group else [target]
     for name in todo:
         if name not in pipeline.stages:
             raise PipelineError(

@@ -183,6 +183,10 @@ class Remote:
             hint = f"gave up after {self.options.retry.attempts} attempts; run again to resume"
         return RemoteError(f"{action} {self.url.display()} failed: {describe(exc)}", hint)
 
+    def call(self, action: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
+        """Run ``fn`` against the backend with its retries; errors as RemoteError."""
+        return self._call(action, fn, retry=retry)
+
     def _call(self, action: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
         try:
             return self.backend.retrier(fn) if retry else fn()

@@ -26,11 +26,22 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class RunCacheSync:
+    """What ``--run-cache`` moved (gitml.pipelines.runcache fills it in)."""
+
+    transferred: list[str] = field(default_factory=list)  # keys
+    present: int = 0  # already on the other side
+    refused: dict[str, str] = field(default_factory=dict)  # key → why
+    objects: int = 0
+
+
+@dataclass
 class SyncResult:
     remote: str
     objects: TransferResult
     git: list[str] = field(default_factory=list)  # what was pushed/fetched with git
     missing_manifests: list[str] = field(default_factory=list)
+    run_cache: RunCacheSync | None = None  # with --run-cache
 
 
 def remote_for(ctx: RepoContext, name: str | None) -> Remote:
