@@ -301,10 +301,15 @@ def log(
 
 
 def hooks_install(*, cwd: Path | None = None) -> HookReport:
+    """Install the hooks; also records the pointer merge driver in .git/config
+    (a fresh clone has ``.gitattributes`` naming it, not the config)."""
     from gitml.git.hooks import install_hooks
+    from gitml.git.mergedriver import configure_merge_driver
     from gitml.git.repo import GitRepo
 
-    return install_hooks(GitRepo.discover(cwd or Path.cwd()), python=sys.executable)
+    repo = GitRepo.discover(cwd or Path.cwd())
+    configure_merge_driver(repo, sys.executable)
+    return install_hooks(repo, python=sys.executable)
 
 
 def hooks_uninstall(*, cwd: Path | None = None) -> HookReport:
@@ -449,7 +454,8 @@ _LAZY = {
     "import_dvc": "gitml.interop.api",
     **dict.fromkeys(
         ["remote_add", "remote_remove", "remote_list", "push", "fetch", "pull",
-         "remote_status", "fsck", "gc", "push_for_hook"],
+         "remote_status", "fsck", "gc", "push_for_hook", "merge_driver", "resolve_conflict",
+         "remote_rename", "remote_modify", "remote_default"],
         "gitml.remotes.api",
     ),
     "AddResult": "gitml.workspace.add",
@@ -477,13 +483,18 @@ if TYPE_CHECKING:
     from gitml.remotes.api import fetch as fetch
     from gitml.remotes.api import fsck as fsck
     from gitml.remotes.api import gc as gc
+    from gitml.remotes.api import merge_driver as merge_driver
     from gitml.remotes.api import pull as pull
     from gitml.remotes.api import push as push
     from gitml.remotes.api import push_for_hook as push_for_hook
     from gitml.remotes.api import remote_add as remote_add
+    from gitml.remotes.api import remote_default as remote_default
     from gitml.remotes.api import remote_list as remote_list
+    from gitml.remotes.api import remote_modify as remote_modify
     from gitml.remotes.api import remote_remove as remote_remove
+    from gitml.remotes.api import remote_rename as remote_rename
     from gitml.remotes.api import remote_status as remote_status
+    from gitml.remotes.api import resolve_conflict as resolve_conflict
 else:
 
     def __getattr__(name: str) -> Any:

@@ -89,7 +89,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "remotes": ("remote", "push", "fetch", "pull", "fsck", "gc"),
     "pipelines": ("repro", "dag", "monitor"),
     "interop": ("import-dvc",),
-    "hooks": ("hooks", "hook"),
+    "hooks": ("hooks", "hook", "merge-driver"),
     "shell": ("completion",),
     "config": ("config",),
 }

@@ -48,6 +48,21 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
     return remote
 
 
+def check_folder_exists(rem: Remote, *, create: bool) -> None:
+    """A folder remote that does not exist is a typo until proven otherwise: an
+    upload would quietly start a second store. ``create`` makes it."""
+    if not rem.url.is_local or os.path.isdir(rem.url.path):
+        return
+    if create:
+        os.makedirs(rem.url.path, exist_ok=True)
+        return
+    raise RemoteError(
+        f"data remote {rem.name!r} is a folder that does not exist: {rem.url.path}",
+        f"fix its path (gitml remote modify {rem.name} url PATH), or create it with "
+        "gitml push --create",
+    )
+
+
 def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:
     """Pointers whose data a command concerns, keyed by a label for messages."""
     out = pointers_in_history(ctx, None) if all_commits else {}
@@ -119,9 +134,11 @@ def push(
     remote: str | None,
     jobs: int,
     all_commits: bool = False,
+    create: bool = False,
 ) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
+        check_folder_exists(rem, create=create)
         needed, missing = expand(ctx, pointers_for(ctx, targets, all_commits=all_commits))
         result = rem.upload(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
     finally:
