@@ -58,6 +58,12 @@ def session(
 
     ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
     try:
+        if require_init:
+            from gitml.git.hooknotice import hooks_notice
+
+            notice = hooks_notice(ctx.git)  # a fresh clone has none: say it once
+            if notice:
+                ctx.reporter.warning(notice)
         if write:
             from gitml.store.lock import RepoLock
 

@@ -47,6 +47,10 @@ def init(git: GitRepo, *, install_hooks: bool = True) -> InitResult:
     _configure_merge(git)
     if install_hooks:
         _install_hooks(git, result)
+    else:
+        from gitml.git.hooknotice import mark_noticed
+
+        mark_noticed(git)  # chosen: no notice about missing hooks
     return result
 
 
