@@ -149,6 +149,8 @@ def merge_pointers(
     p_theirs = _parse(theirs, f"{path} (theirs)")
     if p_ours is None or p_theirs is None:
         raise PointerError(f"{path}: one side of the merge is not a pointer")
+    if p_ours == p_theirs:  # the same data on both sides
+        return MergeOutcome(path, format_pointer(p_ours))
     kinds = {p.kind for p in (p_base, p_ours, p_theirs) if p is not None}
     if kinds != {"dir"} or p_ours.path != p_theirs.path:
         # A single file (or a file on one side, a folder on the other): both
