@@ -158,7 +158,7 @@ def ls_remote_tags(
     :class:`RemoteError` when the remote cannot be read."""
     args = ["ls-remote", "--tags", _check_remote(remote)]
     if pattern is not None:
-        args += ["--", *_check_refspecs([pattern])]
+        args += _check_refspecs([pattern])  # never starts with "-" (checked)
     status, out, err = repo.run(*args, ok=range(256), timeout=timeout)
     if status != 0:
         reason = first_error_line(err) if err.strip() else f"no answer within {timeout:g} s"
