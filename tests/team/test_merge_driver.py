@@ -206,3 +206,40 @@ def test_missing_manifest_fails_clearly_and_writes_no_merged_pointer(tmp_path: P
     text = (root / "data.gitml").read_text()
     assert text.startswith("<<<<<<< ours (not merged by gitml)\n")
     assert git(root, "show", "main:data.gitml") in text and theirs in text
+
+
+def test_missing_manifest_comes_from_the_data_remote(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    run_gitml(root, "remote", "add", "store", str(tmp_path / "store"), check=True)
+    git(root, "commit", "-qm", "data remote")
+    _diverge(root)
+    git(root, "checkout", "-q", "feature")
+    run_gitml(root, "push", check=True)  # feature's manifest and files are on the remote
+    git(root, "checkout", "-q", "main")
+    theirs = git(root, "show", "feature:data.gitml")
+    oid = next(ln.split()[1] for ln in theirs.splitlines() if ln.startswith("oid:"))
+    obj = root / ".gitml" / "cache" / oid[:2] / oid[2:]
+    obj.chmod(0o644)
+    obj.unlink()
+    proc = _merge(root, "merge", "-q", "--no-edit", "feature")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert obj.exists()  # fetched, verified
+    run_gitml(root, "checkout", check=True)
+    assert _files(root / "data") == MERGED
+
+
+def test_with_hooks_the_merged_data_is_checked_out(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    run_gitml(root, "init", check=True)  # hooks: post-merge checks out what changed
+    (root / "data").mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (root / "data" / name).write_text(f"{name} v0\n")
+    _commit(root, "data v0")
+    _diverge(root)
+    proc = _merge(root, "merge", "-q", "--no-edit", "feature")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _files(root / "data") == MERGED  # no gitml command needed
+    status = run_gitml(root, "status", check=True)
+    assert "modified" not in status.stdout
