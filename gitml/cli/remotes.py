@@ -36,7 +36,8 @@ def remote_add(
     ),
 ) -> None:
     """Add a data remote to the tracked config (credentials never: they go in
-    .gitml/config.local.toml or the environment).
+    .gitml/config.local.toml or the environment). A new folder is created when
+    its parent exists; a missing parent is warned about (push then refuses).
 
     Examples:
 

@@ -48,18 +48,19 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
     return remote
 
 
-def check_folder_exists(rem: Remote, *, create: bool) -> None:
-    """A folder remote that does not exist is a typo until proven otherwise: an
-    upload would quietly start a second store. ``create`` makes it."""
+def check_folder_exists(rem: Remote, *, create: bool, reading: bool = False) -> None:
+    """A folder remote that does not exist is a typo (or a share not mounted here)
+    until proven otherwise: an upload would quietly start a second store, a
+    download would report every object missing. ``create`` makes it."""
     if not rem.url.is_local or os.path.isdir(rem.url.path):
         return
     if create:
         os.makedirs(rem.url.path, exist_ok=True)
         return
+    fix = f"fix its path (gitml remote modify {rem.name} url PATH)"
     raise RemoteError(
         f"data remote {rem.name!r} is a folder that does not exist: {rem.url.path}",
-        f"fix its path (gitml remote modify {rem.name} url PATH), or create it with "
-        "gitml push --create",
+        f"{fix}, or mount it" if reading else f"{fix}, or create it with gitml push --create",
     )
 
 
@@ -159,6 +160,7 @@ def fetch(
 ) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
+        check_folder_exists(rem, create=False, reading=True)
         pointers = pointers_for(ctx, targets, all_commits=all_commits)
         result, needed, missing = download_for(ctx, rem, pointers, jobs)
     finally:

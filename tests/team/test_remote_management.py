@@ -110,3 +110,15 @@ def test_add_creates_a_new_folder_whose_parent_exists(repo: Path, cli: Cli, tmp_
     res = cli("push", expect=4)
     assert "is a folder that does not exist" in res.err
     assert not (tmp_path / "store").exists()
+
+
+def test_fetch_from_a_missing_folder_names_it(repo: Path, cli: Cli, tmp_path: Path) -> None:
+    (repo / "x.bin").write_bytes(b"data")
+    cli("add", "x.bin")
+    cli("remote", "add", "origin", str(tmp_path / "store"))
+    cli("push")
+    (tmp_path / "store").rename(tmp_path / "elsewhere")  # not mounted on this machine
+    res = cli("fetch", expect=4)
+    assert f"is a folder that does not exist: {tmp_path / 'store'}" in res.err
+    assert "or mount it" in res.err
+    assert not (tmp_path / "store").exists()
