@@ -177,10 +177,16 @@ def hook(
 
 
 def merge_driver(
-    base: Path = typer.Argument(..., help="%O: the common ancestor's pointer (a temp file)."),
-    ours: Path = typer.Argument(..., help="%A: our pointer; replaced by the result."),
-    theirs: Path = typer.Argument(..., help="%B: their pointer."),
-    path: str = typer.Argument(..., help="%P: the pointer's path in the repository."),
+    base: Path = typer.Argument(
+        ..., metavar="BASE", help="%O: the common ancestor's pointer (a temp file)."
+    ),
+    ours: Path = typer.Argument(
+        ..., metavar="OURS", help="%A: our pointer; replaced by the result."
+    ),
+    theirs: Path = typer.Argument(..., metavar="THEIRS", help="%B: their pointer."),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help="%P: the pointer's path in the repository."
+    ),
 ) -> None:
     """git's merge driver for pointers (configured by gitml init and gitml hooks
     install as merge.gitml.driver; .gitattributes: *.gitml merge=gitml). Merges

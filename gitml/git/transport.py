@@ -46,12 +46,12 @@ class PushedRef:
 
 
 def choose_git_remote(repo: GitRepo, preferred: str | None) -> str | None:
-    """The git remote that carries tags and notes: ``preferred`` if the repository
-    has it, else ``origin``, else its only remote; None when there is none to pick."""
+    """The git remote that carries tags and notes: ``preferred`` (a data remote's
+    ``git_remote``, else its name) if the repository has it, else its only
+    remote; None when there is none to pick."""
     names = repo.remote_names()
-    for name in (preferred, "origin"):
-        if name and name in names:
-            return name
+    if preferred and preferred in names:
+        return preferred
     return names[0] if len(names) == 1 else None
 
 

@@ -16,6 +16,7 @@ from gitml.progress import Callback
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
+    from gitml.context import RepoContext
     from gitml.remotes.maintenance import FsckResult, GcResult
     from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.checkout import CheckoutResult
@@ -62,7 +63,7 @@ def remote_add(
             ctx.git.add([".gitml/config.toml"])
 
 
-def _prepare_folder(ctx: Any, path: str) -> None:
+def _prepare_folder(ctx: RepoContext, path: str) -> None:
     """A new folder remote is created here, where its parent exists (the user
     just named it); a missing parent is likely a typo: warned, not created, and
     ``gitml push`` refuses until it exists (``--create``)."""
@@ -314,7 +315,7 @@ def push_for_hook(
 # -- merging pointers --------------------------------------------------------------------
 
 
-def _manifest_fetcher(ctx: Any) -> Callable[[list[str]], None]:
+def _manifest_fetcher(ctx: RepoContext) -> Callable[[list[str]], None]:
     """Download oids from the default data remote, if one is configured (verified
     on entering the cache); a remote that cannot be reached is a warning: the
     caller then says which manifest it lacks."""
