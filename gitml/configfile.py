@@ -180,6 +180,20 @@ class ConfigFile:
             del self.doc["remote"]
         return True
 
+    def rename_remote(self, old: str, new: str) -> bool:
+        """Move the section of remote ``old`` to ``new`` (its keys and comments as
+        they are); False if this file has no such section."""
+        check_remote_name(new)
+        remote = self.doc.get("remote")
+        if not isinstance(remote, dict) or old not in remote:
+            return False
+        if new in remote:
+            raise UsageError(f"{self.path}: a remote named {new!r} exists already")
+        body = remote[old]
+        del remote[old]
+        remote[new] = body
+        return True
+
     def _drop_empty(self, key: Key) -> None:
         if key.remote is not None:
             self.remove_remote(key.remote)

@@ -101,6 +101,12 @@ def session(
     """Open the repository (and take its lock when ``write``) for one operation."""
     ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)
     try:
+        if require_init:
+            from gitml.git.hooknotice import hooks_notice
+
+            notice = hooks_notice(ctx.git)  # a fresh clone has none: say it once
+            if notice:
+                ctx.reporter.warning(notice)
         if write:
             from gitml.store.lock import RepoLock
 

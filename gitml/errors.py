@@ -154,5 +154,16 @@ class RemoteError(GitmlError):
     exit_code = EXIT_REMOTE
 
 
+class RefsRejectedError(RemoteError):
+    """A git remote refused some refs (a tag that already exists with other
+    content, a non-fast-forward notes ref). ``refs``: ``(ref, git's reason)``."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, refs: list[tuple[str, str]] | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.refs = refs or []
+
+
 class InteropError(GitmlError):
     """Importing from another tool (DVC) failed."""

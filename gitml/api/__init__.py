@@ -108,6 +108,11 @@ _LAZY: dict[str, str] = {
             "remote_list",
             "remote_remove",
             "remote_status",
+            "merge_driver",
+            "remote_default",
+            "remote_modify",
+            "remote_rename",
+            "resolve_conflict",
         ],
         "gitml.api.remotes",
     ),
@@ -187,12 +192,17 @@ if TYPE_CHECKING:
     from gitml.api.remotes import fetch as fetch
     from gitml.api.remotes import fsck as fsck
     from gitml.api.remotes import gc as gc
+    from gitml.api.remotes import merge_driver as merge_driver
     from gitml.api.remotes import pull as pull
     from gitml.api.remotes import push as push
     from gitml.api.remotes import remote_add as remote_add
+    from gitml.api.remotes import remote_default as remote_default
     from gitml.api.remotes import remote_list as remote_list
+    from gitml.api.remotes import remote_modify as remote_modify
     from gitml.api.remotes import remote_remove as remote_remove
+    from gitml.api.remotes import remote_rename as remote_rename
     from gitml.api.remotes import remote_status as remote_status
+    from gitml.api.remotes import resolve_conflict as resolve_conflict
     from gitml.workspace.add import AddResult as AddResult
     from gitml.workspace.checkout import CheckoutResult as CheckoutResult
     from gitml.workspace.diff import DiffResult as DiffResult

@@ -28,10 +28,15 @@ __all__ = [
 
 
 def hooks_install(*, cwd: Path | None = None) -> HookReport:
+    """Install the hooks; also records the pointer merge driver in .git/config
+    (a fresh clone has ``.gitattributes`` naming it, not the config)."""
     from gitml.git.hooks import install_hooks
+    from gitml.git.mergedriver import configure_merge_driver
     from gitml.git.repo import GitRepo
 
-    return install_hooks(GitRepo.discover(cwd or Path.cwd()), python=sys.executable)
+    repo = GitRepo.discover(cwd or Path.cwd())
+    configure_merge_driver(repo, sys.executable)
+    return install_hooks(repo, python=sys.executable)
 
 
 def hooks_uninstall(*, cwd: Path | None = None) -> HookReport:

@@ -6,20 +6,23 @@ The pre-push hook's upload is :func:`gitml.api.hooks.push_for_hook`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitml.api.data import checkout
 from gitml.context import session
-from gitml.errors import UsageError
+from gitml.errors import GitmlError, UsageError
 from gitml.progress import Callback
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
+    from gitml.context import RepoContext
     from gitml.remotes.maintenance import FsckResult, GcResult
     from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.checkout import CheckoutResult
+    from gitml.workspace.merge import MergeOutcome, ResolveResult
 
 
 def remote_add(
@@ -45,7 +48,9 @@ def remote_add(
 
     check_remote_name(name)
     with session(cwd, callback, write=True) as ctx:
-        parse_url(url, base=ctx.root)  # refuse bad URLs before recording them
+        parsed = parse_url(url, base=ctx.root)  # refuse bad URLs before recording them
+        if parsed.is_local:
+            _prepare_folder(ctx, parsed.path)
         if endpoint_url:
             check_endpoint_url(endpoint_url)
         config = ConfigFile(ctx.root, local=local)
@@ -58,6 +63,27 @@ def remote_add(
         config.save()
         if not local:
             ctx.git.add([".gitml/config.toml"])
+
+
+def _prepare_folder(ctx: RepoContext, path: str) -> None:
+    """A new folder remote is created here, where its parent exists (the user
+    just named it); a missing parent is likely a typo: warned, not created, and
+    ``gitml push`` refuses until it exists (``--create``)."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path.rstrip("/")) or "/"
+    if not os.path.isdir(parent):
+        ctx.reporter.warning(
+            f"{parent} does not exist (a typo?): gitml push will refuse this remote until "
+            "it does (gitml push --create makes it)"
+        )
+        return
+    try:
+        os.mkdir(path)
+    except OSError as exc:
+        ctx.reporter.warning(f"could not create {path}: {exc.strerror}")
+        return
+    ctx.reporter.info(f"created the folder {path}")
 
 
 def remote_remove(
@@ -107,17 +133,24 @@ def push(
     jobs: int | None = None,
     all_commits: bool = False,
     run_cache: bool = False,
+    create: bool = False,
     cwd: Path | None = None,
     callback: Callback | None = None,
 ) -> SyncResult:
     """Upload the objects the pointers need (verified), then tags and notes with
-    git; ``run_cache``: also the run-cache entries and their objects."""
+    git; ``run_cache``: also the run-cache entries and their objects. A folder
+    remote that does not exist is an error unless ``create``."""
     from gitml.remotes.workflow import push as do_push
     from gitml.remotes.workflow import push_git_side
 
     with session(cwd, callback, write=True) as ctx:
         result = do_push(
-            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
+            ctx,
+            targets or [],
+            remote=remote,
+            jobs=jobs or ctx.config.jobs,
+            all_commits=all_commits,
+            create=create,
         )
         if run_cache:
             from gitml.pipelines.runcache import push_run_cache
@@ -264,3 +297,191 @@ def gc(
             only=only,
             forget_missing=forget_missing,
         )
+
+
+# -- merging pointers --------------------------------------------------------------------
+
+
+def _manifest_fetcher(ctx: RepoContext) -> Callable[[list[str]], None]:
+    """Download oids from the default data remote, if one is configured (verified
+    on entering the cache); a remote that cannot be reached is a warning: the
+    caller then says which manifest it lacks."""
+
+    def fetch(oids: list[str]) -> None:
+        from gitml.remotes.workflow import remote_for
+
+        missing = ctx.store.missing(oids)
+        if not missing or not ctx.config.remotes:
+            return
+        try:
+            rem = remote_for(ctx, None)
+        except GitmlError as exc:
+            ctx.reporter.warning(f"cannot fetch from the data remote: {exc.message}")
+            return
+        try:
+            rem.download(ctx.store, sorted(missing), jobs=ctx.config.jobs, reporter=ctx.reporter)
+        except GitmlError as exc:
+            ctx.reporter.warning(f"fetching from the data remote failed: {exc.message}")
+        finally:
+            rem.close()
+
+    return fetch
+
+
+def merge_driver(
+    base: Path,
+    ours: Path,
+    theirs: Path,
+    path: str,
+    *,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> MergeOutcome:
+    """git's merge driver for one pointer (``%O %A %B %P``): the result replaces
+    the ``ours`` file (crash-safely), as git expects. Manifests missing locally
+    come from the data remote. A conflict is in the outcome (``clean`` False);
+    an error (a manifest nowhere to be found) raises, after writing both pointers
+    unchanged between conflict markers (never a merged pointer it could not check)."""
+    from gitml.store.durable import write_file_atomic
+    from gitml.workspace.merge import merge_pointers
+    from gitml.workspace.pointer import MAX_POINTER_BYTES
+
+    def read(p: Path) -> bytes:
+        with open(p, "rb") as fh:
+            return fh.read(4 * MAX_POINTER_BYTES)
+
+    from gitml.workspace.merge import conflict_text
+
+    base_b, ours_b, theirs_b = read(base), read(ours), read(theirs)
+    with session(cwd, callback, write=True) as ctx:
+        try:
+            outcome = merge_pointers(ctx, base_b, ours_b, theirs_b, path, _manifest_fetcher(ctx))
+        except GitmlError:
+            # Not merged: both pointers as they were, between markers, so the
+            # conflict shows and `gitml checkout PATH --conflict` can resolve it.
+            write_file_atomic(ours, conflict_text(ours_b, theirs_b, "not merged by gitml"))
+            raise
+        write_file_atomic(ours, outcome.text)
+        return outcome
+
+
+def resolve_conflict(
+    target: str,
+    side: str,
+    *,
+    force: bool = False,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> ResolveResult:
+    """``gitml checkout TARGET --conflict ours|theirs``: check out one side of a
+    conflicted pointer and write ``NAME.ours``/``NAME.theirs`` beside each file
+    the sides disagree on."""
+    from gitml.workspace.merge import resolve
+    from gitml.workspace.tracked import resolve_targets
+
+    with session(cwd, callback, write=True) as ctx:
+        (tracked,) = _one_target(resolve_targets(ctx, [target], cwd), target)
+        return resolve(ctx, tracked, side, _manifest_fetcher(ctx), force=force)
+
+
+def _one_target(tracked: list[str], target: str) -> list[str]:
+    if len(tracked) != 1:
+        raise UsageError(f"{target!r} names {len(tracked)} tracked paths; give exactly one")
+    return tracked
+
+
+# -- remote management: rename, modify, default --------------------------------------------
+
+
+def remote_rename(
+    old: str, new: str, *, cwd: Path | None = None, callback: Callback | None = None
+) -> list[str]:
+    """Rename a data remote in both files (its tracked section, its local section
+    with credentials, and ``core.remote`` wherever it names it). Returns the files
+    changed. Refused, with nothing written, if ``new`` exists or ``old`` does not."""
+    from gitml.config import LOCAL_CONFIG_NAME, check_remote_name
+    from gitml.configfile import ConfigFile, Key
+
+    check_remote_name(new)
+    with session(cwd, callback, write=True, require_init=True) as ctx:
+        files = [ConfigFile(ctx.root, local=False), ConfigFile(ctx.root, local=True)]
+        if not any(old in f.remotes() for f in files):
+            raise UsageError(f"no data remote named {old!r}", "gitml remote list")
+        if any(new in f.remotes() for f in files):
+            raise UsageError(
+                f"a data remote named {new!r} exists already", f"gitml remote remove {new}"
+            )
+        changed: list[ConfigFile] = []
+        for config in files:
+            moved = config.rename_remote(old, new)
+            if config.get(Key("core", "remote")) == old:
+                config.set(Key("core", "remote"), new)
+                moved = True
+            if moved:
+                changed.append(config)
+        for config in changed:
+            config.save()
+        names = [LOCAL_CONFIG_NAME if c.local else ".gitml/config.toml" for c in changed]
+        if any(not c.local for c in changed):
+            ctx.git.add([".gitml/config.toml"])
+        return names
+
+
+def _check_remote_exists(cwd: Path | None, name: str) -> None:
+    from gitml.configfile import ConfigFile
+
+    with session(cwd, None, write=False) as ctx:
+        if not any(name in ConfigFile(ctx.root, local=lo).remotes() for lo in (False, True)):
+            raise UsageError(f"no data remote named {name!r}", "gitml remote list")
+
+
+def remote_modify(
+    name: str,
+    key: str,
+    value: str | None = None,
+    *,
+    local: bool = False,
+    unset: bool = False,
+    cwd: Path | None = None,
+) -> bool:
+    """Set (or with ``unset``, remove) one option of an existing data remote:
+    ``url``, ``endpoint_url``, ``region``, ``profile``, ``git_remote``,
+    ``timeout``, or a credential (``local`` only). The same checks as
+    ``gitml config set remote.NAME.KEY``. Returns False when unsetting a key
+    that was not set."""
+    from gitml.api.config import config_set, config_unset
+
+    _check_remote_exists(cwd, name)
+    full = f"remote.{name}.{key}"
+    if unset:
+        if key == "url" and not local:
+            raise UsageError(
+                "a data remote needs its url", f"gitml remote remove {name} to drop it"
+            )
+        return config_unset(full, local=local, cwd=cwd)
+    if value is None:
+        raise UsageError(f"give a value for {key}, or --unset")
+    config_set(full, value, local=local, cwd=cwd)
+    return True
+
+
+def remote_default(
+    name: str | None = None,
+    *,
+    unset: bool = False,
+    local: bool = False,
+    cwd: Path | None = None,
+) -> str | None:
+    """Set ``core.remote`` to ``name`` (it must exist), remove it (``unset``), or,
+    with neither, return the default remote in use (None if there is none)."""
+    from gitml.api.config import config_get, config_set, config_unset
+
+    if unset:
+        config_unset("core.remote", local=local, cwd=cwd)
+        return None
+    if name is None:
+        entry = config_get("core.remote", cwd=cwd)
+        return None if entry is None else str(entry.value)
+    _check_remote_exists(cwd, name)
+    config_set("core.remote", name, local=local, cwd=cwd)
+    return name

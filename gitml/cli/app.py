@@ -90,7 +90,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "pipelines": ("repro", "dag", "monitor"),
     "experiments": ("exp",),
     "interop": ("import-dvc",),
-    "hooks": ("hooks", "hook"),
+    "hooks": ("hooks", "hook", "merge-driver"),
     "shell": ("completion",),
     "config": ("config",),
     "compare": ("metrics", "params", "review", "report"),

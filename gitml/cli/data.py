@@ -212,6 +212,13 @@ def checkout(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     output: str = typer.Option(None, "--output", "-o", help="Write a model version here."),
+    conflict: str = typer.Option(
+        None,
+        "--conflict",
+        metavar="ours|theirs",
+        help="Resolve a merge conflict in a pointer: check out that side and write "
+        "NAME.ours and NAME.theirs beside each file both sides changed.",
+    ),
 ) -> None:
     """Make workspace data match its pointers, an older revision, or a model version.
 
@@ -221,7 +228,11 @@ def checkout(
       gitml checkout                     # data matching the checked-out pointers
       gitml checkout data/train@HEAD~2
       gitml checkout churn@v3.0.0 -o /tmp/model.pkl
+      gitml checkout data --conflict ours   # after a merge conflict in data.gitml
     """
+    if conflict is not None:
+        _resolve(targets or [], conflict, force=force, json_out=json_out)
+        return
     with progress() as cb:
         result = api.checkout(
             targets or [], force=force, dry_run=dry_run, output=output, callback=cb
@@ -233,6 +244,26 @@ def checkout(
     say(
         f"{verb} {len(result.written)} files, removed {len(result.deleted)}, "
         f"{result.unchanged} already up to date"
+    )
+
+
+def _resolve(targets: list[str], side: str, *, force: bool, json_out: bool) -> None:
+    if len(targets) != 1:
+        raise UsageError(
+            "--conflict takes exactly one tracked path", "gitml checkout data --conflict ours"
+        )
+    with progress() as cb:
+        result = api.resolve_conflict(targets[0], side, force=force, callback=cb)
+    if json_out:
+        print_json(result, schema="gitml.resolve/1")
+        return
+    for path in result.conflicts:
+        console().print(f"both changed: {path}", markup=False)
+    say(
+        f"checked out {result.side} of {result.tracked} and wrote "
+        f"{len(result.extras)} files to compare ({', '.join(result.extras[:4])}"
+        f"{', ...' if len(result.extras) > 4 else ''}); edit, delete the .ours/.theirs "
+        f"files, then gitml add {result.tracked}"
     )
 
 

@@ -4,6 +4,7 @@ the entry point the installed hook scripts call."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 
@@ -175,6 +176,52 @@ def hook(
     raise typer.Exit(run_chained(name, argv, lambda refs: _work(name, argv, refs)))
 
 
+def merge_driver(
+    base: Path = typer.Argument(
+        ..., metavar="BASE", help="%O: the common ancestor's pointer (a temp file)."
+    ),
+    ours: Path = typer.Argument(
+        ..., metavar="OURS", help="%A: our pointer; replaced by the result."
+    ),
+    theirs: Path = typer.Argument(..., metavar="THEIRS", help="%B: their pointer."),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help="%P: the pointer's path in the repository."
+    ),
+) -> None:
+    """git's merge driver for pointers (configured by gitml init and gitml hooks
+    install as merge.gitml.driver; .gitattributes: *.gitml merge=gitml). Merges
+    a tracked folder's manifests file by file; exit 1 with the conflicting files
+    listed when both sides changed the same file.
+
+    Examples:
+
+    \b
+      git config merge.gitml.driver   # what git runs: python -m gitml merge-driver %O %A %B %P
+      gitml checkout data --conflict ours   # then resolve what the driver could not merge
+    """
+    with progress() as cb:
+        outcome = api.merge_driver(base, ours, theirs, path, callback=cb)
+    err = err_console()
+    if outcome.clean:
+        err.print(
+            f"gitml: merged {path}: {outcome.from_ours} changes from ours, "
+            f"{outcome.from_theirs} from theirs",
+            markup=False,
+        )
+        return
+    tracked = path.removesuffix(".gitml")
+    err.print(f"gitml: CONFLICT in {path}: changed on both sides:", markup=False)
+    for name in outcome.conflicts:
+        err.print(f"gitml:   {name}", markup=False)
+    err.print(
+        f"gitml: resolve with: gitml checkout {tracked} --conflict ours|theirs (writes "
+        "NAME.ours and NAME.theirs), edit, then gitml add " + tracked,
+        markup=False,
+    )
+    raise typer.Exit(EXIT_CHECK_FAILED)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(hooks_app, name="hooks")
     app.command(hidden=True, context_settings={"ignore_unknown_options": True})(hook)
+    app.command("merge-driver", hidden=True)(merge_driver)

@@ -9,16 +9,18 @@ import typer
 
 from gitml import api
 from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say
-from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError
+from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError, UsageError
 
 if TYPE_CHECKING:
     from gitml.remotes.maintenance import GcResult
     from gitml.remotes.workflow import SyncResult
 
 remote_app = typer.Typer(
-    help="Data remotes (a folder, s3://, gs://, az://, ssh://)."
+    help="Data remotes (a folder, s3://, gs://, az://, ssh://): add, list, modify, "
+    "default, rename, remove."
     "\n\nExamples:\n\n\b\n  gitml remote add origin s3://bucket/prefix --default\n"
-    "  gitml remote list\n",
+    "  gitml remote list\n  gitml remote modify origin region eu-west-1\n"
+    "  gitml remote rename origin store\n",
     no_args_is_help=True,
 )
 
@@ -34,7 +36,8 @@ def remote_add(
     ),
 ) -> None:
     """Add a data remote to the tracked config (credentials never: they go in
-    .gitml/config.local.toml or the environment).
+    .gitml/config.local.toml or the environment). A new folder is created when
+    its parent exists; a missing parent is warned about (push then refuses).
 
     Examples:
 
@@ -96,6 +99,88 @@ def remote_remove(
     say(f"removed remote {name}" + (" from .gitml/config.local.toml" if local else ""))
 
 
+@remote_app.command("modify")
+def remote_modify(
+    name: str = typer.Argument(..., help="Remote name."),
+    key: str = typer.Argument(
+        ...,
+        metavar="KEY",
+        help="url, endpoint_url, region, profile, git_remote, timeout, or a credential "
+        "(access_key_id, secret_access_key, session_token, password, token, key: --local).",
+    ),
+    value: str = typer.Argument(None, metavar="[VALUE]", help="New value (not with --unset)."),
+    local: bool = typer.Option(
+        False, "--local", help="Write .gitml/config.local.toml (not shared): credentials."
+    ),
+    unset: bool = typer.Option(False, "--unset", help="Remove the key instead."),
+) -> None:
+    """Change one option of a data remote (same checks as gitml config set).
+
+    Examples:
+
+    \b
+      gitml remote modify origin url /mnt/shared/gitml
+      gitml remote modify s3 secret_access_key ... --local
+      gitml remote modify s3 endpoint_url --unset
+    """
+    if unset and value is not None:
+        raise UsageError("give a value or --unset, not both")
+    changed = api.remote_modify(name, key, value, local=local, unset=unset)
+    where = ".gitml/config.local.toml" if local else ".gitml/config.toml"
+    if unset:
+        say(f"unset remote.{name}.{key} in {where}" if changed else f"{key} was not set in {where}")
+    else:
+        say(f"set remote.{name}.{key} in {where}")
+
+
+@remote_app.command("default")
+def remote_default(
+    name: str = typer.Argument(None, help="Remote to make the default (none: show it)."),
+    unset: bool = typer.Option(False, "--unset", help="Remove the default."),
+    local: bool = typer.Option(False, "--local", help="In .gitml/config.local.toml only."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show or set the default data remote (core.remote).
+
+    Examples:
+
+    \b
+      gitml remote default             # prints it
+      gitml remote default s3
+      gitml remote default --unset
+    """
+    if unset and name is not None:
+        raise UsageError("give a name or --unset, not both")
+    current = api.remote_default(name, unset=unset, local=local)
+    if json_out:
+        print_json({"default": current}, schema="gitml.remote-default/1")
+    elif unset:
+        say("no default data remote")
+    elif name is not None:
+        say(f"default data remote: {name}")
+    elif current is None:
+        raise UsageError("no default data remote", "gitml remote default NAME")
+    else:
+        console().print(current, markup=False)
+
+
+@remote_app.command("rename")
+def remote_rename(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+) -> None:
+    """Rename a data remote: its tracked and local sections and core.remote.
+
+    Examples:
+
+    \b
+      gitml remote rename origin store
+    """
+    with progress() as cb:
+        files = api.remote_rename(old, new, callback=cb)
+    say(f"renamed remote {old} to {new} in {', '.join(files)}")
+
+
 def _summary(verb: str, result: SyncResult) -> None:
     r = result.objects
     say(
@@ -118,9 +203,13 @@ def push(
     jobs: int = typer.Option(None, "-j", "--jobs", help="Parallel transfers."),
     all_commits: bool = typer.Option(False, "--all-commits", help="Data of every commit."),
     run_cache: bool = typer.Option(False, "--run-cache", help="Also the pipeline run cache."),
+    create: bool = typer.Option(
+        False, "--create", help="Create a folder remote that does not exist yet."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Upload data objects (verified) and push registry tags and notes.
+    A folder remote must exist (a typo would start a second store): --create.
 
     Examples:
 
@@ -128,6 +217,7 @@ def push(
       gitml push                     # everything HEAD points to, to core.remote
       gitml push data/train -r s3    # one folder, to the remote named s3
       gitml push --all-commits -j 16
+      gitml push --create            # first push to a new folder remote
     """
     with progress() as cb:
         result = api.push(
@@ -136,6 +226,7 @@ def push(
             jobs=jobs,
             all_commits=all_commits,
             run_cache=run_cache,
+            create=create,
             callback=cb,
         )
     if json_out:

@@ -146,8 +146,15 @@ def configure_notes(repo: GitRepo, remote_names: Iterable[str]) -> list[str]:
             changed.append(key)
     for remote in remote_names:
         key = f"remote.{check_remote_name(remote)}.fetch"
-        spec = f"+{NOTES_REF}:{remote_notes_ref(remote)}"
-        if spec not in repo.config_get_all(key):
+        # A pattern: an exact refspec makes every `git fetch` fail ("couldn't
+        # find remote ref") while the remote has no notes yet.
+        spec = f"+{NOTES_REF}*:{remote_notes_ref(remote)}*"
+        specs = repo.config_get_all(key)
+        legacy = f"+{NOTES_REF}:{remote_notes_ref(remote)}"
+        if legacy in specs:  # what older gitml wrote: replace it
+            repo.config_unset(key, legacy)
+            changed.append(key)
+        if spec not in specs:
             repo.config_add(key, spec)
             changed.append(key)
     return changed

@@ -215,10 +215,14 @@ class GitRepo:
         return clean_env()
 
     def run(
-        self, *args: str, input: bytes | None = None, ok: Iterable[int] = (0,)
+        self,
+        *args: str,
+        input: bytes | None = None,
+        ok: Iterable[int] = (0,),
+        timeout: float | None = None,
     ) -> tuple[int, bytes, str]:
         """Low-level ``git <args>`` for the modules of :mod:`gitml.git` only."""
-        res = self._runner.run(args, input=input, ok=ok)
+        res = self._runner.run(args, input=input, ok=ok, timeout=timeout)
         return res.status, res.stdout, res.stderr
 
     # -- revisions --------------------------------------------------------

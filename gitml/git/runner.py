@@ -102,8 +102,12 @@ class GitRunner:
         input: bytes | None = None,
         ok: Iterable[int] = (0,),
         what: str | None = None,
+        timeout: float | None = None,
     ) -> GitResult:
-        """Run ``git <args>``; raise :class:`GitError` unless the status is in ``ok``."""
+        """Run ``git <args>``; raise :class:`GitError` unless the status is in ``ok``.
+
+        ``timeout``: seconds after which git is killed (a remote that does not
+        answer); the result then has a non-zero status. Only without ``input``."""
         argv = [str(self.executable), *args]
         try:
             if input is None:
@@ -113,6 +117,7 @@ class GitRunner:
                     with_exceptions=False,
                     stdout_as_string=False,
                     strip_newline_in_stdout=False,
+                    kill_after_timeout=timeout,
                 )
                 result = GitResult(int(status), out, str(err))
             else:

@@ -10,7 +10,12 @@ def pre_push(ctx: RepoContext, git_remote: str, lines: list[str]) -> str:
     """Upload the objects the pushed commits' pointers need (``lines``: what git
     gives the hook on stdin). Returns a message; raises (blocking the push) when a
     configured remote cannot take them."""
-    from gitml.remotes.workflow import expand, pointers_in_history, remote_for
+    from gitml.remotes.workflow import (
+        check_folder_exists,
+        expand,
+        pointers_in_history,
+        remote_for,
+    )
 
     if not ctx.config.remotes:
         return "no gitml data remote configured: data stays local (gitml remote add NAME URL)"
@@ -21,6 +26,7 @@ def pre_push(ctx: RepoContext, git_remote: str, lines: list[str]) -> str:
     pointers = pointers_in_history(ctx, [*shas, "--not", f"--remotes={git_remote}"])
     needed, _missing = expand(ctx, pointers)
     rem = remote_for(ctx, None)
+    check_folder_exists(rem, create=False)  # a mistyped folder must not become a second store
     try:
         result = rem.upload(ctx.store, sorted(needed), jobs=ctx.config.jobs, reporter=ctx.reporter)
     finally:

@@ -50,11 +50,45 @@ def create(ctx: RepoContext, plan: TagPlan) -> TagPlan:
     """Create the planned tag; a lost race becomes a clear RegistryError."""
     from gitml.git.tags import TagExistsError, create_tag
 
+    check_remote_free(ctx, plan.tag)
     try:
         create_tag(ctx.git, plan.tag, plan.rev, plan.message)
     except TagExistsError:
         raise conflict_error(plan, read_state(ctx)) from None
     return plan
+
+
+def check_remote_free(ctx: RepoContext, tag: str) -> None:
+    """Refuse a tag another clone already pushed to the git remote (one bounded
+    ``git ls-remote``); an unreachable remote is a warning, not a failure: the
+    push would then name the conflict."""
+    from gitml.git.transport import choose_git_remote, ls_remote_tags
+
+    remote = choose_git_remote(ctx.git, _preferred_git_remote(ctx))
+    if remote is None:
+        return
+    try:
+        taken = ls_remote_tags(ctx.git, remote, pattern=f"refs/tags/{tag}")
+    except GitmlError as exc:
+        ctx.reporter.warning(
+            f"could not check {remote}'s registry tags ({exc.message}); "
+            f"{tag} is created locally, gitml push will tell if another clone took it"
+        )
+        return
+    if tag in taken:
+        raise RegistryError(
+            f"{tag} already exists on {remote} (commit {taken[tag][:12]}): another clone "
+            "registered it first",
+            hint="gitml pull (fetches the registry tags), then run this again",
+        )
+
+
+def _preferred_git_remote(ctx: RepoContext) -> str | None:
+    name = ctx.config.default_remote
+    if name is None:
+        return None
+    config = ctx.config.remotes.get(name)
+    return (config.git_remote if config else None) or name
 
 
 # -- gitml.yaml artifacts ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gitml.context import RepoContext
-from gitml.errors import GitmlError, RemoteError, UsageError
+from gitml.errors import GitmlError, RefsRejectedError, RemoteError, UsageError
 from gitml.git.index import blobs_in_history
 from gitml.remotes.transfer import TransferResult
 from gitml.store.manifest import decode_manifest
@@ -57,6 +57,22 @@ def remote_for(ctx: RepoContext, name: str | None) -> Remote:
     remote = Remote.from_config(ctx.config.remote(name), base=ctx.root)
     remote.reporter = ctx.reporter
     return remote
+
+
+def check_folder_exists(rem: Remote, *, create: bool, reading: bool = False) -> None:
+    """A folder remote that does not exist is a typo (or a share not mounted here)
+    until proven otherwise: an upload would quietly start a second store, a
+    download would report every object missing. ``create`` makes it."""
+    if not rem.url.is_local or os.path.isdir(rem.url.path):
+        return
+    if create:
+        os.makedirs(rem.url.path, exist_ok=True)
+        return
+    fix = f"fix its path (gitml remote modify {rem.name} url PATH)"
+    raise RemoteError(
+        f"data remote {rem.name!r} is a folder that does not exist: {rem.url.path}",
+        f"{fix}, or mount it" if reading else f"{fix}, or create it with gitml push --create",
+    )
 
 
 def pointers_for(ctx: RepoContext, targets: list[str], *, all_commits: bool) -> dict[str, Pointer]:
@@ -130,9 +146,11 @@ def push(
     remote: str | None,
     jobs: int,
     all_commits: bool = False,
+    create: bool = False,
 ) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
+        check_folder_exists(rem, create=create)
         needed, missing = expand(ctx, pointers_for(ctx, targets, all_commits=all_commits))
         result = rem.upload(ctx.store, sorted(needed), jobs=jobs, reporter=ctx.reporter)
     finally:
@@ -153,6 +171,7 @@ def fetch(
 ) -> SyncResult:
     rem = remote_for(ctx, remote)
     try:
+        check_folder_exists(rem, create=False, reading=True)
         pointers = pointers_for(ctx, targets, all_commits=all_commits)
         result, needed, missing = download_for(ctx, rem, pointers, jobs)
     finally:
@@ -168,16 +187,18 @@ def fetch(
 
 def git_remote_for(ctx: RepoContext, data_remote: str) -> str | None:
     """The git remote that carries tags and notes for ``data_remote``."""
+    from gitml.git.transport import choose_git_remote
+
     config = ctx.config.remotes.get(data_remote)
-    name = (config.git_remote if config else None) or data_remote
-    names = ctx.git.remote_names()
-    if name in names:
-        return name
-    return names[0] if len(names) == 1 else None
+    return choose_git_remote(ctx.git, (config.git_remote if config else None) or data_remote)
 
 
 def push_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
-    """Push registry tags and the notes ref with git (never branches)."""
+    """Push registry tags and the notes ref with git (never branches).
+
+    A ref the git remote refuses is an error naming it and what to do: a tag
+    that exists there with another commit is a version another clone
+    registered first; notes that moved there are merged by ``gitml pull``."""
     from gitml.git.notes import NOTES_REF
     from gitml.git.transport import push_refs
 
@@ -192,28 +213,73 @@ def push_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
         return []
     os.environ["GITML_PUSHING"] = "1"  # our own pre-push hook has nothing left to do
     try:
-        push_refs(ctx.git, remote, specs)
+        results = push_refs(ctx.git, remote, specs)
     finally:
         os.environ.pop("GITML_PUSHING", None)
+    rejected = [r for r in results if not r.ok]
+    if rejected:
+        raise _push_rejected(remote, [(r.destination, r.summary) for r in rejected])
     return [f"tags and notes → {remote}"]
 
 
+def _push_rejected(remote: str, refs: list[tuple[str, str]]) -> RefsRejectedError:
+    tags = [ref.removeprefix("refs/tags/") for ref, _why in refs if ref.startswith("refs/tags/")]
+    others = [ref for ref, _why in refs if not ref.startswith("refs/tags/")]
+    if tags:
+        what = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
+        verb = "exists" if len(tags) == 1 else "exist"
+        message = f"{what} already {verb} on {remote} with another commit: "
+        message += "gitml pull, then register again"
+        if others:
+            message += f" (also refused: {', '.join(others)})"
+        hint = (
+            "another clone registered that version first; after gitml pull shows the "
+            "conflict, keep theirs with git tag -d TAG && gitml pull, then gitml register"
+        )
+    else:
+        message = f"{remote} refused {', '.join(others)}: {refs[0][1] or 'rejected'}"
+        hint = "gitml pull (merges the notes), then gitml push again"
+    return RefsRejectedError(message, hint, refs=refs)
+
+
 def fetch_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
-    """Fetch registry tags and notes; merge notes without losing local ones."""
+    """Fetch registry tags and notes; merge notes without losing local ones.
+
+    The notes refspec is a pattern, so a remote without notes (commits made
+    without gitml's hooks) is not an error. A tag git refuses to overwrite is
+    named with git's reason: the same version registered by two clones."""
     from gitml.git.notes import NOTES_REF, merge_remote_notes, remote_notes_ref
     from gitml.git.transport import fetch_refs
 
     remote = git_remote_for(ctx, data_remote)
     if remote is None:
         return []
-    fetch_refs(
-        ctx.git, remote, ["refs/tags/*:refs/tags/*", f"+{NOTES_REF}:{remote_notes_ref(remote)}"]
-    )
+    try:
+        fetch_refs(
+            ctx.git,
+            remote,
+            ["refs/tags/*:refs/tags/*", f"+{NOTES_REF}*:{remote_notes_ref(remote)}*"],
+        )
+    except RefsRejectedError as exc:
+        raise _fetch_rejected(remote, exc.refs) from None
     try:
         merge_remote_notes(ctx.git, remote)
     except GitmlError as exc:
         ctx.reporter.warning(f"notes from {remote} not merged: {exc.message}")
     return [f"tags and notes ← {remote}"]
+
+
+def _fetch_rejected(remote: str, refs: list[tuple[str, str]]) -> RefsRejectedError:
+    ref, why = refs[0]
+    tag = ref.removeprefix("refs/tags/")
+    more = f" (and {len(refs) - 1} more)" if len(refs) > 1 else ""
+    return RefsRejectedError(
+        f"git fetch from {remote!r} refused tag {tag}: {why}{more}",
+        f"your tag {tag} and {remote}'s point to different commits (the same version "
+        f"registered twice); keep {remote}'s: git tag -d {tag} && gitml pull, then "
+        "gitml register your model again",
+        refs=refs,
+    )
 
 
 @dataclass

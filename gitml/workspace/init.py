@@ -44,9 +44,35 @@ def init(git: GitRepo, *, install_hooks: bool = True) -> InitResult:
     from gitml.git.notes import configure_notes
 
     configure_notes(git, git.remote_names())
+    _configure_merge(git)
     if install_hooks:
         _install_hooks(git, result)
+    else:
+        from gitml.git.hooknotice import mark_noticed
+
+        mark_noticed(git)  # chosen: no notice about missing hooks
     return result
+
+
+def _configure_merge(git: GitRepo) -> None:
+    """The pointer merge driver: its command in .git/config, and the tracked
+    ``.gitattributes`` line that routes ``*.gitml`` to it (added once, the
+    user's other lines kept byte for byte)."""
+    from gitml.git.mergedriver import ATTRIBUTES_LINE, configure_merge_driver
+
+    configure_merge_driver(git, sys.executable)
+    path = git.root / ".gitattributes"
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        text = b""
+    lines = [ln.strip() for ln in text.decode("utf-8", "replace").splitlines()]
+    if ATTRIBUTES_LINE in lines:
+        return
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    write_file_atomic(path, text + ATTRIBUTES_LINE.encode() + b"\n")
+    git.add([".gitattributes"])
 
 
 def _install_hooks(git: GitRepo, result: InitResult) -> None:

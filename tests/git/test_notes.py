@@ -114,7 +114,7 @@ def test_notes_travel_through_a_remote_and_merge(tmp_path: Path, repo_path: Path
     with GitRepo.discover(repo_path) as a, GitRepo.discover(clone) as b:
         configure_notes(a, ["origin"])
         configure_notes(b, ["origin"])
-        assert f"+{NOTES_REF}:refs/notes/remotes/origin/gitml" in b.config_get_all(
+        assert f"+{NOTES_REF}*:refs/notes/remotes/origin/gitml*" in b.config_get_all(
             "remote.origin.fetch"
         )
         assert merge_remote_notes(b, "origin") is False  # nothing fetched yet

@@ -134,6 +134,7 @@ def _team(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> tuple[Pa
     b = tmp_path / "b"
     git(tmp_path, "clone", "-q", "--single-branch", "-b", "main", str(origin), str(b))
     monkeypatch.chdir(b)
+    assert "no gitml hooks" in cli("remote", "list").err  # a fresh clone is told, once
     return a, b
 
 

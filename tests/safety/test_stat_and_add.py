@@ -332,7 +332,7 @@ def conflicted(repo: Path, cli: Cli) -> None:
     git(repo, "commit", "-qm", "ours")
     proc = subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)
     assert proc.returncode != 0
-    assert "\n<<<<<<< HEAD\n" in (repo / "data.gitml").read_text()
+    assert "\n<<<<<<< ours" in "\n" + (repo / "data.gitml").read_text()  # gitml's merge driver
 
 
 CONFLICT_HINT = (
