@@ -137,10 +137,10 @@ def test_failures_block_the_commit(repo_path: Path, repo: GitRepo, python: Path,
     write_exec(hooks / "pre-commit", f'#!/bin/sh\necho "user says no" >> "{log}"\nexit 3\n')
     install_hooks(repo, python=python)
     proc = git_proc(repo_path, "commit", "--allow-empty", "-m", "x")
-    assert proc.returncode != 0 and lines(log) == ["user says no"]  # gitml never ran
+    assert proc.returncode == 1 and lines(log) == ["user says no"]  # gitml never ran
     os.chmod(hooks / "pre-commit.pre-gitml", 0o644)  # git would ignore it; so do we
     proc = git_proc(repo_path, "commit", "--allow-empty", "-m", "x", FAKE_GITML_STATUS="1")
-    assert proc.returncode != 0 and lines(log)[-1] == "gitml -m gitml hook pre-commit"
+    assert proc.returncode == 1 and lines(log)[-1] == "gitml -m gitml hook pre-commit"
     assert repo.head() is None
 
 
@@ -162,7 +162,7 @@ def test_missing_interpreter_fails_closed_and_post_hooks_warn(
     remote = repo_path.parent / "remote.git"
     run_git(repo_path.parent, "init", "-q", "--bare", str(remote))
     proc = git_proc(repo_path, "push", str(remote), "other")
-    assert proc.returncode != 0 and "cannot check this push" in proc.stderr
+    assert proc.returncode == 1 and "cannot check this push" in proc.stderr
     assert lines(log) == []
 
 

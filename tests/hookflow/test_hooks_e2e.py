@@ -84,7 +84,7 @@ def test_bad_data_is_blocked_and_index_unchanged(hooked: Path, cli: Cli) -> None
     cli("add", "data/raw.csv")
     staged_before = git(hooked, "diff", "--cached", "--name-only")
     proc = commit(hooked, "bad data")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "range" in proc.stdout + proc.stderr and "tenure" in proc.stdout + proc.stderr
     assert git(hooked, "rev-list", "--count", "HEAD").strip() == "1"
     assert git(hooked, "diff", "--cached", "--name-only") == staged_before
@@ -97,7 +97,7 @@ def test_model_below_threshold_is_blocked(hooked: Path, cli: Cli) -> None:
     (hooked / "metrics.json").write_text(json.dumps({"accuracy": 0.7}))
     git(hooked, "add", "metrics.json")
     proc = commit(hooked, "worse model")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "accuracy" in proc.stdout + proc.stderr
 
 
@@ -120,7 +120,7 @@ def test_forgotten_gitml_add_is_blocked(hooked: Path, cli: Cli) -> None:
     git(hooked, "add", "gitml.yaml", "params.yaml", "metrics.json")
     (hooked / "data/raw.csv").write_text(GOOD + "5,50.0\n")  # changed after gitml add
     proc = commit(hooked, "v1")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "gitml add data/raw.csv" in proc.stderr
 
 
@@ -193,7 +193,7 @@ def test_missing_interpreter_fails_closed(hooked: Path, tmp_path: Path) -> None:
     (hooked / "f.txt").write_text("x")
     git(hooked, "add", "f.txt")
     proc = commit(hooked, "x")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "gone-python" in proc.stderr
     assert git(hooked, "rev-list", "--all").strip() == ""
 
