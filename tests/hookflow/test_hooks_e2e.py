@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,10 @@ def test_log_lists_metric_history(hooked: Path, cli: Cli) -> None:
     assert commit(hooked, "v2").returncode == 0
     rows = json.loads(cli("log", "--metrics", "--json").out)
     assert [r["values"]["accuracy"] for r in rows] == [0.95, 0.9]
+    # dates as ISO 8601 in UTC, as in every document; the commit's own date
+    for row in rows:
+        unix = int(git(hooked, "log", "-1", "--format=%ct", row["commit"]).strip())
+        assert row["date"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
     rows = json.loads(cli("log", "data/raw.csv", "--json").out)
     assert rows[0]["values"]["size"] == len(GOOD)
 
