@@ -274,7 +274,7 @@ def test_cherry_pick_is_unverified(hooked: Path, cli: Cli) -> None:
 
 
 def test_registration_records_the_commit_not_the_workspace(hooked: Path, cli: Cli) -> None:
-    from gitml.registry.record import parse_record
+    from gitml.registry.record import RegistrationRecord, parse_record
 
     first_commit(hooked, cli)
     (hooked / "params.yaml").write_text("C: 0.05\n")
@@ -284,7 +284,7 @@ def test_registration_records_the_commit_not_the_workspace(hooked: Path, cli: Cl
     out = cli("register", "churn").out
     assert "registered churn v1.0.0" in out
     record = parse_record(git(hooked, "tag", "-l", "--format=%(contents)", "churn@v1.0.0"))
-    assert record is not None
+    assert isinstance(record, RegistrationRecord)
     assert dict(record.params) == {"params.yaml": {"C": 1.0}}
     assert dict(record.metrics) == {"accuracy": 0.9}
     assert [(g.name, g.passed) for g in record.guards] == [("model", True)]
