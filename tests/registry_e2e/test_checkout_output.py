@@ -4,10 +4,12 @@ gitml did not write there unless --force."""
 
 from __future__ import annotations
 
+import json
+import signal
 from pathlib import Path
 
 from gitml.errors import EXIT_CHECK_FAILED, EXIT_REPO
-from tests.conftest import Cli, git
+from tests.conftest import Cli, git, run_gitml
 
 
 def register_dir_model(repo: Path, cli: Cli) -> None:
@@ -69,3 +71,27 @@ def test_unsaved_file_in_destination_is_kept_without_force(repo: Path, cli: Cli)
     assert (repo / "out" / "sub" / "w.bin").read_bytes() == b"weights w"
     # the workspace copy and its stat index are untouched by -o
     assert cli("status", "--json").out.count('"clean"') == 1
+
+
+def test_killed_checkout_to_a_destination_is_cleaned_by_the_next(
+    repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    register_dir_model(repo, cli)
+    out = tmp_path / "exported" / "out"  # outside the repository
+    proc = run_gitml(
+        repo, "checkout", "churn@v1", "-o", str(out), env={"GITML_FAULT": "checkout.after-file:1"}
+    )
+    assert proc.returncode == -signal.SIGKILL
+    journal = (repo / ".gitml" / "checkout.journal").read_text().splitlines()
+    record = json.loads(journal[1])
+    assert (record["root"], record["tracked"]) == (str(out.parent), "out")
+    # what a kill inside the next file's write leaves: mode 000, shorter than its object
+    half = out / "sub" / "w.bin"
+    half.parent.mkdir(exist_ok=True)
+    half.write_bytes(b"weig")
+    half.chmod(0)
+    cli("checkout")  # any checkout recovers first, below the journaled root too
+    assert not half.exists() and (out / "a.txt").read_bytes() == b"weights a"
+    assert not (repo / ".gitml" / "checkout.journal").exists()
+    cli("checkout", "churn@v1", "-o", str(out))
+    assert half.read_bytes() == b"weights w"
