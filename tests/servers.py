@@ -80,7 +80,7 @@ class S3Server:
 
     def seed(self, bucket: str, objects: dict[str, bytes]) -> None:
         """Put objects straight into moto's in-memory backend (fast; no HTTP)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
 
         backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]

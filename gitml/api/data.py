@@ -115,8 +115,11 @@ def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str 
     return path, rev
 
 
-def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> list[Target]:
-    """Resolve CLI arguments (paths, ``path@rev``) into checkout targets."""
+def checkout_targets(
+    ctx: RepoContext, args: list[str], cwd: Path | None, *, state: Any = None
+) -> list[Target]:
+    """Resolve CLI arguments (paths, ``path@rev``) into checkout targets.
+    ``state``: the registry state if the caller already read it."""
     from gitml.workspace.checkout import Target
     from gitml.workspace.revisions import pointers_at
     from gitml.workspace.tracked import owning_tracked, read_pointer, resolve_targets
@@ -126,7 +129,7 @@ def checkout_targets(ctx: RepoContext, args: list[str], cwd: Path | None) -> lis
     from gitml.registry.service import model_file, read_state, registry_ref
 
     out: list[Target] = []
-    registry: list[Any] = []  # the registry state, read once (one list_tags) if needed
+    registry: list[Any] = [] if state is None else [state]  # read once (one list_tags)
     for arg in args:
         if "@" in arg or "#" in arg:  # NAME@VERSION / NAME#STAGE when such tags exist
             if not registry:
@@ -189,10 +192,12 @@ def checkout(
                 "gitml checkout churn@v3 -o /tmp/churn.pkl",
             )
         from gitml.api.registry import checkout_in
+        from gitml.registry.service import read_state
 
         with session(cwd, callback, write=True) as ctx:
-            _prefetch(ctx, checkout_targets(ctx, targets or [], cwd))
-            done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
+            state = read_state(ctx)  # the tags, read once for resolving and writing
+            _prefetch(ctx, checkout_targets(ctx, targets or [], cwd, state=state))
+            done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd, state=state)
             return CheckoutResult(written=done.written, unchanged=done.unchanged)
     with session(cwd, callback, write=True) as ctx:
         if not dry_run:  # what a killed checkout left, before anything can fail

@@ -16,7 +16,7 @@ from gitml.errors import RegistryError, UsageError
 from gitml.progress import Callback
 from gitml.registry import service
 from gitml.registry.grammar import parse_ref
-from gitml.registry.model import Artifact, Event, Version
+from gitml.registry.model import Artifact, Event, RegistryState, Version
 from gitml.registry.ops import plan_assign, plan_deprecate, plan_deregister, plan_unassign
 from gitml.registry.resolve import get_artifact, resolve
 from gitml.registry.service import MaterializeResult, RegisterResult
@@ -256,20 +256,29 @@ def model_checkout(
 
 
 def checkout_in(
-    ctx: RepoContext, ref: str, output: str | Path | None, *, force: bool, cwd: Path | None
+    ctx: RepoContext,
+    ref: str,
+    output: str | Path | None,
+    *,
+    force: bool,
+    cwd: Path | None,
+    state: RegistryState | None = None,
 ) -> MaterializeResult:
-    """:func:`model_checkout` inside an open session (used by :func:`gitml.api.data.checkout`)."""
-    if service.registry_ref(ctx, None, ref) is None:
+    """:func:`model_checkout` inside an open session (used by :func:`gitml.api.data.checkout`);
+    ``state``: the registry if the caller already read it (the tags are read once)."""
+    if state is None:
+        state = service.read_state(ctx)
+    if service.registry_ref(ctx, state, ref) is None:
         try:
             parsed = parse_ref(ref)
         except UsageError:
             raise UsageError(
                 f"-o needs a registry reference, not {ref!r}", hint="e.g. churn@v3 or churn#prod"
             ) from None
-        resolve(service.read_state(ctx), parsed)  # raises "no artifact ..." with a listing
+        resolve(state, parsed)  # raises "no artifact ..." with a listing
         raise RegistryError(f"cannot resolve {ref!r}")
     dest = None if output is None else (cwd or Path.cwd()) / Path(output)
-    return service.checkout_version(ctx, ref, dest, force=force)
+    return service.checkout_version(ctx, ref, dest, force=force, state=state)
 
 
 def model_path(

@@ -166,6 +166,32 @@ def _usage_error(exc: ClickUsageError) -> None:
     sys.exit(EXIT_USAGE)
 
 
+_CLOUD_COMMANDS = ("status", "fsck", "gc")
+
+
+def _old_remote_flag(args: list[str]) -> list[str]:
+    """Until 0.3: ``status|fsck|gc --remote`` with no NAME after it (the old
+    "compare with the remote" switch, now ``--cloud``/``-c``) still works, with
+    a warning; ``--remote NAME`` is the one spelling that names a remote."""
+    command = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    if command is None or args[command] not in _CLOUD_COMMANDS:
+        return args
+    out = args[: command + 1]
+    rest = args[command + 1 :]
+    for i, arg in enumerate(rest):
+        if arg == "--":
+            return out + rest[i:]
+        following = rest[i + 1] if i + 1 < len(rest) else "-"
+        if arg == "--remote" and following.startswith("-"):
+            sys.stderr.write(
+                f"warning: '{args[command]} --remote' without a NAME is deprecated: "
+                "use --cloud (-c); -r/--remote NAME names the data remote\n"
+            )
+            arg = "--cloud"
+        out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; turn every error into one line and an exit code."""
     from typer import Abort, Exit
@@ -174,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     settings.quiet = settings.verbose = settings.traceback = False  # main() may run again
     try:
         args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
-        args = _change_directory(args)
+        args = _old_remote_flag(_change_directory(args))
         full = _register(args)
         if os.environ.get(COMPLETE_VAR):  # the shell asks for completions
             from typer.completion import completion_init  # type: ignore[attr-defined]

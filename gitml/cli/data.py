@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 
 from gitml import api
-from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say, table
+from gitml.cli.output import (
+    JSON_HELP,
+    REMOTE_CLOUD_HELP,
+    console,
+    human_size,
+    print_json,
+    progress,
+    say,
+    table,
+)
 from gitml.errors import EXIT_CHECK_FAILED, UsageError
 
 _STATE_STYLE = {
@@ -72,19 +81,22 @@ def status(
     targets: list[str] = typer.Argument(None, help="Tracked paths (default: all)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 if anything differs."),
-    remote: bool = typer.Option(False, "--remote", help="Compare the cache with the data remote."),
-    remote_name: str = typer.Option(None, "-r", help="Which data remote (with --remote)."),
+    cloud: bool = typer.Option(
+        False, "--cloud", "-c", help="Compare the cache with the data remote."
+    ),
+    remote_name: str = typer.Option(None, "-r", "--remote", help=REMOTE_CLOUD_HELP),
 ) -> None:
-    """Show what changed in tracked data, file by file (or, with --remote, what is unpushed).
+    """Show what changed in tracked data, file by file (or, with --cloud, what is unpushed).
 
     Examples:
 
     \b
       gitml status
       gitml status data/ --exit-code    # exit 1 if anything differs
-      gitml status --remote -r s3        # what is not pushed yet
+      gitml status --cloud               # what is not pushed yet (default remote)
+      gitml status -r s3                 # the same against remote s3
     """
-    if remote:
+    if cloud or remote_name is not None:
         _remote_status(targets or [], remote_name, json_out, exit_code)
         return
     with progress() as cb:

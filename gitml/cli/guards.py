@@ -17,6 +17,7 @@ from gitml.cli.output import (
     progress,
     say,
     table,
+    to_jsonable,
 )
 from gitml.errors import EXIT_CHECK_FAILED
 
@@ -151,8 +152,11 @@ def log(
     """
     with progress() as cb:
         rows = api.log(path, metrics=metrics, rev=rev, max_count=max_count, callback=cb)
-    if json_out:
-        print_json(rows)
+    if json_out:  # dates as ISO 8601, as in every other document (docs/JSON.md)
+        docs = to_jsonable(rows)
+        for doc, row in zip(docs, rows, strict=True):
+            doc["date"] = iso_time(row.date)
+        print_json(docs)
         return
     keys: list[str] = []
     for row in rows:

@@ -79,6 +79,7 @@ def iso_time(when: float | str | None) -> str:
 
 
 JSON_HELP = "Machine-readable output (shape: docs/JSON.md)."
+REMOTE_CLOUD_HELP = "Which data remote (implies --cloud; default: core.remote)."
 
 
 def to_jsonable(value: Any) -> Any:

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from gitml import api
-from gitml.cli.output import JSON_HELP, console, human_size, print_json, progress, say
+from gitml.cli.output import (
+    JSON_HELP,
+    REMOTE_CLOUD_HELP,
+    console,
+    human_size,
+    print_json,
+    progress,
+    say,
+)
 from gitml.errors import EXIT_CHECK_FAILED, RefusedError, UnconfirmedDeleteError, UsageError
 
 if TYPE_CHECKING:
@@ -301,10 +309,10 @@ def pull(
 
 
 def fsck(
-    remote: bool = typer.Option(False, "--remote", help="Check the data remote instead."),
-    remote_name: str = typer.Option(None, "-r", help="Which data remote."),
-    verify: bool = typer.Option(False, "--verify", help="With --remote: download and hash."),
-    all_commits: bool = typer.Option(False, "--all-commits", help="With --remote: every commit."),
+    cloud: bool = typer.Option(False, "--cloud", "-c", help="Check the data remote instead."),
+    remote_name: str = typer.Option(None, "-r", "--remote", help=REMOTE_CLOUD_HELP),
+    verify: bool = typer.Option(False, "--verify", help="With --cloud: download and hash."),
+    all_commits: bool = typer.Option(False, "--all-commits", help="With --cloud: every commit."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Re-hash every cache object (corrupt ones are quarantined), or check the
@@ -314,8 +322,10 @@ def fsck(
 
     \b
       gitml fsck
-      gitml fsck --remote -r s3 --verify
+      gitml fsck --cloud --verify
+      gitml fsck -r s3 --verify
     """
+    remote = cloud or remote_name is not None
     with progress() as cb:
         result = api.fsck(
             remote=remote,
@@ -357,8 +367,8 @@ def gc(
         False, "--workspace", help="Keep only what checkouts and tags use, no history."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
-    remote: bool = typer.Option(False, "--remote", help="Collect on the data remote."),
-    remote_name: str = typer.Option(None, "-r", help="Which data remote."),
+    cloud: bool = typer.Option(False, "--cloud", "-c", help="Collect on the data remote."),
+    remote_name: str = typer.Option(None, "-r", "--remote", help=REMOTE_CLOUD_HELP),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Do not ask before deleting what no remote holds."
     ),
@@ -379,8 +389,10 @@ def gc(
     \b
       gitml gc --dry-run
       gitml gc --all-commits
-      gitml gc --remote -r s3 --dry-run
+      gitml gc --cloud --dry-run
+      gitml gc -r s3 --dry-run
     """
+    remote = cloud or remote_name is not None
 
     def run(dry: bool, allow_unbacked: bool, only: list[str] | None = None) -> GcResult:
         with progress() as cb:

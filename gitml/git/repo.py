@@ -367,6 +367,23 @@ class GitRepo:
         """Untrack paths (recursively), keeping the files; unknown paths are ignored."""
         self._pathspec_stdin(["rm", "--cached", "-r", "-q", "--ignore-unmatch"], paths)
 
+    def commit_only(self, paths: Iterable[str], message: str) -> str:
+        """``git commit --only`` of these literal paths (whatever else is staged
+        stays staged, uncommitted); the new commit's id. The repository's hooks
+        run. Any failure (a hook said no, nothing to commit, no identity) raises
+        GitError with git's own message (stderr, else stdout)."""
+        items = _check_paths(paths)
+        if not items:
+            raise GitError("git commit failed: no paths to commit")
+        data = b"\0".join(os.fsencode(p) for p in items) + b"\0"
+        argv = ["--literal-pathspecs", "commit", "-q", "--only", "-m", message,
+                "--pathspec-from-file=-", "--pathspec-file-nul"]  # fmt: skip
+        res = self._runner.run(argv, input=data, ok=range(256))
+        if res.status != 0:
+            said = res.stderr if res.stderr.strip() else res.stdout.decode("utf-8", "replace")
+            raise GitError(f"git commit failed: {first_error_line(said)}")
+        return self.rev_parse("HEAD")
+
     def _pathspec_stdin(self, args: list[str], paths: Iterable[str]) -> None:
         items = _check_paths(paths)
         if not items:

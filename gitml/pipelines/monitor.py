@@ -3,6 +3,12 @@
 The evaluation command comes from ``evaluate: {NAME: {cmd, metrics}}`` in
 gitml.yaml with ``{model}``, ``{data}`` and ``{out}`` replaced (shell-quoted).
 Each evaluation is recorded as JSON under ``.gitml/monitor/``.
+
+:func:`monitor` is the whole workflow: evaluate, and when degraded (with
+``retrain``) add the new data, repro, evaluate again, then commit only the
+files the retrain changed and register (and promote) the new version. The
+registry is a sibling layer, so the API passes in what monitor needs of it
+(:class:`RegistryAccess`).
 """
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ import json
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gitml.bounded import quote
-from gitml.context import RepoContext
-from gitml.errors import ConfigError, PipelineError, UsageError
-from gitml.guards.commit import command_env
-from gitml.pipelines.spec import Pipeline
+from gitml.context import RepoContext, session
+from gitml.errors import ConfigError, GitmlError, PipelineError, UsageError
+from gitml.guards.commit import StageMetrics, command_env
+from gitml.pipelines.execute import Echo
+from gitml.pipelines.spec import Pipeline, load_pipeline
+from gitml.pipelines.state import load_params
+from gitml.progress import Callback
 from gitml.project.file import ProjectFile
 from gitml.project.values import read_values
 from gitml.project.yamlnodes import YamlMap, check_keys, expect_str, node_error
@@ -195,3 +205,161 @@ def merge_incoming(ctx: RepoContext, source: Path, dest: str, tag: str) -> list[
 
 def monitor_env(ctx: RepoContext) -> dict[str, str]:
     return command_env(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryAccess:
+    """What monitor needs of the model registry, given by the API layer
+    (pipelines and the registry are siblings: neither imports the other).
+    Each callable opens its own session; a GitmlError from one is reported
+    in the result, never raised."""
+
+    model_file: Callable[[str, str], Path]  # (artifact, stage) -> a file of that version
+    register: Callable[[str], str]  # artifact -> the version registered for HEAD
+    promote: Callable[[str, str, str], None]  # (artifact, version, stage)
+    baseline: Callable[[RepoContext], StageMetrics]  # no-regression guards' registry lookup
+
+
+def monitor(
+    name: str,
+    data: str,
+    registry: RegistryAccess,
+    *,
+    metric: str,
+    minimum: float,
+    stage: str = "prod",
+    retrain: bool = False,
+    register: bool = False,
+    promote: bool = False,
+    echo: Echo | None = None,
+    cwd: Path | None = None,
+    callback: Callback | None = None,
+) -> MonitorResult:
+    """Evaluate ``name`` on new labelled ``data``; below ``minimum`` (and with
+    ``retrain``) add the data, rerun the pipeline, re-evaluate, and optionally
+    commit + register (+ promote to ``stage``) the new model.
+    ``exit_code``: 0 healthy, 1 degraded and not fixed, 10 retrained.
+
+    No lock is held while the evaluation command or ``git commit`` (and so
+    the repository's hooks) run; the retrain itself runs in one write session."""
+    from gitml.project.file import load_project
+
+    with session(cwd, callback, write=False) as ctx:
+        root = ctx.root
+        spec = eval_spec(load_project(root), name)
+        env = monitor_env(ctx)
+    incoming = Path(data) if Path(data).is_absolute() else (cwd or Path.cwd()) / data
+    if not incoming.exists():
+        raise PipelineError(f"{data} does not exist")
+    try:
+        model = registry.model_file(name, stage)
+    except GitmlError:
+        model = root / spec.model_path  # no registered version in that stage yet
+    before = evaluate(root, env, spec, str(model), str(incoming), metric, minimum)
+    result = MonitorResult(name, before)
+    if before.healthy:
+        result.message = f"{name} healthy: {metric} {before.value:.4g} >= {minimum:g}"
+    elif not retrain:
+        result.exit_code = EXIT_DEGRADED
+        result.message = f"{name} degraded: {metric} {before.value:.4g} < {minimum:g}"
+    else:
+        paths = _retrain(result, registry, incoming, spec, env, echo, cwd, callback)
+        if result.retrained and result.exit_code == EXIT_HEALTHY:
+            result.exit_code = EXIT_RETRAINED
+            after = result.after.value if result.after else 0
+            result.message = f"retrained {name}: {metric} {before.value:.4g} -> {after:.4g}"
+            if register:
+                _commit_and_register(result, registry, paths, stage if promote else None, cwd)
+        return result
+    with session(cwd, callback, write=False) as ctx:
+        result.record = record(ctx, result)
+    return result
+
+
+def _retrain(
+    result: MonitorResult,
+    registry: RegistryAccess,
+    incoming: Path,
+    spec: EvalSpec,
+    env: dict[str, str],
+    echo: Echo | None,
+    cwd: Path | None,
+    callback: Callback | None,
+) -> list[str]:
+    """Add the new data, repro, evaluate the new model; the files a commit of
+    the retrained model takes (the data's pointer, gitml.lock, the outputs'
+    pointers and the metrics files)."""
+    from gitml.pipelines.repro import repro
+    from gitml.project.file import load_project
+    from gitml.workspace.add import add
+
+    before = result.before
+    with session(cwd, callback, write=True) as ctx:
+        project = load_project(ctx.root)
+        graph = load_pipeline(project, load_params(ctx, project))
+        dest = data_dir(ctx, graph)
+        tag = dt.datetime.now(dt.UTC).strftime("incoming-%Y%m%dT%H%M%S")
+        result.copied = merge_incoming(ctx, incoming, dest, tag)
+        add(ctx, [dest])
+        run = repro(ctx, project, graph, None, echo=echo, stage_metrics=registry.baseline(ctx))
+        result.repro = run.to_dict()
+        if not run.ok:
+            result.exit_code = EXIT_DEGRADED
+            failed = [
+                f"{r.guard}.{r.rule}{'(' + r.column + ')' if r.column else ''}: {r.message}"
+                for st in run.stages
+                if st.guards is not None
+                for r in st.guards.problems
+            ]
+            result.message = (
+                "retrained, but a guard failed, so the new model was not accepted: "
+                + "; ".join(failed[:3])
+            )
+        else:
+            result.retrained = True
+            model = str(ctx.root / spec.model_path)
+            after = evaluate(
+                ctx.root, env, spec, model, str(incoming), before.metric, before.minimum
+            )
+            result.after = after
+            if not after.healthy:
+                result.exit_code = EXIT_DEGRADED
+                result.message = (
+                    f"retrained, still degraded: {before.metric} "
+                    f"{after.value:.4g} < {before.minimum:g}"
+                )
+        result.record = record(ctx, result)
+        return [
+            dest + ".gitml",
+            "gitml.lock",
+            *[o + ".gitml" for s in graph.stages.values() for o in s.outs],
+            *[m for s in graph.stages.values() for m in s.metrics],
+        ]
+
+
+def _commit_and_register(
+    result: MonitorResult,
+    registry: RegistryAccess,
+    paths: list[str],
+    stage: str | None,
+    cwd: Path | None,
+) -> None:
+    """Commit the retrained model (only its own files) and register it; a
+    failure of either is the result's message (exit 1), with git's words."""
+    try:
+        with session(cwd, None, write=False) as ctx:  # no lock: the commit runs hooks
+            existing = [p for p in paths if (ctx.root / p).exists()]
+            ctx.git.add(existing)
+            ctx.git.commit_only(existing, f"gitml monitor: retrain {result.artifact}")
+    except GitmlError as exc:
+        result.exit_code = EXIT_DEGRADED
+        result.message += f"; could not commit the new model: {exc.message}"
+        return
+    try:
+        result.registered = registry.register(result.artifact)
+        if stage is not None:
+            registry.promote(result.artifact, result.registered, stage)
+            result.promoted = stage
+    except GitmlError as exc:
+        result.exit_code = EXIT_DEGRADED
+        result.message += f"; registration failed: {exc.message}"

@@ -20,7 +20,6 @@ from gitml.errors import (
     GitmlError,
     RegistryError,
     UsageError,
-    WorkspaceConflictError,
 )
 from gitml.project.names import validate_artifact_name
 from gitml.registry.grammar import Ref, looks_like_registry_ref, parse_ref
@@ -419,65 +418,31 @@ class MaterializeResult:
     unchanged: int = 0
 
 
-def materialize_to(
-    ctx: RepoContext, tracked: str, pointer: Pointer, source: str, dest: Path, *, force: bool
-) -> tuple[list[str], int]:
-    """Write the version's files under ``dest`` (a file or a folder); never over other
-    content without ``force``."""
-    from gitml.store.hashing import hash_file
-    from gitml.workspace.compare import load_entries
-
-    entries = load_entries(ctx, pointer, tracked, source)
-    missing = [rel for rel, s in entries.items() if not ctx.store.has(s.oid)]
-    if missing:
-        raise RegistryError(f"not in the cache: {tracked} at {source[:12]}", hint="gitml pull")
-    plan: list[tuple[Path, str, bool]] = []
-    unchanged = 0
-    conflicts: list[str] = []
-    for rel, want in sorted(entries.items()):
-        target = dest / rel if rel else dest
-        if target.is_symlink() or target.exists():
-            same = target.is_file() and not target.is_symlink() and hash_file(target)[0] == want.oid
-            if same:
-                unchanged += 1
-                continue
-            if not force:
-                conflicts.append(str(target))
-        plan.append((target, want.oid, want.executable))
-    if conflicts:
-        raise WorkspaceConflictError(
-            f"would overwrite {', '.join(conflicts[:5])}", "use --force, or another -o PATH"
-        )
-    written = []
-    for target, oid, executable in plan:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir() and not target.is_symlink():
-            raise WorkspaceConflictError(f"{target} is a folder", "choose another -o PATH")
-        ctx.store.materialize(oid, target, link="copy", executable=executable)
-        written.append(str(target))
-    return written, unchanged
-
-
 def checkout_version(
-    ctx: RepoContext, ref: Ref | str, output: Path | None = None, *, force: bool = False
+    ctx: RepoContext,
+    ref: Ref | str,
+    output: Path | None = None,
+    *,
+    force: bool = False,
+    state: RegistryState | None = None,
 ) -> MaterializeResult:
-    """Materialize a model version into its workspace path (or ``output``); HEAD untouched."""
+    """Materialize a model version into its workspace path (or ``output``); HEAD
+    untouched. ``state``: the registry the caller already read (else read here)."""
     from gitml.workspace.checkout import Target, checkout
 
-    v = resolve(read_state(ctx), ref)
+    v = resolve(state if state is not None else read_state(ctx), ref)
     tracked, pointer = model_file(ctx, v)
-    if output is None:
-        done = checkout(ctx, [Target(tracked, pointer, v.commit)], force=force)
-        return MaterializeResult(v.artifact, str(v.version), v.commit, tracked,
-                                 done.written, done.unchanged)  # fmt: skip
-    written, unchanged = materialize_to(ctx, tracked, pointer, v.commit, output, force=force)
-    return MaterializeResult(v.artifact, str(v.version), v.commit, str(output), written, unchanged)
+    dest = None if output is None else Path(os.path.abspath(output))
+    done = checkout(ctx, [Target(tracked, pointer, v.commit, dest=dest)], force=force)
+    where = tracked if dest is None else str(output)
+    return MaterializeResult(v.artifact, str(v.version), v.commit, where,
+                             done.written, done.unchanged)  # fmt: skip
 
 
 def local_path(ctx: RepoContext, name: str, selector: str | None = None) -> Path:
     """A local path holding the version: the workspace file if it has those bytes,
     else ``.gitml/models/<name>/<version>/<file>`` (materialized on demand)."""
-    from gitml.workspace.checkout import Target, plan
+    from gitml.workspace.checkout import Target, checkout, plan
 
     v = resolve(read_state(ctx), version_ref(name, selector))
     tracked, pointer = model_file(ctx, v)
@@ -486,7 +451,7 @@ def local_path(ctx: RepoContext, name: str, selector: str | None = None) -> Path
         return ctx.root / tracked
     folder = ctx.gitml_dir / "models" / v.artifact.replace(":", "=") / str(v.version)
     dest = folder / tracked.rpartition("/")[2]
-    materialize_to(ctx, tracked, pointer, v.commit, dest, force=True)
+    checkout(ctx, [Target(tracked, pointer, v.commit, dest=dest)], force=True)
     return dest
 
 

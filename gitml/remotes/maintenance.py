@@ -5,7 +5,7 @@ Roots for gc are every ref, stash, recent reflog entry, index and worktree
 every repository recorded as using it (:mod:`gitml.cache_users`), a
 remote with those of the refs on its git remote. What would go is named
 (:mod:`gitml.remotes.losses`). fsck re-hashes; corrupt objects are quarantined,
-never deleted; ``fsck --remote`` also checks each pack's size against its index.
+never deleted; ``fsck --cloud`` also checks each pack's size against its index.
 """
 
 from __future__ import annotations

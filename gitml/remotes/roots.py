@@ -96,7 +96,7 @@ def gc_roots(
         raise RefusedError(
             f"gc cannot tell what {missing[0]} needs: its manifest is neither in the cache "
             "nor on the data remote",
-            "gitml fetch --all-commits, or gitml fsck --remote to find what is lost",
+            "gitml fetch --all-commits, or gitml fsck --cloud to find what is lost",
         )
     return needed
 

@@ -136,7 +136,7 @@ class Batch(Writer):
             if oid != expected_oid:
                 raise CorruptObjectError(
                     f"received bytes for object {expected_oid} hash to {oid}; nothing stored",
-                    "the remote copy may be corrupt: check it with gitml fsck --remote",
+                    "the remote copy may be corrupt: check it with gitml fsck --cloud",
                 )
         except BaseException:
             unlink_quiet(tmp)

@@ -236,7 +236,8 @@ class Folders:
 
 
 def write_journal(gitml_dir: Path, targets: list[dict[str, object]]) -> None:
-    """Record what a checkout is about to write (tracked, kind, oid, size, subpath)."""
+    """Record what a checkout is about to write (tracked, kind, oid, size, subpath;
+    root, the absolute folder ``tracked`` is below, for a ``-o PATH`` destination)."""
     lines = [_HEADER] + [json.dumps(t, ensure_ascii=False, sort_keys=True) for t in targets]
     write_file_atomic(gitml_dir / JOURNAL, ("\n".join(lines) + "\n").encode("utf-8"))
 
@@ -284,6 +285,9 @@ def _record(rec: object) -> dict[str, object]:
         raise ValueError("a record with a bad size or subpath")
     if sub:
         check_relpath(sub, what="journaled subpath")
+    root = rec.get("root")
+    if root is not None and (not isinstance(root, str) or not os.path.isabs(root)):
+        raise ValueError("a record whose root is not an absolute path")
     return rec
 
 
@@ -299,12 +303,19 @@ def recover(root: Path, gitml_dir: Path, store: ObjectStore) -> None:
     records = read_journal(gitml_dir)
     if records is None:
         return
-    folders = Folders(root)
-    try:
-        for rec in records:
-            _clean_target(folders, str(rec["tracked"]), _expected_sizes(store, rec))
-    finally:
-        folders.close()
+    by_root: dict[Path, list[dict[str, object]]] = {}
+    for rec in records:  # "root": a checkout -o PATH wrote below that folder
+        by_root.setdefault(Path(str(rec.get("root") or root)), []).append(rec)
+    for where, recs in by_root.items():
+        try:
+            folders = Folders(where)
+        except OSError:
+            continue  # gone: nothing of it is left to clean
+        try:
+            for rec in recs:
+                _clean_target(folders, str(rec["tracked"]), _expected_sizes(store, rec))
+        finally:
+            folders.close()
     (gitml_dir / JOURNAL).unlink(missing_ok=True)
 
 

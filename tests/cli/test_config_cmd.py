@@ -39,9 +39,9 @@ def test_set_get_unset_round_trip(repo: Path, cli: Cli) -> None:
 
 
 def test_unknown_keys_and_bad_values_get_a_did_you_mean(repo: Path, cli: Cli) -> None:
-    err = cli("config", "get", "cache.lnk", expect=2).err.splitlines()
-    assert err[0] == "error: unknown config key 'cache.lnk' (did you mean 'cache.link'?)"
-    assert err[1].startswith("hint: known keys: core.remote, core.lock_timeout")
+    lines = cli("config", "get", "cache.lnk", expect=2).err.splitlines()
+    assert lines[0] == "error: unknown config key 'cache.lnk' (did you mean 'cache.link'?)"
+    assert lines[1].startswith("hint: known keys: core.remote, core.lock_timeout")
     err = cli("config", "set", "cache.link", "cpy", expect=2).err
     assert err.startswith(
         "error: cache.link must be one of auto, reflink, hardlink, symlink, copy, not 'cpy' "

@@ -11,6 +11,7 @@ import pytest
 
 from gitml import api
 from gitml.errors import EXIT_REPO, EXIT_USAGE
+from tests.conftest import Cli
 
 
 def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
@@ -18,7 +19,7 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
 
 
 def test_pre_push_fails_closed_when_its_check_is_missing(
-    repo: Path, cli, monkeypatch: pytest.MonkeyPatch
+    repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Fault: the API lost the function (a broken install, a refactor). The push
     # must stop, not go through unchecked.
@@ -29,7 +30,7 @@ def test_pre_push_fails_closed_when_its_check_is_missing(
     assert "error: internal error: AttributeError" in result.err
 
 
-def test_an_unknown_hook_name_is_a_usage_error(repo: Path, cli) -> None:
+def test_an_unknown_hook_name_is_a_usage_error(repo: Path, cli: Cli) -> None:
     result = cli("hook", "pre-comit", expect=None)
     assert result.code == EXIT_USAGE
     assert result.err.splitlines()[0] == "error: unknown hook 'pre-comit'"

@@ -74,7 +74,7 @@ def test_module_table_matches_what_modules_register() -> None:
             c.name or get_command_name(c.callback.__name__)
             for c in target.registered_commands
             if c.callback is not None
-        ] + [g.name for g in target.registered_groups]
+        ] + [g.name or "" for g in target.registered_groups]
         assert sorted(names) == sorted(listed), name
 
 
@@ -131,14 +131,17 @@ _SHORTCUT_CASES: list[tuple[Any, Any]] = [
 ]
 
 
+NO_CONTEXT: Any = None  # coercion never looks at the click context
+
+
 @pytest.mark.parametrize(("annotation", "value"), _SHORTCUT_CASES)
 def test_coercion_shortcuts_match_typers_adapter(annotation: Any, value: Any) -> None:
     desc = resolve_type_descriptor(annotation, OptionInfo())
     real = build_runtime_param(desc)
     fast = _Deferred(parameter_info=desc.parameter_info, annotation=annotation, descriptor=desc)
-    param = SimpleNamespace(_runtime_param=fast)
-    want = real._coerce_value(value, param=param, ctx=None)
-    got = fast._coerce_value(value, param=param, ctx=None)
+    param: Any = SimpleNamespace(_runtime_param=fast)  # the one attribute they read
+    want = real._coerce_value(value, param=param, ctx=NO_CONTEXT)
+    got = fast._coerce_value(value, param=param, ctx=NO_CONTEXT)
     assert got == want
     assert type(got) is type(want)
     assert param._runtime_param is fast  # answered without building an adapter
@@ -148,16 +151,16 @@ def test_coercion_shortcuts_match_typers_adapter(annotation: Any, value: Any) ->
 def test_other_values_go_to_typers_adapter(annotation: Any, value: Any) -> None:
     desc = resolve_type_descriptor(annotation, OptionInfo())
     fast = _Deferred(parameter_info=desc.parameter_info, annotation=annotation, descriptor=desc)
-    param = SimpleNamespace(_runtime_param=fast)
+    param: Any = SimpleNamespace(_runtime_param=fast)  # the one attribute they read
     real = build_runtime_param(desc)
     try:
-        want: Any = real._coerce_value(value, param=param, ctx=None)
+        want: Any = real._coerce_value(value, param=param, ctx=NO_CONTEXT)
     except Exception as exc:  # the same error, from the same adapter
         with pytest.raises(type(exc)) as raised:
-            fast._coerce_value(value, param=param, ctx=None)
+            fast._coerce_value(value, param=param, ctx=NO_CONTEXT)
         assert str(raised.value) == str(exc)
     else:
-        assert fast._coerce_value(value, param=param, ctx=None) == want
+        assert fast._coerce_value(value, param=param, ctx=NO_CONTEXT) == want
     assert param._runtime_param is not fast
 
 

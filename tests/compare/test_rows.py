@@ -130,8 +130,12 @@ def test_registry_refs_and_errors(repo: Path, cli: Cli) -> None:
         "error: key column 'nope' is not in either version\n"
         "hint: columns in both versions: id, plan, tenure, age\n"
     )
-    err = cli("diff", "data/customers.csv", "--rows", "--key", "plan", "HEAD~1", "HEAD", expect=2)
-    assert err.err.startswith("error: the key plan is not unique in the old version (1 values")
+    not_unique = cli(
+        "diff", "data/customers.csv", "--rows", "--key", "plan", "HEAD~1", "HEAD", expect=2
+    )
+    assert not_unique.err.startswith(
+        "error: the key plan is not unique in the old version (1 values"
+    )
     assert cli("diff", "--rows", expect=2).err.startswith("error: --rows takes a table")
     assert cli("diff", "--key", "id", expect=2).err.startswith("error: --key needs --rows")
     err = cli("diff", "data/other.csv", "--rows", "HEAD", "HEAD", expect=2).err

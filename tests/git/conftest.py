@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_testlib import Git, GitCalls, init_repo, run_git, write_exec
 
 from gitml.git.environment import LOCAL_ENV_VARS
 from gitml.git.repo import GitRepo
+from tests.git.git_testlib import Git, GitCalls, init_repo, run_git, write_exec
 
 
 @pytest.fixture(autouse=True)

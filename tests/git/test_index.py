@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from git_testlib import commit_files, run_git
-
 from gitml.git.index import changed_between, commit_tree, index_tree, staged_paths
 from gitml.git.repo import GitRepo
+from tests.git.git_testlib import commit_files, run_git
 
 
 def test_staged_paths_and_trees(repo_path: Path, repo: GitRepo) -> None:

@@ -6,7 +6,6 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from git_testlib import Git, GitCalls, commit_files, init_repo, run_git
 
 from gitml.git.notes import (
     NOTES_REF,
@@ -18,6 +17,7 @@ from gitml.git.notes import (
 )
 from gitml.git.repo import GitRepo
 from gitml.git.transport import fetch_refs, push_refs
+from tests.git.git_testlib import Git, GitCalls, commit_files, init_repo, run_git
 
 TRICKY = "line 1\n\n\n  # not a comment, kept  \ntrailing spaces   \n\n"
 

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from git_testlib import Git, GitCalls, commit_files, init_repo, run_git, write_exec
 
 from gitml.errors import GitError, NotARepoError
 from gitml.git.environment import clean_env, find_git
 from gitml.git.repo import GitRepo
+from tests.git.git_testlib import Git, GitCalls, commit_files, init_repo, run_git, write_exec
 
 WEIRD = ["a b.txt", "-leading", "tab\there", "new\nline", "ünï/cødé.bin", "*.csv", ":colon", "[x]"]
 

@@ -7,13 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from git_testlib import Git, GitCalls, commit_files, run_git
 
 from gitml.errors import GitError, RemoteError, UsageError
 from gitml.git.refname import is_valid_refname, tag_name_error
 from gitml.git.repo import GitRepo
 from gitml.git.tags import TagExistsError, create_tag, delete_tag, list_tags, tag_exists
 from gitml.git.transport import fetch_refs, push_refs
+from tests.git.git_testlib import Git, GitCalls, commit_files, run_git
 
 MESSAGES = [
     "plain",

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from guardkit import one_guard
 
 from gitml.guards.commands import TAIL_LINES, run_command
 from gitml.guards.model import command_result, evaluate_model, load_metrics, lookup
+from tests.guards.guardkit import one_guard
 
 MODEL = """\
 metrics: {path}
@@ -88,7 +88,7 @@ no_regression: {against: prod, metrics: {accuracy: higher, loss: lower}, toleran
     ],
 )
 def test_no_regression(
-    tmp_path: Path, baseline: dict[str, float] | None, statuses: list[str]
+    tmp_path: Path, baseline: dict[str, object] | None, statuses: list[str]
 ) -> None:
     (tmp_path / "m.json").write_text(json.dumps({"accuracy": 0.9, "loss": 0.2}))
     results = run_model(tmp_path, NO_REGRESSION, baseline)

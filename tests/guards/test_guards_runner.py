@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guardkit import customers, write
 
 from gitml.errors import UsageError
 from gitml.guards.runner import affected_guards, dataset_statistics, run_guards
 from gitml.progress import Event, Reporter
 from gitml.project.file import load_project, parse_project
+from tests.guards.guardkit import customers, write
 
 PROJECT = textwrap.dedent(
     """\

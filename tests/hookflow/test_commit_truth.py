@@ -82,7 +82,7 @@ def test_staged_bad_metrics_with_good_workspace_metrics_is_blocked(hooked: Path,
     git(hooked, "add", "metrics.json")
     metrics(hooked, 0.95)  # MM metrics.json: the workspace looks fine
     proc = commit(hooked, "worse model")
-    assert proc.returncode != 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     assert "accuracy = 0.5 does not meet >= 0.7" in proc.stdout + proc.stderr
     assert git(hooked, "rev-list", "--count", "HEAD").strip() == "1"
 
@@ -136,7 +136,7 @@ def test_forgotten_add_in_a_tracked_folder_is_blocked_and_named(hooked: Path, cl
     (hooked / "README").write_text("unrelated\n")
     git(hooked, "add", "README")
     proc = commit(hooked, "something else")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert (
         "gitml: images/ changed since gitml add (3 files modified): run gitml add images"
         in proc.stderr
@@ -157,7 +157,7 @@ def test_forgotten_add_of_a_file_names_it(hooked: Path, cli: Cli) -> None:
     (hooked / "README").write_text("x\n")
     git(hooked, "add", "README")
     proc = commit(hooked, "x")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert (
         "gitml: models/churn.pkl changed since gitml add: run gitml add models/churn.pkl"
         in proc.stderr
@@ -172,7 +172,7 @@ def test_model_only_change_runs_the_model_guard(hooked: Path, cli: Cli) -> None:
     (hooked / "models/churn.pkl").write_bytes(b"model v2")
     cli("add", "models/churn.pkl")
     proc = commit(hooked, "new model, same metrics")
-    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "accuracy = 0.5 does not meet >= 0.7" in proc.stdout + proc.stderr
 
 
@@ -182,7 +182,7 @@ def test_model_with_unstaged_metrics_says_so(hooked: Path, cli: Cli) -> None:
     cli("add", "models/churn.pkl")
     metrics(hooked, 0.91)  # the new model's metrics, not staged
     proc = commit(hooked, "new model")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert (
         "gitml: models/churn.pkl changed but metrics.json is not staged: run git add metrics.json"
         in proc.stderr
@@ -210,7 +210,7 @@ def test_guard_input_only_in_the_workspace_is_named(hooked: Path, cli: Cli) -> N
     cli("add", "data/raw.csv")
     git(hooked, "add", "gitml.yaml", "params.yaml")  # metrics.json left untracked
     proc = commit(hooked, "v1")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     out = proc.stdout + proc.stderr
     assert "metrics file metrics.json does not exist" in out
     assert "metrics.json exists only in the workspace" in out
@@ -274,7 +274,7 @@ def test_cherry_pick_is_unverified(hooked: Path, cli: Cli) -> None:
 
 
 def test_registration_records_the_commit_not_the_workspace(hooked: Path, cli: Cli) -> None:
-    from gitml.registry.record import parse_record
+    from gitml.registry.record import RegistrationRecord, parse_record
 
     first_commit(hooked, cli)
     (hooked / "params.yaml").write_text("C: 0.05\n")
@@ -284,7 +284,7 @@ def test_registration_records_the_commit_not_the_workspace(hooked: Path, cli: Cl
     out = cli("register", "churn").out
     assert "registered churn v1.0.0" in out
     record = parse_record(git(hooked, "tag", "-l", "--format=%(contents)", "churn@v1.0.0"))
-    assert record is not None
+    assert isinstance(record, RegistrationRecord)
     assert dict(record.params) == {"params.yaml": {"C": 1.0}}
     assert dict(record.metrics) == {"accuracy": 0.9}
     assert [(g.name, g.passed) for g in record.guards] == [("model", True)]
@@ -307,7 +307,7 @@ def test_old_pointer_restored_with_git_is_blocked(hooked: Path, cli: Cli) -> Non
     assert commit(hooked, "v2").returncode == 0
     git(hooked, "checkout", "HEAD~1", "--", "data/raw.csv.gitml")  # pointer only, no data
     proc = commit(hooked, "back to v1?")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert (
         "gitml: data/raw.csv in the workspace is another version than the pointer being "
         "committed: run gitml checkout data/raw.csv (or gitml add data/raw.csv)" in proc.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_bad_data_is_blocked_and_index_unchanged(hooked: Path, cli: Cli) -> None
     cli("add", "data/raw.csv")
     staged_before = git(hooked, "diff", "--cached", "--name-only")
     proc = commit(hooked, "bad data")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "range" in proc.stdout + proc.stderr and "tenure" in proc.stdout + proc.stderr
     assert git(hooked, "rev-list", "--count", "HEAD").strip() == "1"
     assert git(hooked, "diff", "--cached", "--name-only") == staged_before
@@ -97,7 +98,7 @@ def test_model_below_threshold_is_blocked(hooked: Path, cli: Cli) -> None:
     (hooked / "metrics.json").write_text(json.dumps({"accuracy": 0.7}))
     git(hooked, "add", "metrics.json")
     proc = commit(hooked, "worse model")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "accuracy" in proc.stdout + proc.stderr
 
 
@@ -120,7 +121,7 @@ def test_forgotten_gitml_add_is_blocked(hooked: Path, cli: Cli) -> None:
     git(hooked, "add", "gitml.yaml", "params.yaml", "metrics.json")
     (hooked / "data/raw.csv").write_text(GOOD + "5,50.0\n")  # changed after gitml add
     proc = commit(hooked, "v1")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "gitml add data/raw.csv" in proc.stderr
 
 
@@ -168,6 +169,10 @@ def test_log_lists_metric_history(hooked: Path, cli: Cli) -> None:
     assert commit(hooked, "v2").returncode == 0
     rows = json.loads(cli("log", "--metrics", "--json").out)
     assert [r["values"]["accuracy"] for r in rows] == [0.95, 0.9]
+    # dates as ISO 8601 in UTC, as in every document; the commit's own date
+    for row in rows:
+        unix = int(git(hooked, "log", "-1", "--format=%ct", row["commit"]).strip())
+        assert row["date"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
     rows = json.loads(cli("log", "data/raw.csv", "--json").out)
     assert rows[0]["values"]["size"] == len(GOOD)
 
@@ -193,7 +198,7 @@ def test_missing_interpreter_fails_closed(hooked: Path, tmp_path: Path) -> None:
     (hooked / "f.txt").write_text("x")
     git(hooked, "add", "f.txt")
     proc = commit(hooked, "x")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "gone-python" in proc.stderr
     assert git(hooked, "rev-list", "--all").strip() == ""
 

@@ -91,7 +91,7 @@ def test_framework_blocks_a_bad_commit_and_guards_run_once(
     (framework_repo / "metrics.json").write_text(json.dumps({"accuracy": 0.5}))
     git(framework_repo, "add", "metrics.json")
     proc = _run(framework_repo, env, "git", "commit", "-m", "worse")
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "accuracy = 0.5 does not meet >= 0.7" in proc.stdout + proc.stderr
     assert git(framework_repo, "rev-list", "--count", "HEAD").strip() == "1"
 

@@ -68,3 +68,26 @@ def test_retrain_registers_and_promotes(project: Path, cli: Cli) -> None:
     assert "gitml monitor: retrain m" in git(project, "log", "-1", "--format=%s")
     # the prod model is now the retrained one: healthy
     assert run(cli, expect=0)["before"]["value"] == 0.99  # type: ignore[index]
+
+
+def test_refused_commit_is_reported_with_gits_message(project: Path, cli: Cli) -> None:
+    from tests.conftest import git
+
+    cli("add", "data/raw")
+    cli("repro")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    cli("register", "m")
+    head = git(project, "rev-parse", "HEAD")
+    hooks = project / "refuse-hooks"
+    hooks.mkdir()
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho 'frozen: no commits today' >&2\nexit 1\n")
+    (hooks / "pre-commit").chmod(0o755)
+    git(project, "config", "core.hooksPath", "refuse-hooks")
+    incoming(project, 0.5)
+    doc = run(cli, "--retrain", "--register", expect=1)
+    assert str(doc["message"]).endswith(
+        "; could not commit the new model: git commit failed: frozen: no commits today"
+    )
+    assert doc["retrained"] is True and doc["registered"] is None
+    assert git(project, "rev-parse", "HEAD") == head

@@ -35,10 +35,10 @@ def two_runs_pushed(
     git(a, "add", "-A")
     git(a, "commit", "-qm", "acc 0.95")
     git(a, "remote", "add", "origin", str(bare))
-    proc = subprocess.run(
+    pushed = subprocess.run(
         ["git", "push", "-q", "origin", "main"], cwd=a, env={**os.environ, **(env or {})}
     )
-    assert proc.returncode == 0
+    assert pushed.returncode == 0
     proc = run_gitml(a, "push", "--run-cache", check=True, env=env)
     assert "run cache: pushed 3 entries (" in proc.stdout
     again = run_gitml(a, "push", "--run-cache", check=True, env=env)

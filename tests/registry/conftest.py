@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from registry_helpers import Timeline
+
+from tests.registry.registry_helpers import Timeline
 
 
 @pytest.fixture

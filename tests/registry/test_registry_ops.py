@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from registry_helpers import TagExistsError, Timeline, model, sha
 
 from gitml.errors import RegistryError, UsageError
 from gitml.registry.grammar import (
@@ -23,6 +22,7 @@ from gitml.registry.ops import (
 )
 from gitml.registry.record import EventRecord, GuardSummary, RegistrationRecord, parse_record
 from gitml.registry.semver import SemVer
+from tests.registry.registry_helpers import TagExistsError, Timeline, model, sha
 
 
 def test_plan_register_full_record(timeline: Timeline) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registry_helpers import Timeline, model, sha
 
 from gitml.errors import RegistryError, UsageError
 from gitml.registry.grammar import parse_ref
@@ -21,6 +20,7 @@ from gitml.registry.record import EventRecord, format_record
 from gitml.registry.resolve import find_ref, next_version, resolve
 from gitml.registry.semver import SemVer
 from gitml.registry.state import fold_tags
+from tests.registry.registry_helpers import Timeline, model, sha
 
 
 def register(tl: Timeline, n: int, name: str = "churn", **kw: object) -> RegistryState:

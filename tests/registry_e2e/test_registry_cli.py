@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gitml.errors import EXIT_CHECK_FAILED, EXIT_USAGE
 from tests.conftest import Cli, git
 
 GTO = Path(sys.executable).with_name("gto")
@@ -63,12 +64,12 @@ def test_register_promote_checkout_list(repo: Path, cli: Cli) -> None:
     assert (repo / "models" / "churn.pkl").read_bytes() == b"model one"
     # -o refuses to overwrite different content without --force
     r = cli("checkout", "churn@v1", "-o", "out/staging.pkl", expect=None)
-    assert r.code != 0 and "overwrite" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "overwrite" in r.err
     cli("checkout", "churn@v1", "-o", "out/staging.pkl", "--force")
     assert (repo / "out" / "staging.pkl").read_bytes() == b"model one"
     # an unknown version of a known artifact is a registry error, not PATH@REV
     r = cli("checkout", "churn@v9", expect=None)
-    assert r.code != 0 and "v1.0.0" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "v1.0.0" in r.err
 
     from gitml import api
 
@@ -112,14 +113,14 @@ def test_register_promote_checkout_list(repo: Path, cli: Cli) -> None:
     # demote, then deprecate a version, then the artifact
     cli("demote", "churn", "prod")
     r = cli("checkout", "churn#prod", expect=None)
-    assert r.code != 0 and "stage" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "stage" in r.err
     cli("deprecate", "churn@v1")
     r = cli("checkout", "churn@v1.0.0", expect=None)
-    assert r.code != 0 and "deregistered" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "deregistered" in r.err
     cli("deprecate", "churn")
     assert json.loads(cli("models", "--json").out) == []
     r = cli("register", "churn", expect=None)
-    assert r.code != 0 and "deprecated" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "deprecated" in r.err
 
 
 GUARDED = """\
@@ -139,16 +140,16 @@ def test_register_refusals(repo: Path, cli: Cli) -> None:
     (repo / "gitml.yaml").write_text(GUARDED)
     # undeclared name without --path
     r = cli("register", "fraud", expect=None)
-    assert r.code != 0 and "--path" in r.err
+    assert r.code == EXIT_USAGE and "--path" in r.err
     # declared, but no pointer committed yet
     git(repo, "add", "gitml.yaml")
     git(repo, "commit", "-qm", "project")
     r = cli("register", "churn", expect=None)
-    assert r.code != 0 and "models/churn.pkl.gitml" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "models/churn.pkl.gitml" in r.err
     # failing model guard (auc 0.5 < 0.9), then --force
     commit_model(cli, repo, b"weak", 0.5, "weak model")
     r = cli("register", "churn", expect=None)
-    assert r.code != 0 and "quality" in r.err and "--force" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "quality" in r.err and "--force" in r.err
     assert git(repo, "tag", "-l") == ""
     cli("register", "churn", "--force", "--version", "v0.1.0")
     shown = json.loads(cli("models", "show", "churn", "--json").out)
@@ -157,7 +158,7 @@ def test_register_refusals(repo: Path, cli: Cli) -> None:
     # an existing version is refused
     commit_model(cli, repo, b"strong", 0.95, "strong model")
     r = cli("register", "churn", "--version", "v0.1.0", expect=None)
-    assert r.code != 0 and "already" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "already" in r.err
     assert "v1.0.0" in cli("register", "churn").out
     # the object must be in the cache
     commit_model(cli, repo, b"gone", 0.97, "gone")
@@ -169,7 +170,7 @@ def test_register_refusals(repo: Path, cli: Cli) -> None:
         obj.chmod(0o644)
         obj.unlink()
     r = cli("register", "churn", expect=None)
-    assert r.code != 0 and "cache" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "cache" in r.err
 
 
 def test_lost_race_is_a_clear_error(repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,7 +190,7 @@ def test_lost_race_is_a_clear_error(repo: Path, cli: Cli, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(service, "read_state", stale)
     r = cli("register", "churn", "--path", "models/churn.pkl", expect=None)
-    assert r.code != 0 and "v1.0.0" in r.err and "again" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "v1.0.0" in r.err and "again" in r.err
 
 
 def test_register_old_revision_checks_that_revisions_metrics(repo: Path, cli: Cli) -> None:
@@ -201,7 +202,7 @@ def test_register_old_revision_checks_that_revisions_metrics(repo: Path, cli: Cl
     weak = commit_model(cli, repo, b"weak", 0.5, "weak model")
     commit_model(cli, repo, b"strong", 0.95, "strong model")
     r = cli("register", "churn", "--rev", weak, expect=None)
-    assert r.code != 0 and "quality" in r.err and "0.5" in r.err
+    assert r.code == EXIT_CHECK_FAILED and "quality" in r.err and "0.5" in r.err
     assert git(repo, "tag", "-l") == ""
     (repo / "metrics" / "churn.json").write_text('{"auc": 0.1}')  # uncommitted, worse
     assert "v1.0.0" in cli("register", "churn").out  # HEAD's committed metrics pass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from remote_helpers import MakeRemote, _make
 
 from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import MakeRemote, _make
 from tests.servers import fault_proxy, s3_bucket, s3_env, s3_server
 
 __all__ = ["fault_proxy", "s3_bucket", "s3_env", "s3_server"]

@@ -8,10 +8,17 @@ import time
 from pathlib import Path
 
 import pytest
-from remote_helpers import FAST, FAST_RETRY, Handle, MakeRemote, assert_cache_clean, fill
 
 from gitml.errors import RemoteError
 from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import (
+    FAST,
+    FAST_RETRY,
+    Handle,
+    MakeRemote,
+    assert_cache_clean,
+    fill,
+)
 
 ONE_TRY = dataclasses.replace(FAST, retry=dataclasses.replace(FAST_RETRY, attempts=2))
 

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from remote_helpers import FAST, MakeRemote, add, assert_cache_clean, fill, flip_file
 
 from gitml.remotes import Remote
 from gitml.remotes.packs import (
@@ -21,6 +20,7 @@ from gitml.remotes.packs import (
     spans,
 )
 from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import FAST, MakeRemote, add, assert_cache_clean, fill, flip_file
 
 PACKED = dataclasses.replace(
     FAST, pack_min_objects=8, pack_max_objects=10, pack_object_max=64 * 1024

@@ -7,7 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from remote_helpers import (
+
+from gitml.progress import Event
+from gitml.remotes import Remote
+from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import (
     FAST,
     MakeRemote,
     add,
@@ -15,10 +19,6 @@ from remote_helpers import (
     fill,
     flip_file,
 )
-
-from gitml.progress import Event
-from gitml.remotes import Remote
-from gitml.store.objects import ObjectStore
 
 BIG = dataclasses.replace(FAST, small_object=64 * 1024, chunk_size=32 * 1024)
 

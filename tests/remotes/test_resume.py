@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from remote_helpers import ROOT, Handle, MakeRemote, assert_cache_clean, fill
 
 from gitml.remotes import Remote
 from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import ROOT, Handle, MakeRemote, assert_cache_clean, fill
 
 CHILD = """
 import json, sys

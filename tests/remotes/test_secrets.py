@@ -8,10 +8,10 @@ import traceback
 from pathlib import Path
 
 import pytest
-from remote_helpers import MakeRemote, fill
 
 from gitml.errors import RemoteError
 from gitml.store.objects import ObjectStore
+from tests.remotes.remote_helpers import MakeRemote, fill
 from tests.servers import DUMMY_KEY, DUMMY_SECRET, Bucket
 
 WRONG_KEY = "AKIAWRONGKEY00000001"

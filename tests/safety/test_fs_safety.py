@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from gitml.errors import EXIT_CHECK_FAILED, EXIT_REMOTE, EXIT_REPO, EXIT_USAGE
 from tests.conftest import Cli, git, run_gitml
 
 
@@ -27,9 +28,12 @@ def write(path: Path, data: bytes | str) -> None:
 
 
 def clean_failure(proc_code: int, err: str) -> bool:
-    """Exit 0, or a one-line ``error:`` (and maybe a hint), never a traceback."""
+    """Exit 0, or a documented error code (gitml/errors.py) with a one-line
+    ``error:`` (and maybe a hint), never a traceback."""
     if proc_code == 0:
         return True
+    if proc_code not in (EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_REPO, EXIT_REMOTE):
+        return False
     lines = [line for line in err.splitlines() if line.strip()]
     return (
         bool(lines)

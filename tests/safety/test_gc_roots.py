@@ -145,9 +145,9 @@ def test_remote_gc_from_a_main_only_clone_keeps_origin_feature(
     assert "feature" not in git(b, "branch", "-a")
     store = tmp_path / "store"
     _age(store)
-    dry = json.loads(cli("gc", "--remote", "--dry-run", "--json").out)
+    dry = json.loads(cli("gc", "--cloud", "--dry-run", "--json").out)
     assert dry["removed"] == []
-    cli("gc", "--remote", "--yes")
+    cli("gc", "--cloud", "--yes")
     oid = hash_bytes(b"feature data on the shared remote")
     assert (store / "objects" / oid[:2] / oid[2:]).exists()
     assert "refs/gitml/gc-remote/origin/heads/feature" in git(b, "for-each-ref")
@@ -159,10 +159,10 @@ def test_remote_gc_refuses_without_the_git_remote(
     _a, b = _team(tmp_path, cli, monkeypatch)
     _age(tmp_path / "store")
     git(b, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
-    result = cli("gc", "--remote", "--yes", expect=1)
+    result = cli("gc", "--cloud", "--yes", expect=1)
     assert result.err.startswith("error: remote gc cannot see the refs on git remote 'origin'")
     git(b, "remote", "remove", "origin")
-    result = cli("gc", "--remote", "--yes", expect=1)
+    result = cli("gc", "--cloud", "--yes", expect=1)
     assert "has no matching git remote" in result.err.splitlines()[0]
     assert result.err.splitlines()[1].startswith("hint: git remote add origin URL")
     oid = hash_bytes(b"feature data on the shared remote")

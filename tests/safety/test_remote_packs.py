@@ -1,7 +1,7 @@
 """A damaged pack on a remote is seen and repaired (issue 11 item 8).
 
 Before: a truncated pack's objects counted as "already there" for push,
-``fsck --remote`` said ok (only ``--verify`` saw it), and pushing again did
+``fsck --cloud`` said ok (only ``--verify`` saw it), and pushing again did
 not repair it.
 """
 
@@ -45,17 +45,17 @@ def test_truncated_pack_is_reported_and_repaired_by_the_next_push(
     with open(pack, "r+b") as fh:
         fh.truncate(size // 2)  # a write that stopped half way
     lost = {oid for oid, (offset, length) in index.items() if offset + length > size // 2}
-    fsck = cli("fsck", "--remote", expect=1)
+    fsck = cli("fsck", "--cloud", expect=1)
     assert f"damaged pack {pack.stem[:12]}: {size // 2} bytes, its index says {size} bytes" in (
         fsck.out
     )
-    report = json.loads(cli("fsck", "--remote", "--json", expect=1).out)
+    report = json.loads(cli("fsck", "--cloud", "--json", expect=1).out)
     assert list(report["damaged_packs"]) == [pack.stem]
     assert lost <= set(report["missing"])
 
     again = cli("push").out
     assert f"pushed {len(index)} objects" in again and "0 already there" not in again.split(",")[0]
-    assert json.loads(cli("fsck", "--remote", "--verify", "--json").out) == {
+    assert json.loads(cli("fsck", "--cloud", "--verify", "--json").out) == {
         "checked": FILES + 1,
         "corrupt": {},
         "missing": {},
@@ -83,11 +83,11 @@ def test_remote_gc_removes_a_killed_pushs_orphan_pack(repo: Path, cli: Cli, tmp_
     git(repo, "push", "-q", "origin", "main")
     orphan = store / "packs" / ("ab" * 32 + ".pack")
     orphan.write_bytes(b"a pack whose index was never written")
-    young = json.loads(cli("gc", "--remote", "--yes", "--json").out)
+    young = json.loads(cli("gc", "--cloud", "--yes", "--json").out)
     assert young["orphan_packs"] == 0 and orphan.exists()
     old = time.time() - 2 * 86400
     os.utime(orphan, (old, old))
-    result = json.loads(cli("gc", "--remote", "--yes", "--json").out)
+    result = json.loads(cli("gc", "--cloud", "--yes", "--json").out)
     assert result["orphan_packs"] == 1 and not orphan.exists()
     assert pack.exists() and pack.with_suffix(".idx").exists()
 
@@ -107,7 +107,7 @@ def test_truncated_pack_on_s3_is_repaired(repo: Path, cli: Cli, s3_bucket: Bucke
     (pack_key,) = [k for k in keys if k.endswith(".pack")]
     body = client.get_object(Bucket=s3_bucket.name, Key=pack_key)["Body"].read()
     client.put_object(Bucket=s3_bucket.name, Key=pack_key, Body=body[: len(body) // 3])
-    assert "damaged pack" in cli("fsck", "--remote", expect=1).out
+    assert "damaged pack" in cli("fsck", "--cloud", expect=1).out
     cli("push")
-    report = json.loads(cli("fsck", "--remote", "--verify", "--json").out)
+    report = json.loads(cli("fsck", "--cloud", "--verify", "--json").out)
     assert report["damaged_packs"] == {} and report["missing"] == {} and report["corrupt"] == {}

@@ -331,7 +331,7 @@ def conflicted(repo: Path, cli: Cli) -> None:
     cli("add", "data")
     git(repo, "commit", "-qm", "ours")
     proc = subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)
-    assert proc.returncode != 0
+    assert proc.returncode == 1
     assert "\n<<<<<<< ours" in "\n" + (repo / "data.gitml").read_text()  # gitml's merge driver
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from gitml.errors import InputError
 from gitml.store import bulk, unnamed, writer
+from gitml.store.fsutil import Hasher
 from gitml.store.hashing import MMAP_THRESHOLD, hash_bytes, new_hasher
 from gitml.store.objects import ObjectStore
 
@@ -83,7 +84,7 @@ def test_big_file_changed_while_copied(
     src = make_file("big", os.urandom(HUGE))
     real = bulk._hash_range
 
-    def hash_then_change(fd: int, hasher: bulk.Hasher, off: int, n: int) -> None:
+    def hash_then_change(fd: int, hasher: Hasher, off: int, n: int) -> None:
         real(fd, hasher, off, n)
         if off == 0:
             with open(src, "ab") as fh:  # fault injection: a real append mid-copy
@@ -152,7 +153,7 @@ def test_refused_link_of_an_unnamed_file_falls_back_to_the_journal(
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         real_link(src, dst, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(unnamed.os, "link", refuse)
+    monkeypatch.setattr(os, "link", refuse)  # the os module unnamed.py calls
     with store.batch() as batch:
         oid = batch.add_bytes(b"manifest")
     assert store.read_bytes(oid) == b"manifest"

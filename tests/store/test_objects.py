@@ -303,7 +303,7 @@ def test_file_changed_while_reading(
     store: ObjectStore, make_file: MakeFile, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     src = make_file("f", os.urandom(size))
-    real_read_exact, real_write_all = batch_mod.read_exact, fsutil.write_all
+    real_read_exact, real_write_all = fsutil.read_exact, fsutil.write_all
 
     def append_to_source() -> None:
         with open(src, "ab") as fh:  # a real change: size and mtime move

@@ -58,13 +58,13 @@ def test_racy_git_rule(tmp_path: Path) -> None:
     old = StatRow.of("f", st, OID, st.st_mtime_ns + RACY_NS + 1)
     assert index.fresh_oid("f", st, old) == OID
     assert index.fresh_oid("f", st, None) is None
-    for change in (
-        {"ino": st.st_ino + 1},
-        {"size": 5},
-        {"mtime_ns": st.st_mtime_ns - 1},
-        {"ctime_ns": st.st_ctime_ns - 1},
+    for changed in (
+        dataclasses.replace(old, ino=st.st_ino + 1),
+        dataclasses.replace(old, size=5),
+        dataclasses.replace(old, mtime_ns=st.st_mtime_ns - 1),
+        dataclasses.replace(old, ctime_ns=st.st_ctime_ns - 1),
     ):
-        assert index.fresh_oid("f", st, dataclasses.replace(old, **change)) is None
+        assert index.fresh_oid("f", st, changed) is None
     # an old file, recorded now, is fresh
     os.utime(path, ns=(time.time_ns() - 5 * RACY_NS,) * 2)
     st2 = os.lstat(path)

@@ -64,15 +64,15 @@ def test_fsck_and_remote_fsck(repo: Path, cli: Cli, tmp_path: Path) -> None:
     cli("add", "data")
     cli("remote", "add", "origin", str(tmp_path / "store"))
     cli("push")
-    assert json.loads(cli("fsck", "--remote", "--verify", "--json").out)["corrupt"] == {}
+    assert json.loads(cli("fsck", "--cloud", "--verify", "--json").out)["corrupt"] == {}
     oid = hash_bytes(b"a\n")
     remote_obj = next(p for p in (tmp_path / "store").rglob(oid[2:]))
     remote_obj.chmod(0o644)
     remote_obj.write_bytes(b"A\n")
-    bad = cli("fsck", "--remote", "--verify", expect=1)
+    bad = cli("fsck", "--cloud", "--verify", expect=1)
     assert "data/a.csv" in bad.out
     remote_obj.unlink()
-    assert "missing" in cli("fsck", "--remote", expect=1).out
+    assert "missing" in cli("fsck", "--cloud", expect=1).out
     local = repo / ".gitml" / "cache" / oid[:2] / oid[2:]
     local.chmod(0o644)
     local.write_bytes(b"X\n")
@@ -93,15 +93,15 @@ def test_remote_gc_deletes_only_unneeded(repo: Path, cli: Cli, tmp_path: Path) -
     git(repo, "commit", "-qm", "only new is committed")
     cli("push")
     # Just pushed: inside the grace period, as another clone's push would be.
-    young = cli("gc", "--remote", "--dry-run").out
+    young = cli("gc", "--cloud", "--dry-run").out
     assert "would remove 0 objects from the remote" in young and "kept 1 newer" in young
     _age_folder(tmp_path / "store")
-    dry = cli("gc", "--remote", "--dry-run").out
+    dry = cli("gc", "--cloud", "--dry-run").out
     assert "would remove 1 objects from the remote (3 B)" in dry
-    cli("gc", "--remote", "--yes")
-    assert json.loads(cli("fsck", "--remote", "--json").out)["missing"] == {}
+    cli("gc", "--cloud", "--yes")
+    assert json.loads(cli("fsck", "--cloud", "--json").out)["missing"] == {}
     store = tmp_path / "store"
-    assert json.loads(cli("gc", "--remote", "--dry-run", "--json").out)["removed"] == []
+    assert json.loads(cli("gc", "--cloud", "--dry-run", "--json").out)["removed"] == []
     assert any(store.rglob("*"))
 
 

@@ -39,11 +39,11 @@ def test_push_and_clone_pull_over_s3(tmp_path: Path, s3_bucket: Bucket) -> None:
         check=True,
         env=env,
     )
-    assert "not yet pushed:  31" in run_gitml(a, "status", "--remote", check=True, env=env).stdout
+    assert "not yet pushed:  31" in run_gitml(a, "status", "--cloud", check=True, env=env).stdout
     git(a, "add", "-A")
     git(a, "commit", "-qm", "v1")
     git(a, "push", "-q", "origin", "main")  # the pre-push hook uploads the data
-    assert "not yet pushed:  0" in run_gitml(a, "status", "--remote", check=True, env=env).stdout
+    assert "not yet pushed:  0" in run_gitml(a, "status", "--cloud", check=True, env=env).stdout
     second = run_gitml(a, "push", check=True, env=env)
     assert "pushed 0 objects" in second.stdout  # a no-op push transfers nothing
 
@@ -95,7 +95,7 @@ def test_remote_gc_over_s3_keeps_young_objects(
     run_gitml(a, "checkout", "data", "--force", check=True, env=env)
 
     dry = json.loads(
-        run_gitml(a, "gc", "--remote", "--dry-run", "--json", check=True, env=env).stdout
+        run_gitml(a, "gc", "--cloud", "--dry-run", "--json", check=True, env=env).stdout
     )
     assert dry["removed"] == [] and dry["kept_recent"] == 2
 
@@ -107,6 +107,6 @@ def test_remote_gc_over_s3_keeps_young_objects(
     result = gc_remote(open_repo(a), remote=None, all_commits=False, dry_run=False, grace_seconds=0)
     assert hash_bytes(b"orphan\n") in result.removed and len(result.removed) == 2  # + manifest
     fsck = json.loads(
-        run_gitml(a, "fsck", "--remote", "--verify", "--json", check=True, env=env).stdout
+        run_gitml(a, "fsck", "--cloud", "--verify", "--json", check=True, env=env).stdout
     )
     assert fsck["missing"] == {} and fsck["corrupt"] == {}

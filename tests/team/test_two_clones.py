@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from gitml.errors import EXIT_REMOTE
 from tests.conftest import git, run_gitml
 
 
@@ -62,7 +63,7 @@ def test_corrupt_remote_object_never_enters_the_cache(tmp_path: Path) -> None:
     shutil.rmtree(cache)
     (a / "model.bin").unlink()
     proc = run_gitml(a, "pull")
-    assert proc.returncode != 0
+    assert proc.returncode == EXIT_REMOTE
     assert "Traceback" not in proc.stderr
     assert not (a / "model.bin").exists()
 

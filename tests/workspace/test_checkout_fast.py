@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gitml.errors import EXIT_CHECK_FAILED, EXIT_USAGE
 from gitml.store.hashing import hash_bytes
 from gitml.store.objects import ObjectStore
 from gitml.workspace.materialize import recover
@@ -96,7 +97,7 @@ def test_add_after_a_killed_checkout_refuses_to_snapshot_unfinished_files(
     proc = run_gitml(repo, "checkout", env={"GITML_FAULT": "checkout.file-created:5"})
     assert proc.returncode == -signal.SIGKILL
     refused = cli("add", "data", expect=None)
-    assert refused.code != 0 and "gitml checkout" in refused.err
+    assert refused.code == EXIT_CHECK_FAILED and "gitml checkout" in refused.err
     assert "Traceback" not in refused.err
     assert (repo / "data.gitml").read_bytes() == pointer
     cli("checkout")
@@ -208,6 +209,6 @@ def test_parent_swapped_for_a_file_or_symlink_is_refused(
     outside.mkdir()
     os.symlink(outside, repo / "data" / "d1")
     result = cli("checkout", "--force", expect=None)
-    assert result.code != 0
+    assert result.code == EXIT_USAGE
     assert list(outside.iterdir()) == []
     assert (repo / "data" / "d0").read_bytes() == b"a file where a folder goes"

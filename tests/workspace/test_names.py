@@ -7,6 +7,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from gitml.errors import EXIT_REPO
 from tests.conftest import Cli, git
 
 
@@ -77,4 +78,4 @@ def test_symlink_inside_dir_is_refused_clearly(repo: Path, cli: Cli, tmp_path: P
 
 def test_path_inside_dot_git_is_refused(repo: Path, cli: Cli) -> None:
     result = cli("add", ".git/config", expect=None)
-    assert result.code != 0 and ".git" in result.err
+    assert result.code == EXIT_REPO and ".git" in result.err

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gitml.errors import EXIT_REPO, EXIT_USAGE
 from gitml.store.hashing import hash_bytes
 from gitml.store.objects import ObjectStore
 from tests.conftest import Cli, git
@@ -77,7 +78,7 @@ def test_malicious_manifest_paths_are_refused_before_writing(
     )
     git(repo, "add", "data.gitml")
     result = cli("checkout", "data", expect=None)
-    assert result.code != 0
+    assert result.code == EXIT_REPO
     assert "Traceback" not in result.err
     assert not (repo.parent / "escaped.txt").exists()
     assert not (repo / "data").exists() or not any((repo / "data").rglob("*"))
@@ -102,7 +103,7 @@ def test_checkout_never_writes_through_a_symlinked_parent(
     shutil.rmtree(repo / "data" / "sub")
     os.symlink(outside, repo / "data" / "sub")
     result = cli("checkout", "data", "--force", expect=None)
-    assert result.code != 0
+    assert result.code == EXIT_USAGE
     assert list(outside.iterdir()) == []
 
 
@@ -116,7 +117,7 @@ def test_symlinked_tracked_root_is_refused(repo: Path, cli: Cli, tmp_path: Path)
     outside.mkdir()
     os.symlink(outside, repo / "data")
     result = cli("checkout", "data", "--force", expect=None)
-    assert result.code != 0
+    assert result.code == EXIT_USAGE
     assert list(outside.iterdir()) == []
 
 
@@ -129,7 +130,7 @@ def test_symlink_at_target_file_is_replaced_not_followed(
     victim.write_text("do not touch")
     (repo / "model.bin").unlink()
     os.symlink(victim, repo / "model.bin")
-    cli("checkout", "model.bin", "--force", expect=None)
+    cli("checkout", "model.bin", "--force", expect=EXIT_USAGE)
     assert victim.read_text() == "do not touch"
 
 

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from gitml.errors import EXIT_USAGE
 from tests.conftest import Cli
 
 
@@ -63,5 +64,5 @@ def test_unsafe_new_name_is_refused_but_known_names_pass(repo: Path, cli: Cli) -
     cli("add", "data")
     write(repo / "data/.GIT", b"sneaky")
     result = cli("add", "data", expect=None)
-    assert result.code != 0 and ".git" in result.err
+    assert result.code == EXIT_USAGE and ".git" in result.err
     assert "Traceback" not in result.err
