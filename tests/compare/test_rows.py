@@ -177,5 +177,7 @@ def test_fresh_clone_fetches_the_objects_it_compares(tmp_path: Path) -> None:
     (c / ".gitml" / "config.toml").write_text("")
     proc = run_gitml(c, "diff", "t.jsonl", "--rows", "HEAD~1", "HEAD")
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: t.jsonl at HEAD~1 is not in the cache (")
+    notice, error = proc.stderr.splitlines()  # a fresh clone: the no-hooks notice first
+    assert notice.startswith("warning: this repository has no gitml hooks")
+    assert error.startswith("error: t.jsonl at HEAD~1 is not in the cache (")
     assert proc.stderr.rstrip().endswith("run gitml pull")
