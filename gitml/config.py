@@ -22,8 +22,14 @@ LOCAL_CONFIG_NAME = "config.local.toml"
 LINK_MODES = ("auto", "reflink", "hardlink", "symlink", "copy")
 SECRET_KEYS = frozenset(
     {"access_key_id", "secret_access_key", "session_token", "password", "token", "key"}
+    # per-backend credentials (gitml/remotes/auth.py); a key or credential *file* is
+    # local-only too: a cloned repository must not choose which of your keys is used
+    | {"connection_string", "account_key", "sas_token", "key_file", "credentials"}
 )
-_REMOTE_KEYS = frozenset({"url", "endpoint_url", "region", "profile", "git_remote"}) | SECRET_KEYS
+_REMOTE_KEYS = (
+    frozenset({"url", "endpoint_url", "region", "profile", "git_remote", "account_name"})
+    | SECRET_KEYS
+)
 _SCHEMA: dict[str, frozenset[str]] = {
     "core": frozenset({"remote", "lock_timeout", "jobs"}),
     "cache": frozenset({"dir", "link"}),
@@ -41,6 +47,7 @@ class RemoteConfig:
     profile: str | None = None
     git_remote: str | None = None
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    account_name: str | None = None  # Azure storage account
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +146,7 @@ def load_config(root: Path) -> Config:
             profile=body.get("profile"),
             git_remote=body.get("git_remote"),
             secrets=secrets,
+            account_name=body.get("account_name"),
         )
     default_remote = core.get("remote")
     if default_remote is not None and default_remote not in remotes:

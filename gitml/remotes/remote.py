@@ -130,6 +130,16 @@ class Remote:
         self.backend.close()
 
     # ------------------------------------------------------------ helpers
+    def check_writable(self) -> None:
+        """Refuse, before anything is sent, to write to a read-only (http) remote."""
+        if self.url.read_only:
+            from gitml.remotes.http import read_only_error
+
+            shown = self.url.display()
+            if self.name and self.name != shown:
+                shown = f"{self.name!r} ({shown})"
+            raise read_only_error(shown)
+
     @staticmethod
     def key(oid: str) -> str:
         if not OID_RE.match(oid):
@@ -367,6 +377,7 @@ class Remote:
         remote_oids: set[str] | None = None,
     ) -> TransferResult:
         """Upload the objects the remote lacks. ``remote_oids`` skips the existence check."""
+        self.check_writable()
         wanted = check_oids(oids)
         if remote_oids is None:
             remote_oids = self.present(wanted, jobs=jobs)
@@ -447,6 +458,7 @@ class Remote:
 
     def delete(self, oids: Iterable[str], *, jobs: int = 8) -> TransferResult:
         """Delete objects from the remote (missing ones are not an error)."""
+        self.check_writable()
         wanted = check_oids(oids)
         batches = [wanted[i : i + 1000] for i in range(0, len(wanted), 1000)]
         result = TransferResult()
