@@ -152,8 +152,8 @@ def _az(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
     adlfs = _import("az")
     fs = adlfs.AzureBlobFileSystem(
         skip_instance_cache=True,
-        connection_timeout=max(1, round(opts.connect_timeout)),
-        read_timeout=max(1, round(opts.read_timeout)),
+        connection_timeout=opts.connect_timeout,
+        read_timeout=opts.read_timeout,
         **auth.azure_options(url, cfg),
     )
     # azure-storage retries 5xx itself (backoff from 15 s); gitml's retrier decides.
@@ -162,6 +162,13 @@ def _az(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
     for name in ("total_retries", "connect_retries", "read_retries", "status_retries"):
         if hasattr(policy, name):
             setattr(policy, name, 0)
+    # adlfs passes its timeouts to a few calls only (not to the metadata reads):
+    # set them on the transport every client of this service client shares
+    transport = getattr(getattr(fs.service_client, "_pipeline", None), "_transport", None)
+    config = getattr(transport, "connection_config", None)
+    if config is not None:
+        config.timeout = opts.connect_timeout
+        config.read_timeout = opts.read_timeout
     return fs
 
 

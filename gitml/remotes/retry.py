@@ -127,7 +127,7 @@ def http_status_transient(exc: BaseException) -> bool | None:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if not names & {"HttpError", "HttpResponseError", "ClientResponseError"}:
         return None
-    for attr in ("status_code", "code", "status"):
+    for attr in ("status_code", "status", "code"):
         status = getattr(exc, attr, None)
         if isinstance(status, int) and 100 <= status < 600:
             return status == 429 or status >= 500 or status == 408

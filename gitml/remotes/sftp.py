@@ -19,7 +19,7 @@ from typing import Any
 from gitml.errors import RemoteError
 from gitml.remotes.backends import FsspecBackend, KeyTime, Reader, Writer, temp_key
 from gitml.remotes.redact import redact
-from gitml.remotes.retry import error_chain
+from gitml.remotes.retry import TransientError, error_chain
 
 _LOST = frozenset(
     {
@@ -33,6 +33,10 @@ _LOST = frozenset(
         "TimeoutError",
     }
 )
+
+
+class SftpConnectionLost(TransientError):
+    """The SSH connection broke or a request timed out; the next try reconnects."""
 
 
 def _lost(exc: BaseException) -> bool:
@@ -133,9 +137,11 @@ class SftpBackend(FsspecBackend):
         try:
             return fn(fs)
         except Exception as exc:
-            if _lost(exc):
-                self._drop(fs)
-            raise
+            if isinstance(exc, FileNotFoundError | PermissionError) or not _lost(exc):
+                raise
+            self._drop(fs)
+            detail = " ".join(str(exc).split()) or "no details"
+            raise SftpConnectionLost(f"{type(exc).__name__}: {detail}") from exc
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         for key, _size, _mtime in self.list_times(prefix):
