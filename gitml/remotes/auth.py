@@ -207,3 +207,37 @@ def ssh_options(url: RemoteURL, cfg: RemoteConfig | None) -> dict[str, Any]:
 def http_headers(cfg: RemoteConfig | None) -> dict[str, str]:
     token = _secrets(cfg).get("token")
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+# ---------------------------------------------------------------- SDK errors
+
+_MISSING = (
+    (
+        frozenset({"NoCredentialsError", "PartialCredentialsError", "ProfileNotFound"}),
+        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or profile = "
+        '"NAME" under [remote.NAME]) for a profile in ~/.aws/credentials, or '
+        f"access_key_id and secret_access_key in {_LOCAL}",
+    ),
+    (
+        frozenset({"ClientAuthenticationError", "CredentialUnavailableError"}),
+        "set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_KEY (or connection_string "
+        f"/ account_key in {_LOCAL}), or run `az login`",
+    ),
+    (
+        frozenset({"DefaultCredentialsError", "RefreshError"}),
+        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run "
+        "`gcloud auth application-default login`",
+    ),
+)
+
+
+def missing_credential_hint(exc: BaseException) -> str | None:
+    """What to set when ``exc`` (anywhere in its chain) is an SDK saying it found no
+    usable credential; None for any other error."""
+    from gitml.remotes.retry import error_chain
+
+    names = {cls.__name__ for err in error_chain(exc) for cls in type(err).__mro__}
+    for kinds, hint in _MISSING:
+        if names & kinds:
+            return hint
+    return None

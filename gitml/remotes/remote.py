@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gitml.config import RemoteConfig
-from gitml.errors import GitmlError, RemoteError
+from gitml.errors import GitmlError, MissingCredentialError, RemoteError
 from gitml.progress import Reporter
 from gitml.remotes.backends import Backend, KeyTime
 from gitml.remotes.connect import RemoteOptions, make_backend
@@ -156,7 +156,13 @@ class Remote:
             )
 
     def _fail(self, action: str, exc: BaseException) -> RemoteError:
-        hint = None
+        from gitml.remotes.auth import missing_credential_hint
+
+        hint = missing_credential_hint(exc)
+        if hint is not None:
+            return MissingCredentialError(
+                f"{action} {self.url.display()} failed: no credentials ({describe(exc)})", hint
+            )
         if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
             hint = "check the credentials: environment, AWS profile or .gitml/config.local.toml"
         elif isinstance(exc, FileNotFoundError):
