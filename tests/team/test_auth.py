@@ -23,6 +23,7 @@ __all__ = ["azurite_server", "gcs_server", "s3_bucket", "s3_env", "s3_server", "
 # no credential from this machine may leak into a test, and nothing may ask a
 # cloud metadata server (there is no network)
 _CLEAN = {
+    "NO_GCE_CHECK": "True",  # google-auth: never probe for a metadata server
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",

@@ -145,6 +145,12 @@ class SshServer:
         async def close() -> None:
             self._acceptor.close()
             await self._acceptor.wait_closed()
+            # end the sessions of clients still connected (their tasks would be
+            # destroyed pending, with a warning, when the loop stops)
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
