@@ -35,7 +35,7 @@ def wait_listening(port: int, *, seconds: float = 30.0, alive: object = None) ->
 
 def unavailable(what: str, why: str) -> NoReturn:
     """A server the suite needs is missing: fail in CI, skip elsewhere."""
-    message = f"{what} unavailable: {why} (bash .ci/install-servers.sh and make install bring every server)"
+    message = f"{what} unavailable: {why} (make install and bash .ci/install-servers.sh bring it)"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
