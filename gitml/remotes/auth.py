@@ -30,6 +30,7 @@ from typing import Any
 
 from gitml.config import LOCAL_CONFIG_NAME, RemoteConfig
 from gitml.errors import MissingCredentialError
+from gitml.remotes.redact import register_secret
 from gitml.remotes.url import RemoteURL
 
 # local-only keys that name a file: never registered as secrets (messages name them)
@@ -115,6 +116,10 @@ def azure_options(url: RemoteURL, cfg: RemoteConfig | None) -> dict[str, Any]:
     secrets = _secrets(cfg)
     conn = secrets.get("connection_string") or _env("AZURE_STORAGE_CONNECTION_STRING")
     if conn:
+        for part in conn.split(";"):  # the key alone must not show either
+            name, _, value = part.partition("=")
+            if name.strip().lower() in ("accountkey", "sharedaccesssignature"):
+                register_secret(value)
         return {"connection_string": conn}
     account = (cfg.account_name if cfg else None) or _env(
         "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT_NAME"

@@ -16,8 +16,10 @@ from tests.servers import DUMMY_KEY, DUMMY_SECRET, Bucket, s3_bucket, s3_env, s3
 from tests.testing.backends import azurite_server, gcs_server, ssh_server
 from tests.testing.servers_azure import ACCOUNT, ACCOUNT_KEY, AzuriteServer
 from tests.testing.servers_gcs import GcsServer
+from tests.testing.servers_oauth import OAuthServer
 from tests.testing.servers_ssh import SshServer
 
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 __all__ = ["azurite_server", "gcs_server", "s3_bucket", "s3_env", "s3_server", "ssh_server"]
 
 # no credential from this machine may leak into a test, and nothing may ask a
@@ -110,6 +112,23 @@ def test_gcs_without_credentials_names_the_variable(repo: Path) -> None:
     missing = repo.parent / "nope.json"
     proc = run_gitml(repo, "push", env={**_CLEAN, "GOOGLE_APPLICATION_CREDENTIALS": str(missing)})
     _refused(proc, "GOOGLE_APPLICATION_CREDENTIALS", str(missing), "does not exist")
+
+
+def test_gcs_service_account_from_google_application_credentials(
+    repo: Path, gcs_server: GcsServer
+) -> None:
+    oauth = OAuthServer()
+    try:
+        key = oauth.service_account(repo.parent / "sa.json")
+        url = f"gs://{gcs_server.create_bucket()}/data"
+        run_gitml(repo, "remote", "add", "origin", url, "--endpoint-url", gcs_server.endpoint_url)
+        env = {**_CLEAN, "GOOGLE_APPLICATION_CREDENTIALS": str(key)}
+        pushed = run_gitml(repo, "push", check=True, env=env)
+        assert "pushed 1 object" in pushed.stdout
+        assert oauth.grants and set(oauth.grants) == {JWT_GRANT}  # the key was used
+        assert "PRIVATE KEY" not in pushed.stdout + pushed.stderr + _tracked(repo)
+    finally:
+        oauth.stop()
 
 
 def test_gcs_emulator_is_anonymous(repo: Path, gcs_server: GcsServer) -> None:
