@@ -1,6 +1,7 @@
 """The team workflow against every backend on its loopback server (one suite,
 parameterised): push, status --remote, fsck --remote, then a fresh clone that
-fetches and pulls; two clones taking turns; http remotes read-only."""
+fetches and pulls; http remotes read-only. Two clones taking turns:
+test_backends_turns.py (a file of its own so the two halves run in parallel)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from tests.conftest import git, run_gitml
 from tests.servers import s3_bucket, s3_env, s3_server
 from tests.testing.backends import (
     BACKENDS,
-    WRITABLE,
     Location,
     azurite_server,
     gcs_server,
@@ -35,12 +35,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
     return location(str(request.param), request, tmp_path)
 
 
-@pytest.fixture(params=WRITABLE)
-def writable(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
-    return location(str(request.param), request, tmp_path)
-
-
-def _first_clone(tmp_path: Path, target: Location) -> tuple[Path, Path]:
+def first_clone(tmp_path: Path, target: Location) -> tuple[Path, Path]:
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     a = tmp_path / "a"
@@ -58,7 +53,7 @@ def _first_clone(tmp_path: Path, target: Location) -> tuple[Path, Path]:
     return bare, a
 
 
-def _clone(tmp_path: Path, bare: Path, name: str) -> Path:
+def clone(tmp_path: Path, bare: Path, name: str) -> Path:
     b = tmp_path / name
     git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(b))
     return b
@@ -66,7 +61,7 @@ def _clone(tmp_path: Path, bare: Path, name: str) -> Path:
 
 def test_round_trip(backend: Location, tmp_path: Path) -> None:
     env = backend.env
-    bare, a = _first_clone(tmp_path, backend.writer or backend)
+    bare, a = first_clone(tmp_path, backend.writer or backend)
     before = run_gitml(a, "status", "--remote", check=True, env=env).stdout
     assert "not yet pushed:  5" in before, before  # 4 files + the folder manifest
     pushed = run_gitml(a, "push", check=True, env=env)
@@ -75,7 +70,7 @@ def test_round_trip(backend: Location, tmp_path: Path) -> None:
     assert "not yet pushed:  0" in run_gitml(a, "status", "--remote", check=True, env=env).stdout
     assert run_gitml(a, "fsck", "--remote", "--verify", check=True, env=env).returncode == 0
 
-    b = _clone(tmp_path, bare, "b")
+    b = clone(tmp_path, bare, "b")
     remote = ["-r", "origin"]
     if backend.kind == "http":  # the clone reads through the web server
         backend.add_to(b, run_gitml, name="web")
@@ -95,27 +90,3 @@ def test_round_trip(backend: Location, tmp_path: Path) -> None:
         refused = run_gitml(b, "push", *remote, env=env)
         assert refused.returncode == 4, refused.stdout + refused.stderr
         assert "read-only" in refused.stderr and "Traceback" not in refused.stderr
-
-
-def test_two_clones_take_turns(writable: Location, tmp_path: Path) -> None:
-    env = writable.env
-    bare, a = _first_clone(tmp_path, writable)
-    git(a, "push", "-q", "origin", "main")  # the pre-push hook uploads the data
-    assert "pushed 0 objects" in run_gitml(a, "push", check=True, env=env).stdout  # notes
-    b = _clone(tmp_path, bare, "b")
-    writable.add_secrets(b)
-    run_gitml(b, "pull", check=True, env=env)
-    (b / "data" / "sub" / "labels.txt").write_bytes(b"bird\n" * 70)
-    (b / "model.bin").write_bytes(b"model v2 " * 300)
-    run_gitml(b, "add", "data", "model.bin", check=True, env=env)
-    git(b, "commit", "-qam", "v2")
-    assert "not yet pushed:  3" in run_gitml(b, "status", "--remote", env=env).stdout
-    git(b, "push", "-q", "origin", "main")
-    run_gitml(b, "push", check=True, env=env)
-
-    git(a, "pull", "-q", "origin", "main")
-    run_gitml(a, "pull", check=True, env=env)
-    assert (a / "data" / "sub" / "labels.txt").read_bytes() == b"bird\n" * 70
-    assert (a / "model.bin").read_bytes() == b"model v2 " * 300
-    assert (a / "data" / "train.csv").read_bytes() == FILES["data/train.csv"]
-    assert "not yet pushed:  0" in run_gitml(a, "status", "--remote", check=True, env=env).stdout
