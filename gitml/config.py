@@ -45,8 +45,13 @@ TRACKED_LINK_MODES = ("auto", "reflink", "copy")
 DEFAULT_REMOTE_TIMEOUT = 300.0
 SECRET_KEYS = frozenset(
     {"access_key_id", "secret_access_key", "session_token", "password", "token", "key"}
+    # per-backend credentials (gitml/remotes/auth.py); a key or credential *file* is
+    # local-only too: a cloned repository must not choose which of your keys is used
+    | {"connection_string", "account_key", "sas_token", "key_file", "credentials"}
 )
-_REMOTE_TEXT_KEYS = frozenset({"url", "endpoint_url", "region", "profile", "git_remote"})
+_REMOTE_TEXT_KEYS = frozenset(
+    {"url", "endpoint_url", "region", "profile", "git_remote", "account_name"}
+)
 _REMOTE_KEYS = _REMOTE_TEXT_KEYS | SECRET_KEYS | {"timeout"}
 _MAX_JOBS = 256  # a cloned repository's core.jobs cannot ask for 100,000 threads
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -79,6 +84,7 @@ KEYS: dict[str, KeySpec] = {
     "remote.*.endpoint_url": KeySpec("text", "S3-compatible endpoint (http[s]://host[:port])"),
     "remote.*.region": KeySpec("text", "cloud region"),
     "remote.*.profile": KeySpec("text", "AWS profile name"),
+    "remote.*.account_name": KeySpec("text", "Azure storage account name"),
     "remote.*.git_remote": KeySpec("text", "git remote that carries tags and notes"),
     "remote.*.timeout": KeySpec(
         "number", f"seconds one request to the remote may take in all ({DEFAULT_REMOTE_TIMEOUT:g})"
@@ -100,6 +106,7 @@ class RemoteConfig:
     git_remote: str | None = None
     timeout: float = DEFAULT_REMOTE_TIMEOUT
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    account_name: str | None = None  # Azure storage account
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +319,7 @@ def _load_remotes(
             git_remote=body.get("git_remote"),
             timeout=float(body.get("timeout", DEFAULT_REMOTE_TIMEOUT)),
             secrets={k: v for k, v in body.items() if k in SECRET_KEYS},
+            account_name=body.get("account_name"),
         )
     return remotes, broken
 

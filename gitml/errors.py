@@ -167,3 +167,8 @@ class RefsRejectedError(RemoteError):
 
 class InteropError(GitmlError):
     """Importing from another tool (DVC) failed."""
+
+
+class MissingCredentialError(RemoteError):
+    """A remote needs a credential that is in none of the places its ecosystem looks;
+    the message names the variable or file to set."""

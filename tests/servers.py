@@ -164,6 +164,8 @@ class FaultProxy:
         self.upstream = upstream
         self.counts: Counter[str] = Counter()
         self.hits: Counter[str] = Counter()
+        # a fault for method M also hits these methods (GCS uploads are POSTs)
+        self.aliases: dict[str, tuple[str, ...]] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -240,7 +242,10 @@ class FaultProxy:
         with self._lock:
             self.counts[method] += 1
             for fault in self._faults:
-                if fault.remaining <= 0 or (fault.method and fault.method != method):
+                matches = fault.method in (None, method) or method in self.aliases.get(
+                    fault.method, ()
+                )
+                if fault.remaining <= 0 or not matches:
                     continue
                 if fault.kind == "flip" and not flip_ok:
                     continue

@@ -3,8 +3,9 @@
 Credentials are never read here from the tracked config (``gitml.config`` refuses
 them there): they come from ``RemoteConfig.secrets`` (``config.local.toml``), else
 from each SDK's usual chain (environment variables, ``~/.aws`` profiles, instance
-metadata, gcloud/az logins, ssh agent). Every secret value seen is registered with
-:func:`gitml.remotes.redact.register_secret` so no message can show it.
+metadata, gcloud/az logins, ssh agent); ``auth.py`` finds them per backend. Every
+secret value seen is registered with :func:`gitml.remotes.redact.register_secret`
+so no message can show it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import Any
 
 from gitml.config import DEFAULT_REMOTE_TIMEOUT, RemoteConfig
 from gitml.errors import RemoteError
+from gitml.remotes import auth
 from gitml.remotes.backends import Backend, FsspecBackend
+from gitml.remotes.http import HttpBackend
 from gitml.remotes.local import LocalBackend
 from gitml.remotes.redact import install_log_redaction, register_env_secrets, register_secret
 from gitml.remotes.retry import RetryPolicy
+from gitml.remotes.sftp import SftpBackend
 from gitml.remotes.url import RemoteURL, check_endpoint_url
 
 _EXTRAS = {
@@ -27,6 +31,7 @@ _EXTRAS = {
     "gs": ("gcsfs", "gcs"),
     "az": ("adlfs", "azure"),
     "ssh": ("sshfs", "ssh"),
+    "http": ("aiohttp", "http"),
 }
 
 
@@ -123,41 +128,83 @@ def _s3(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
     return fs
 
 
-def _gs(cfg: RemoteConfig | None) -> Any:
-    gcsfs = _import("gs")
-    token = cfg.secrets.get("token") if cfg else None
-    extra: dict[str, Any] = {"token": token} if token else {}
+def _gs(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
+    _import("gs")
+    from gcsfs.core import GCSFileSystem  # the JSON API one, not gcsfs's gRPC variant
+
+    class _OneTryGCS(GCSFileSystem):  # type: ignore[misc]
+        # gcsfs retries 5xx itself 6 times (1+2+4+8+16 s); gitml's retrier decides
+        _request = GCSFileSystem._request.__wrapped__
+        _get_file_request = GCSFileSystem._get_file_request.__wrapped__
+
+    extra: dict[str, Any] = {}
     if cfg is not None and cfg.endpoint_url:
         extra["endpoint_url"] = check_endpoint_url(cfg.endpoint_url)
-    return gcsfs.GCSFileSystem(skip_instance_cache=True, **extra)
-
-
-def _az(cfg: RemoteConfig | None) -> Any:
-    adlfs = _import("az")
-    extra: dict[str, Any] = {}
-    if cfg is not None:
-        if cfg.secrets.get("key"):
-            extra["account_key"] = cfg.secrets["key"]
-        if cfg.secrets.get("token"):
-            extra["sas_token"] = cfg.secrets["token"]
-    return adlfs.AzureBlobFileSystem(skip_instance_cache=True, **extra)
-
-
-def _ssh(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
-    sshfs = _import("ssh")
-    extra: dict[str, Any] = {}
-    if url.user:
-        extra["username"] = url.user
-    if url.port:
-        extra["port"] = url.port
-    if cfg is not None and cfg.secrets.get("password"):
-        extra["password"] = cfg.secrets["password"]
-    return sshfs.SSHFileSystem(
-        url.host,
+    return _OneTryGCS(
+        token=auth.gcs_token(url, cfg),
         skip_instance_cache=True,
-        connect_timeout=min(opts.connect_timeout, opts.timeout),
+        requests_timeout=min(opts.read_timeout, opts.timeout),
+        block_size=opts.chunk_size,
         **extra,
     )
+
+
+def _az(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Any:
+    adlfs = _import("az")
+    fs = adlfs.AzureBlobFileSystem(
+        skip_instance_cache=True,
+        connection_timeout=opts.connect_timeout,
+        read_timeout=opts.read_timeout,
+        **auth.azure_options(url, cfg),
+    )
+    # azure-storage retries 5xx itself (backoff from 15 s); gitml's retrier decides.
+    # The policy object is shared by every client made from this service client.
+    policy = getattr(getattr(fs.service_client, "_config", None), "retry_policy", None)
+    for name in ("total_retries", "connect_retries", "read_retries", "status_retries"):
+        if hasattr(policy, name):
+            setattr(policy, name, 0)
+    # adlfs passes its timeouts to a few calls only (not to the metadata reads):
+    # set them on the transport every client of this service client shares
+    transport = getattr(getattr(fs.service_client, "_pipeline", None), "_transport", None)
+    config = getattr(transport, "connection_config", None)
+    if config is not None:
+        config.timeout = opts.connect_timeout
+        config.read_timeout = opts.read_timeout
+    return fs
+
+
+def _ssh(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Backend:
+    sshfs = _import("ssh")
+    kwargs = auth.ssh_options(url, cfg)
+    kwargs.update(
+        connect_timeout=opts.connect_timeout,
+        keepalive_interval=max(1.0, opts.read_timeout / 3),  # a dead peer is found
+        keepalive_count_max=3,
+    )
+
+    def connect() -> Any:
+        return sshfs.SSHFileSystem(url.host, skip_instance_cache=True, **kwargs)
+
+    return SftpBackend(
+        connect, url.fs_root(), url.display(), timeout=opts.read_timeout, block_size=opts.chunk_size
+    )
+
+
+def _http(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Backend:
+    aiohttp = _import("http")
+    from fsspec.implementations.http import HTTPFileSystem
+
+    fs = HTTPFileSystem(
+        skip_instance_cache=True,
+        simple_links=False,  # only <a href> links of index pages, not any URL in text
+        client_kwargs={
+            "timeout": aiohttp.ClientTimeout(
+                total=None, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout
+            ),
+            "headers": auth.http_headers(cfg),
+        },
+    )
+    return HttpBackend(fs, url.fs_root(), url.display())
 
 
 def make_backend(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) -> Backend:
@@ -165,19 +212,22 @@ def make_backend(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) 
     install_log_redaction()
     register_env_secrets()
     if cfg is not None:
-        for value in cfg.secrets.values():
-            register_secret(value)
+        for name, value in cfg.secrets.items():
+            if name not in auth.PATH_KEYS:  # a key file's path is no secret
+                register_secret(value)
     if url.scheme == "file":
         return LocalBackend(url.path)
     try:
+        if url.scheme == "ssh":
+            return _ssh(url, cfg, opts)
+        if url.read_only:
+            return _http(url, cfg, opts)
         if url.scheme == "s3":
             fs = _s3(url, cfg, opts)
         elif url.scheme == "gs":
-            fs = _gs(cfg)
-        elif url.scheme == "az":
-            fs = _az(cfg)
+            fs = _gs(url, cfg, opts)
         else:
-            fs = _ssh(url, cfg, opts)
+            fs = _az(url, cfg, opts)
     except RemoteError:
         raise
     except Exception as exc:  # a bad profile name, malformed options...
@@ -190,6 +240,6 @@ def make_backend(url: RemoteURL, cfg: RemoteConfig | None, opts: RemoteOptions) 
         fs,
         url.fs_root(),
         url.display(),
-        atomic_put=url.scheme != "ssh",
+        atomic_put=True,
         block_size=opts.chunk_size,
     )

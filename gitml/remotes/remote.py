@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gitml.config import RemoteConfig
-from gitml.errors import GitmlError, RemoteError
+from gitml.errors import GitmlError, MissingCredentialError, RemoteError
 from gitml.progress import Reporter
 from gitml.remotes.backends import Backend, KeyTime
 from gitml.remotes.connect import RemoteOptions, make_backend
@@ -134,6 +134,16 @@ class Remote:
         self.backend.close()
 
     # ------------------------------------------------------------ helpers
+    def check_writable(self) -> None:
+        """Refuse, before anything is sent, to write to a read-only (http) remote."""
+        if self.url.read_only:
+            from gitml.remotes.http import read_only_error
+
+            shown = self.url.display()
+            if self.name and self.name != shown:
+                shown = f"{self.name!r} ({shown})"
+            raise read_only_error(shown)
+
     @staticmethod
     def key(oid: str) -> str:
         if not is_oid(oid):
@@ -174,7 +184,13 @@ class Remote:
                 "the endpoint stalls or is very slow; to wait longer: "
                 + (f"gitml config set --local {key} {more}" if named else f"raise {key}"),
             )
-        hint = None
+        from gitml.remotes.auth import missing_credential_hint
+
+        hint = missing_credential_hint(exc)
+        if hint is not None:
+            return MissingCredentialError(
+                f"{action} {self.url.display()} failed: no credentials ({describe(exc)})", hint
+            )
         if isinstance(exc, PermissionError) or "AccessDenied" in str(exc):
             hint = "check the credentials: environment, AWS profile or .gitml/config.local.toml"
         elif isinstance(exc, FileNotFoundError):
@@ -404,6 +420,7 @@ class Remote:
         remote_oids: set[str] | None = None,
     ) -> TransferResult:
         """Upload the objects the remote lacks. ``remote_oids`` skips the existence check."""
+        self.check_writable()
         wanted = check_oids(oids)
         if remote_oids is None:
             remote_oids = self.present(wanted, jobs=jobs)
@@ -484,6 +501,7 @@ class Remote:
 
     def delete(self, oids: Iterable[str], *, jobs: int = 8) -> TransferResult:
         """Delete objects from the remote (missing ones are not an error)."""
+        self.check_writable()
         wanted = check_oids(oids)
         batches = [wanted[i : i + 1000] for i in range(0, len(wanted), 1000)]
         result = TransferResult()

@@ -139,12 +139,28 @@ def _client_error_transient(exc: BaseException) -> bool | None:
     return None
 
 
+def http_status_transient(exc: BaseException) -> bool | None:
+    """The HTTP status of a non-boto error (gcsfs ``HttpError.code``, azure-core
+    ``HttpResponseError.status_code``, aiohttp ``ClientResponseError.status``):
+    429 and 5xx are worth another try, other 4xx are not; None without a status."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if not names & {"HttpError", "HttpResponseError", "ClientResponseError"}:
+        return None
+    for attr in ("status_code", "status", "code"):
+        status = getattr(exc, attr, None)
+        if isinstance(status, int) and 100 <= status < 600:
+            return status == 429 or status >= 500 or status == 408
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
     """True if trying the same operation again may succeed."""
     if deadline_of(exc) is not None:
         return False
     for err in error_chain(exc):
         verdict = _client_error_transient(err)
+        if verdict is None:
+            verdict = http_status_transient(err)
         if verdict is not None:
             return verdict
         names = {cls.__name__ for cls in type(err).__mro__}

@@ -8,6 +8,8 @@ Accepted forms::
     gs://bucket[/prefix]                 Google Cloud Storage (``gitml[gcs]``)
     az://container[/prefix]              Azure Blob Storage (``gitml[azure]``)
     ssh://[user@]host[:port]/abs/path    SFTP (``gitml[ssh]``); ``/~/path`` is home-relative
+    https://host[:port][/prefix]         read-only: a web server or CDN serving a remote
+    http://host[:port][/prefix]          (fetch and pull only; ``http.py``)
 
 Refused: CR, LF, NUL, TAB and other control characters anywhere; a URL or host
 beginning with ``-`` (option injection into ssh and friends); a password in the URL
@@ -26,9 +28,10 @@ from urllib.parse import urlsplit
 from gitml.errors import UsageError
 from gitml.remotes.redact import has_credentials, redact
 
-__all__ = ["SCHEMES", "RemoteURL", "check_endpoint_url", "parse_url", "redact"]
+__all__ = ["READ_ONLY_SCHEMES", "SCHEMES", "RemoteURL", "check_endpoint_url", "parse_url", "redact"]
 
-SCHEMES = ("file", "s3", "gs", "az", "ssh")
+SCHEMES = ("file", "s3", "gs", "az", "ssh", "http", "https")
+READ_ONLY_SCHEMES = ("http", "https")
 _ALIASES = {"gcs": "gs", "abfs": "az", "azure": "az", "sftp": "ssh"}
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
@@ -45,7 +48,7 @@ _HINT = "examples: s3://bucket/prefix, gs://bucket/prefix, ssh://host/srv/data, 
 class RemoteURL:
     """A validated remote location.
 
-    ``host`` is the bucket (s3, gs), container (az) or ssh host, ``""`` for a folder.
+    ``host`` is the bucket (s3, gs), container (az), ssh or http host, ``""`` for a folder.
     ``path`` is the prefix inside the bucket without leading or trailing ``/`` (may be
     ``""``), the absolute folder for ``file``, or the remote path for ``ssh``.
     """
@@ -60,10 +63,17 @@ class RemoteURL:
     def is_local(self) -> bool:
         return self.scheme == "file"
 
+    @property
+    def read_only(self) -> bool:
+        return self.scheme in READ_ONLY_SCHEMES
+
     def fs_root(self) -> str:
         """The root path as the fsspec filesystem of this scheme spells it."""
         if self.scheme in ("s3", "gs", "az"):
             return f"{self.host}/{self.path}" if self.path else self.host
+        if self.scheme in READ_ONLY_SCHEMES:
+            port = f":{self.port}" if self.port else ""
+            return f"{self.scheme}://{self.host}{port}/{self.path}".rstrip("/")
         return self.path
 
     def display(self) -> str:
@@ -75,6 +85,8 @@ class RemoteURL:
             port = f":{self.port}" if self.port else ""
             path = self.path if self.path.startswith("/") else f"/~/{self.path}"
             return f"ssh://{user}{self.host}{port}{path}"
+        if self.scheme in READ_ONLY_SCHEMES:
+            return self.fs_root()
         return f"{self.scheme}://{self.fs_root()}"
 
     def __str__(self) -> str:
@@ -149,6 +161,9 @@ def parse_url(url: str, *, base: Path | None = None) -> RemoteURL:
         return _local(url, parts.path, None)
     if scheme == "ssh":
         return _ssh(url, parts.netloc, parts.path)
+    if scheme in READ_ONLY_SCHEMES:
+        host, port = _host_port(url, parts.netloc)
+        return RemoteURL(scheme, host, _prefix(url, parts.path), port=port)
     if not _BUCKET_RE.match(parts.netloc):
         raise _refuse(url, f"has an invalid bucket or container name {parts.netloc!r}")
     return RemoteURL(scheme, parts.netloc, _prefix(url, parts.path))
@@ -161,6 +176,17 @@ def _ssh(url: str, netloc: str, raw_path: str) -> RemoteURL:
         user, hostport = netloc.rsplit("@", 1)
         if not _USER_RE.match(user):
             raise _refuse(url, "has an invalid user name")
+    host, port = _host_port(url, hostport)
+    if raw_path.startswith("/~/") or raw_path == "/~":
+        path = _prefix(url, raw_path[2:])
+    else:
+        path = "/" + _prefix(url, raw_path)
+    if path in ("", "/"):
+        raise _refuse(url, "needs a folder path on the host")
+    return RemoteURL("ssh", host, path, user=user, port=port)
+
+
+def _host_port(url: str, hostport: str) -> tuple[str, int | None]:
     host, port = hostport, None
     if hostport.startswith("["):
         end = hostport.find("]")
@@ -174,13 +200,7 @@ def _ssh(url: str, netloc: str, raw_path: str) -> RemoteURL:
         port = int(port_text)
     if not host or not _HOST_RE.match(host) or host.startswith("-"):
         raise _refuse(url, "has an invalid host")
-    if raw_path.startswith("/~/") or raw_path == "/~":
-        path = _prefix(url, raw_path[2:])
-    else:
-        path = "/" + _prefix(url, raw_path)
-    if path in ("", "/"):
-        raise _refuse(url, "needs a folder path on the host")
-    return RemoteURL("ssh", host, path, user=user, port=port)
+    return host, port
 
 
 def check_endpoint_url(url: str) -> str:

@@ -9,8 +9,17 @@ import pytest
 from gitml.store.objects import ObjectStore
 from tests.remotes.remote_helpers import MakeRemote, _make
 from tests.servers import fault_proxy, s3_bucket, s3_env, s3_server
+from tests.testing.backends import azurite_server, gcs_server, ssh_server
 
-__all__ = ["fault_proxy", "s3_bucket", "s3_env", "s3_server"]
+__all__ = [
+    "azurite_server",
+    "fault_proxy",
+    "gcs_server",
+    "s3_bucket",
+    "s3_env",
+    "s3_server",
+    "ssh_server",
+]
 
 
 @pytest.fixture
@@ -45,3 +54,11 @@ def make_fsspec(request: pytest.FixtureRequest, tmp_path: Path) -> MakeRemote:
 def make_s3(request: pytest.FixtureRequest, tmp_path: Path) -> MakeRemote:
     """An S3 remote behind the fault proxy (``handle.proxy``)."""
     return _make("s3", request, tmp_path, proxied=True)
+
+
+@pytest.fixture(params=["s3", "gs", "az", "ssh", "http"])
+def make_faulty(request: pytest.FixtureRequest, tmp_path: Path) -> MakeRemote:
+    """Each networked backend behind its fault injector (``handle.proxy``): the HTTP
+    fault proxy in front of S3, GCS, Azure and the web server; for SFTP, the server
+    itself. ``handle.writer`` is where uploads go (for http: the folder it serves)."""
+    return _make(str(request.param), request, tmp_path, proxied=True)

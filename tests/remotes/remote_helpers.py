@@ -20,7 +20,8 @@ from gitml.config import RemoteConfig  # noqa: E402
 from gitml.remotes import Remote, RemoteOptions, RetryPolicy, parse_url  # noqa: E402
 from gitml.remotes.backends import FsspecBackend  # noqa: E402
 from gitml.store.objects import ObjectStore  # noqa: E402
-from tests.servers import Bucket, FaultProxy  # noqa: E402
+from tests.servers import Bucket  # noqa: E402
+from tests.testing.backends import Location, location  # noqa: E402
 
 FAST_RETRY = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 FAST = RemoteOptions(connect_timeout=5.0, read_timeout=15.0, retry=FAST_RETRY)
@@ -66,7 +67,12 @@ class Handle:
     root: Path | None = None  # folder remotes
     bucket: Bucket | None = None  # S3 remotes
     prefix: str = "remote"
-    proxy: FaultProxy | None = None
+    proxy: Any = None  # FaultProxy, or the SFTP server's injector (same calls)
+    writer: Remote | None = None  # where uploads go: the remote itself, but for http
+
+    def __post_init__(self) -> None:
+        if self.writer is None:
+            self.writer = self.remote
 
     def _s3(self) -> Any:
         assert self.bucket is not None
@@ -136,7 +142,22 @@ MakeRemote = Callable[..., Handle]
 def _make(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path, proxied: bool = True
 ) -> MakeRemote:
+    places: list[Location] = []  # one remote per test, however often make() is called
+
+    def make_other(options: RemoteOptions, **config: Any) -> Handle:
+        if not places:
+            places.append(location(kind, request, tmp_path, proxied=proxied))
+        place = places[0]
+        cfg = RemoteConfig(**{**place.config(), **config})
+        remote = Remote.from_config(cfg, options=options)
+        writer = None
+        if place.writer is not None:
+            writer = Remote.from_config(RemoteConfig(**place.writer.config()), options=options)
+        return Handle(kind, remote, place.url, proxy=place.faults, writer=writer)
+
     def make(options: RemoteOptions = FAST, **config: Any) -> Handle:
+        if kind in ("gs", "az", "ssh", "http"):
+            return make_other(options, **config)
         if kind == "fsspec":  # the generic fsspec path, with sshfs's temp + rename writes
             import fsspec
 
