@@ -103,6 +103,12 @@ PRIVATE_ALLOWLIST: frozenset[tuple[str, str]] = frozenset(
         ("gitml.remotes.local", "._pending_add"),
         ("gitml.store.copyout", "._open"),
         ("gitml.store.copyout", "._corrupt"),
+        # gcsfs: its request methods without their own retry decorator (connect.py)
+        ("gitml.remotes.connect", "._request"),
+        ("gitml.remotes.connect", "._get_file_request"),
+        # sshfs: its SFTP channel pool and session stack, which it exposes no other way
+        ("gitml.remotes.sftp", "._pool"),
+        ("gitml.remotes.sftp", "._stack"),
         # typer 0.29's private modules and attributes (typer is pinned to <0.30)
         ("gitml.cli.coercion", "typer._click"),
         ("gitml.cli.coercion", "typer._coercion"),

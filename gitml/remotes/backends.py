@@ -143,7 +143,7 @@ class Backend(ABC):
 # ---------------------------------------------------------------- fsspec
 
 
-class _FsspecWriter:
+class FsspecWriter:
     def __init__(self, fs: Any, path: str, final: str | None, block_size: int) -> None:
         self._fs = fs
         self._path = path
@@ -408,8 +408,8 @@ class FsspecBackend(Backend):
             bucket, _, obj = self.path(key).partition("/")
             return _S3Writer(self, bucket, obj, self.block_size)
         if self.atomic_put:
-            return _FsspecWriter(self.fs, self.path(key), None, self.block_size)
-        return _FsspecWriter(self.fs, self.path(temp_key(key)), self.path(key), self.block_size)
+            return FsspecWriter(self.fs, self.path(key), None, self.block_size)
+        return FsspecWriter(self.fs, self.path(temp_key(key)), self.path(key), self.block_size)
 
     def open_reader(self, key: str) -> Reader:
         if self.is_s3:

@@ -192,11 +192,11 @@ class SftpBackend(FsspecBackend):
         self._run(put)
 
     def open_writer(self, key: str) -> Writer:
-        from gitml.remotes.backends import _FsspecWriter
+        from gitml.remotes.backends import FsspecWriter
 
         self._parent(key)
         tmp, final = self.path(temp_key(key)), self.path(key)
-        return self._run(lambda fs: _FsspecWriter(fs, tmp, final, self.block_size))  # type: ignore[no-any-return]
+        return self._run(lambda fs: FsspecWriter(fs, tmp, final, self.block_size))  # type: ignore[no-any-return]
 
     def open_reader(self, key: str) -> Reader:
         size = self.size(key)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from tests.conftest import git, run_gitml
 from tests.servers import DUMMY_KEY, DUMMY_SECRET, Bucket, s3_bucket, s3_env, s3_server
@@ -62,6 +63,15 @@ def repo(tmp_path: Path) -> Path:
     (root / "model.bin").write_bytes(b"weights " * 500)
     run_gitml(root, "add", "model.bin", check=True)
     return root
+
+
+def _hostile_tracked(repo: Path, key: str, value: str) -> None:
+    """Put ``key`` into [remote.origin] of the tracked file, as a hostile clone would
+    commit it (``gitml config`` refuses to write it there)."""
+    tracked = repo / ".gitml" / "config.toml"
+    doc = tomlkit.parse(tracked.read_text())
+    doc["remote"]["origin"][key] = value  # type: ignore[index]
+    tracked.write_text(tomlkit.dumps(doc))
 
 
 def _local(repo: Path, body: str) -> None:
@@ -148,8 +158,7 @@ def test_azure_without_account_names_the_variables(repo: Path) -> None:
 def test_azure_account_key_from_environment(repo: Path, azurite_server: AzuriteServer) -> None:
     url = f"az://{azurite_server.create_container()}/team"
     run_gitml(repo, "remote", "add", "origin", url, "--endpoint-url", azurite_server.blob_endpoint)
-    with open(repo / ".gitml" / "config.toml", "a", encoding="utf-8") as fh:
-        fh.write(f'account_name = "{ACCOUNT}"\n')  # [remote.origin] is the last table
+    run_gitml(repo, "remote", "modify", "origin", "account_name", ACCOUNT, check=True)
     _refused(run_gitml(repo, "push", env=_CLEAN), "AZURE_STORAGE_KEY")
     env = {**_CLEAN, "AZURE_STORAGE_KEY": ACCOUNT_KEY}
     pushed = run_gitml(repo, "push", check=True, env=env)
@@ -165,8 +174,7 @@ def test_azure_connection_string_only_in_local_config(
     url = f"az://{azurite_server.create_container()}/team"
     run_gitml(repo, "remote", "add", "origin", url, check=True)
     conn = azurite_server.connection_string()
-    with open(repo / ".gitml" / "config.toml", "a", encoding="utf-8") as fh:
-        fh.write(f'connection_string = "{conn}"\n')
+    _hostile_tracked(repo, "connection_string", conn)
     proc = run_gitml(repo, "push", env=_CLEAN)
     assert proc.returncode == 3 and "config.local.toml" in proc.stderr, proc.stderr
     assert ACCOUNT_KEY not in proc.stdout + proc.stderr
@@ -208,7 +216,6 @@ def test_ssh_key_file_in_local_config_and_host_key_checked(
 
 def test_key_file_in_tracked_config_is_refused(repo: Path) -> None:
     run_gitml(repo, "remote", "add", "origin", "ssh://host/srv/data", check=True)
-    with open(repo / ".gitml" / "config.toml", "a", encoding="utf-8") as fh:
-        fh.write('key_file = "~/.ssh/id_ed25519"\n')
+    _hostile_tracked(repo, "key_file", "~/.ssh/id_ed25519")
     proc = run_gitml(repo, "push", env=_CLEAN)
     assert proc.returncode == 3 and "config.local.toml" in proc.stderr, proc.stderr
