@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import blake3
 
 from gitml.errors import ConfigError, CorruptObjectError, InputError, UsageError
+from gitml.faults import fault_point
+from gitml.store import chunks
 from gitml.store.bulk import copy_pipelined
 from gitml.store.fsutil import (
     LINK_FALLBACK,
@@ -89,6 +91,8 @@ class Batch(Writer):
                     return done
                 os.lseek(fd, 0, os.SEEK_SET)
                 link = "copy"
+            if self._chunk_it(st.st_size, link):
+                return self._add_chunked(src, fd, st, expected_oid)
             if st.st_size < SMALL and link != "reflink":
                 data = read_exact(fd, st.st_size)
                 _check_unchanged(src, fd, st, len(data))
@@ -144,6 +148,40 @@ class Batch(Writer):
         self._queue_temp(expected_oid, tmp, None)
 
     # -- ingest paths -------------------------------------------------------
+    def _chunk_it(self, size: int, link: str) -> bool:
+        """Big files in copy modes become chunks (chunks.py). ``reflink`` keeps whole
+        objects (a clone shares the blocks already); hardlink/symlink workspaces are
+        the cache objects themselves, so those modes need them whole."""
+        threshold = self._store.chunk_min_file
+        return bool(threshold) and size >= threshold and link in ("copy", "auto")
+
+    def _add_chunked(
+        self, src: str, fd: int, st: StatLike, expected: str | None
+    ) -> tuple[str, int]:
+        """Cut ``src`` into chunks, hashing the whole file and each chunk in the
+        same pass; queue the chunks the cache lacks and the chunk list. The index
+        entry (file oid -> list) is written at commit, once all of it is durable."""
+        store = self._store
+        queued: list[str] = []
+
+        def keep(oid: str, data: memoryview) -> None:
+            if oid in self._known or os.path.exists(store.path_of(oid)):
+                self._narrow(oid, st.st_mode)  # shared with another file: keep its read bits
+                return
+            self._queue_small(oid, bytes(data), st.st_mode)
+            queued.append(oid)
+            fault_point("store.chunk-queued")
+
+        try:
+            oid, clist = chunks.split(fd, st.st_size, keep)
+        except OSError as exc:
+            raise InputError(f"cannot read {src}: {exc.strerror}") from None
+        _check_unchanged(src, fd, st, clist.size)
+        _check_expected(src, oid, expected)
+        listed = self.add_bytes(clist.encode())
+        self._chunked[oid] = listed
+        return oid, clist.size
+
     def _check_name_unchanged(self, src: str, st: StatLike, nbytes: int) -> None:
         """``src`` (the name, not only the open file) is still the file ``st``
         describes: before the name itself is replaced by a link."""
