@@ -185,3 +185,20 @@ def test_chunking_off_stores_whole_objects(repo: Path, cli: Cli) -> None:
     cli("add", "x.bin")
     oid = hash_bytes(data)
     assert (_cache(repo) / oid[:2] / oid[2:]).exists() and _entry(repo, data) is None
+
+
+def test_du_reports_logical_and_stored_sizes(chunked_repo: Path, cli: Cli) -> None:
+    v1 = bytearray(_rand(4 * MIB, 8))
+    (chunked_repo / "d.bin").write_bytes(v1)
+    cli("add", "d.bin")
+    v1[MIB : MIB + 100_000] = _rand(100_000, 9)
+    (chunked_repo / "d.bin").write_bytes(v1)
+    cli("add", "d.bin")
+    usage = json.loads(cli("du", "--json").out)
+    assert usage["schema"] == "gitml.du/1"
+    assert usage["chunked_files"] == 2 and usage["damaged_lists"] == 0
+    assert usage["logical"] == 8 * MIB  # two versions of 4 MiB, as if stored whole
+    assert 4 * MIB < usage["stored"] < 5 * MIB  # the shared chunks once
+    assert usage["ratio"] > 1.6
+    human = cli("du").out
+    assert "dedup ratio: " in human and "2 chunked files" in human
