@@ -22,7 +22,6 @@ entry never names something incomplete.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,12 +33,15 @@ from gitml.errors import CorruptObjectError
 from gitml.store.durable import fsync_dir, tmp_name
 from gitml.store.hashing import is_oid, new_hasher
 
-AVG_CHUNK = 64 << 10  # pyfastcdc's avg_size; real chunks average ~80 KiB (avg + min)
+# Measured (docs/PERFORMANCE.md): 256 KiB stores a 1 MiB edit as ~1.3 MiB (64 KiB: ~1.04)
+# with a quarter of the chunk files, and loose chunk files are what an add pays for.
+AVG_CHUNK = 256 << 10  # pyfastcdc's avg_size; real chunks average ~320 KiB (avg + min)
+MIN_CHUNK = AVG_CHUNK // 4
 DEFAULT_MIN_FILE = 16 << 20  # cache.chunk_min_file default
 MIN_FILE_FLOOR = 1 << 20  # smaller settings are raised to this (chunking a tiny file saves nothing)
 INDEX_DIR = "chunked"
 HEADER = b"gitml-chunks 1 "
-MAX_CHUNK = AVG_CHUNK * 4  # pyfastcdc's default max_size
+MAX_CHUNK = AVG_CHUNK * 4  # 1 MiB: a chunk is still a small object (store and remote packs)
 _LINE = 64 + 1 + 1  # shortest chunk line: oid, space, one digit
 
 
@@ -89,31 +91,31 @@ def decode(data: bytes, *, source: str) -> ChunkList:
 
 
 def split(fd: int, size: int, on_chunk: Callable[[str, memoryview], None]) -> tuple[str, ChunkList]:
-    """Cut the open file into chunks in one pass over its pages: returns the
-    whole-file oid and its chunk list, calling ``on_chunk(oid, bytes)`` per chunk.
+    """Cut the open file into chunks in one read of it: returns the whole-file oid
+    and its chunk list, calling ``on_chunk(oid, bytes)`` per chunk (the bytes are
+    valid only during the call).
 
-    The cutting runs in Cython (pyfastcdc) and every hash in BLAKE3's C code;
-    Python only sees one call per ~80 KiB chunk.
+    The cutting runs in Cython (pyfastcdc, reading into its own bounded buffer:
+    memory stays at a few chunks, and a file truncated meanwhile is a short read,
+    not a SIGBUS as with a memory map) and every hash in BLAKE3's C code; Python
+    only sees one call per chunk. ``size`` is what the caller's stat said: the
+    caller compares it with the list's total (a file that changed is refused).
     """
     from pyfastcdc import FastCDC
 
     whole = new_hasher(0)
     chunks: list[tuple[str, int]] = []
-    if size:
-        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as mm:
-            view = memoryview(mm)
-            try:
-                for piece in FastCDC(AVG_CHUNK).cut_buf(view):
-                    data = piece.data
-                    whole.update(data)
-                    oid = blake3.blake3(data).hexdigest()
-                    on_chunk(oid, data)
-                    chunks.append((oid, piece.length))
-                    del data, piece
-            finally:
-                view.release()
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        for piece in FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_stream(
+            stream
+        ):
+            data = piece.data
+            whole.update(data)
+            oid = blake3.blake3(data).hexdigest()
+            on_chunk(oid, data)
+            chunks.append((oid, piece.length))
     file_oid = str(whole.hexdigest())
-    return file_oid, ChunkList(file_oid, size, tuple(chunks))
+    return file_oid, ChunkList(file_oid, sum(n for _o, n in chunks), tuple(chunks))
 
 
 # -- the index: file oid -> chunk list oid -----------------------------------
