@@ -39,10 +39,10 @@ def chunkers(path: Path, data: bytes) -> None:
         _rate(
             f"pyfastcdc cut_file avg={avg >> 10}K",
             len(data),
-            lambda: sum(1 for _ in cdc.cut_file(path)),
+            lambda cdc=cdc: sum(1 for _ in cdc.cut_file(path)),
         )
 
-        def hashed(stream: bool = False) -> int:
+        def hashed(stream: bool = False, cdc: FastCDC = cdc) -> int:
             n, whole = 0, blake3.blake3()
             with open(path, "rb", buffering=0) as fh:
                 pieces = cdc.cut_stream(fh) if stream else cdc.cut_file(path)
@@ -85,7 +85,7 @@ def dedup(data: bytes) -> None:
         new = {blake3.blake3(c.data).digest(): c.length for c in cdc.cut_buf(bytes(mod))}
         added = sum(n for h, n in new.items() if h not in old)
         print(
-            f"dedup avg={avg >> 10}K: chunks={len(new)} new bytes for a 1 MiB edit={added / MIB:.2f} MiB"
+            f"dedup avg={avg >> 10}K: chunks={len(new)}, new bytes for 1 MiB: {added / MIB:.2f} MiB"
         )
 
 
