@@ -159,17 +159,15 @@ class Batch(Writer):
         self, src: str, fd: int, st: StatLike, expected: str | None
     ) -> tuple[str, int]:
         """Cut ``src`` into chunks, hashing the whole file and each chunk in the
-        same pass; queue the chunks the cache lacks and the chunk list. The index
+        same pass; queue the chunks and the chunk list. The index
         entry (file oid -> list) is written at commit, once all of it is durable."""
-        store = self._store
-        queued: list[str] = []
 
         def keep(oid: str, data: memoryview) -> None:
-            if oid in self._known or os.path.exists(store.path_of(oid)):
-                self._narrow(oid, st.st_mode)  # shared with another file: keep its read bits
-                return
+            # Every chunk goes the small-object way, also one the cache has: the
+            # writer then checks an existing one (another batch may be writing it,
+            # or have died mid-write) as it does for any object. A copy: ``data``
+            # is pyfastcdc's buffer.
             self._queue_small(oid, bytes(data), st.st_mode)
-            queued.append(oid)
             fault_point("store.chunk-queued")
 
         try:

@@ -11,7 +11,7 @@ object whose bytes do not match its name.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import blake3
@@ -53,7 +53,7 @@ def load_list(store: ObjectStore, file_oid: str, what: str = "") -> ChunkList | 
     return clist
 
 
-def iter_chunks(store: ObjectStore, clist: ChunkList, what: str) -> Iterator[bytes]:
+def iter_chunks(store: ObjectStore, clist: ChunkList, what: str) -> Generator[bytes, None, None]:
     """Each chunk's bytes, in order, each verified against its oid."""
     label = what or f"object {clist.file_oid}"
     for index, (oid, size) in enumerate(clist.chunks):
@@ -138,4 +138,4 @@ class ChunkedReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._chunks.close()  # type: ignore[attr-defined]
+        self._chunks.close()

@@ -106,9 +106,7 @@ def split(fd: int, size: int, on_chunk: Callable[[str, memoryview], None]) -> tu
     whole = new_hasher(0)
     chunks: list[tuple[str, int]] = []
     with open(fd, "rb", buffering=0, closefd=False) as stream:
-        for piece in FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_stream(
-            stream
-        ):
+        for piece in FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_stream(stream):
             data = piece.data
             whole.update(data)
             oid = blake3.blake3(data).hexdigest()

@@ -77,7 +77,8 @@ class ObjectStore:
         return f"{self._root_str}/{oid[:2]}/{oid[2:]}"
 
     def has(self, oid: str) -> bool:
-        """True if the object exists (or was added by a batch still open in this process)."""
+        """True if the object exists (or was added by a batch still open in this
+        process), whole or as chunks (an entry in ``chunked/``; chunks.py)."""
         for batch in self._batches:
             if batch.holds(oid):
                 return True
