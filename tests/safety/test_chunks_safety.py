@@ -205,9 +205,12 @@ def test_du_reports_logical_and_stored_sizes(chunked_repo: Path, cli: Cli) -> No
 
 
 def test_bad_chunk_min_file_is_a_one_line_error(repo: Path, cli: Cli) -> None:
-    res = cli("config", "set", "cache.chunk_min_file", "-5", expect=None)
+    res = cli("config", "set", "cache.chunk_min_file", "--", "-5", expect=None)
     assert res.code == 2 and "cache.chunk_min_file must be positive" in res.err
     (repo / ".gitml" / "config.toml").write_text('[cache]\nchunk_min_file = "big"\n')
     res = cli("status", expect=None)
-    assert res.code != 0 and "Traceback" not in res.err
-    assert 'error: cache.chunk_min_file = "big" is not a size in bytes' in res.err
+    assert res.code == 3 and "Traceback" not in res.err
+    assert res.err == (
+        "error: cache.chunk_min_file = 'big' is not a size in bytes\n"
+        "hint: gitml config set cache.chunk_min_file 16777216 (or 0 to turn chunking off)\n"
+    )
