@@ -214,3 +214,30 @@ def test_bad_chunk_min_file_is_a_one_line_error(repo: Path, cli: Cli) -> None:
         "error: cache.chunk_min_file = 'big' is not a size in bytes\n"
         "hint: gitml config set cache.chunk_min_file 16777216 (or 0 to turn chunking off)\n"
     )
+
+
+def test_chunked_file_checks_out_as_a_copy_in_hardlink_mode(chunked_repo: Path, cli: Cli) -> None:
+    data = _rand(3 * MIB, 10)
+    (chunked_repo / "m.bin").write_bytes(data)
+    cli("add", "m.bin")
+    cli("config", "set", "--local", "cache.link", "hardlink")
+    (chunked_repo / "m.bin").unlink()
+    cli("checkout", "m.bin")
+    st = os.lstat(chunked_repo / "m.bin")
+    assert st.st_nlink == 1 and st.st_mode & 0o777 == 0o644  # a file of its own, writable
+    assert (chunked_repo / "m.bin").read_bytes() == data
+    assert "clean" in cli("status").out
+
+
+def test_sigkill_during_chunked_checkout_then_rerun_completes(chunked_repo: Path, cli: Cli) -> None:
+    data = _rand(3 * MIB, 11)
+    (chunked_repo / "c.bin").write_bytes(data)
+    cli("add", "c.bin")
+    (chunked_repo / "c.bin").unlink()
+    killed = run_gitml(
+        chunked_repo, "checkout", "c.bin", env={"GITML_FAULT": "checkout.file-filled"}
+    )
+    assert killed.returncode == -9, killed.stderr
+    run_gitml(chunked_repo, "checkout", "c.bin", check=True)
+    assert (chunked_repo / "c.bin").read_bytes() == data
+    assert oct(os.lstat(chunked_repo / "c.bin").st_mode & 0o777) == oct(0o644)
