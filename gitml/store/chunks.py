@@ -26,12 +26,16 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import blake3
 
 from gitml.errors import CorruptObjectError
 from gitml.store.durable import fsync_dir, tmp_name
 from gitml.store.hashing import is_oid, new_hasher
+
+if TYPE_CHECKING:
+    from pyfastcdc import Chunk
 
 # Measured (docs/PERFORMANCE.md): 256 KiB stores a 1 MiB edit as ~1.3 MiB (64 KiB: ~1.04)
 # with a quarter of the chunk files, and loose chunk files are what an add pays for.
@@ -103,15 +107,30 @@ def split(fd: int, size: int, on_chunk: Callable[[str, memoryview], None]) -> tu
     """
     from pyfastcdc import FastCDC
 
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        return _cut(
+            FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_stream(stream), on_chunk
+        )
+
+
+def split_bytes(data: bytes, on_chunk: Callable[[str, memoryview], None]) -> tuple[str, ChunkList]:
+    """:func:`split` for bytes already in memory (a download small enough to be read whole)."""
+    from pyfastcdc import FastCDC
+
+    return _cut(FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_buf(data), on_chunk)
+
+
+def _cut(
+    pieces: Iterator[Chunk], on_chunk: Callable[[str, memoryview], None]
+) -> tuple[str, ChunkList]:
     whole = new_hasher(0)
     chunks: list[tuple[str, int]] = []
-    with open(fd, "rb", buffering=0, closefd=False) as stream:
-        for piece in FastCDC(AVG_CHUNK, min_size=MIN_CHUNK, max_size=MAX_CHUNK).cut_stream(stream):
-            data = piece.data
-            whole.update(data)
-            oid = blake3.blake3(data).hexdigest()
-            on_chunk(oid, data)
-            chunks.append((oid, piece.length))
+    for piece in pieces:
+        data = piece.data
+        whole.update(data)
+        oid = blake3.blake3(data).hexdigest()
+        on_chunk(oid, data)
+        chunks.append((oid, piece.length))
     file_oid = str(whole.hexdigest())
     return file_oid, ChunkList(file_oid, sum(n for _o, n in chunks), tuple(chunks))
 

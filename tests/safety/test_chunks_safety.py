@@ -138,7 +138,8 @@ def test_gc_keeps_the_chunks_a_kept_version_needs_and_removes_the_rest(
 
 def test_push_and_pull_of_a_chunked_file(chunked_repo: Path, cli: Cli, tmp_path: Path) -> None:
     """The remote keeps whole objects (the format older gitml reads); each chunk is
-    verified on the way out and the whole file's hash by the upload."""
+    verified on the way out and the whole file's hash by the upload; a pulled
+    big file is verified, then stored as chunks."""
     data = _rand(3 * MIB, 5)
     (chunked_repo / "w.bin").write_bytes(data)
     cli("add", "w.bin")
@@ -154,6 +155,9 @@ def test_push_and_pull_of_a_chunked_file(chunked_repo: Path, cli: Cli, tmp_path:
     (chunked_repo / "w.bin").unlink()
     cli("pull")
     assert (chunked_repo / "w.bin").read_bytes() == data
+    # what was pulled is stored as chunks again, not as a whole object
+    assert not (cache / oid[:2] / oid[2:]).exists() and _entry(chunked_repo, data)
+    assert json.loads(cli("fsck", "--json").out)["missing"] == {}
 
 
 def test_push_refuses_a_chunked_file_with_a_corrupt_chunk(
