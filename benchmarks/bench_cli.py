@@ -30,9 +30,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--only",
-        choices=["many", "big", "pipeline"],
+        choices=["many", "big", "pipeline", "chunks"],
         action="append",
-        help="run only this dataset (may be given twice)",
+        help="run only this dataset (may be given more than once); chunks: issue 14's "
+        "dataset (a), chunked cache vs whole objects",
     )
     p.add_argument("--tools", default="gitml,dvc", help="comma list of gitml,dvc")
     p.add_argument("--remotes", action="store_true", help="also push/pull to a local folder")

@@ -1,6 +1,7 @@
 """gitml vs DVC benchmark: one command, same data, fresh repositories, medians.
 
-    .venv/bin/python benchmarks/run.py [--scale 0.1] [--repeat 3] [--only many|big] [--remotes]
+    .venv/bin/python benchmarks/run.py [--scale 0.1] [--repeat 3] [--only many|big|chunks]
+        [--remotes]
 
 See docs/PERFORMANCE.md for the method. Both tools run as subprocesses (their start-up
 counts); nothing here imports gitml or dvc. A failing step is recorded as an error and
@@ -468,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError as exc:
             ctx.notes.append(f"- S3 section skipped: {exc}")
 
-    kinds = args.only or ["many", "big"]
+    kinds = args.only or ["many", "big", "chunks"]
     datasets: list[Dataset] = []
     for kind in ["many", "big"]:
         if kind in kinds:
@@ -490,6 +491,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             if ds.kind == "big":
                 run_hardlink_repeat(ctx, ds, rep)
 
+    chunk_section = ""
+    if "chunks" in kinds and "gitml" in names and not ctx.out_of_time():
+        from bench_chunks import run as run_chunks
+
+        try:
+            chunk_section = run_chunks(
+                shlex.split(args.gitml),
+                workdir,
+                args.scale,
+                args.seed,
+                ctx.base_env,
+                args.timeout,
+                ctx.logs,
+            )
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            chunk_section = f"## Chunk dedup (issue 14)\n\nerror: {exc}\n"
+        log(f"{ctx.stamp()} chunk dedup done")
+
     facts = machine_facts(ctx, datasets)
     facts["load average at end"] = load_average()
     loads = [r.load1 for r in ctx.results.records if r.load1 is not None]
@@ -508,6 +527,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes.append("- The time budget (--budget) ran out: some steps were not run.")
     rows = build_rows(ctx.results)
     text = render(facts, rows, ctx.results, notes)
+    if chunk_section:
+        text = text.rstrip("\n") + "\n\n" + chunk_section
     out: Path = args.out or (workdir / "results.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)

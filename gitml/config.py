@@ -57,9 +57,14 @@ _MAX_JOBS = 256  # a cloned repository's core.jobs cannot ask for 100,000 thread
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SCHEMA: dict[str, frozenset[str]] = {
     "core": frozenset({"remote", "lock_timeout", "jobs"}),
-    "cache": frozenset({"dir", "link"}),
+    "cache": frozenset({"dir", "link", "chunk_min_file"}),
     "gc": frozenset({"reflog_days"}),
 }
+# Off by default: measured (docs/PERFORMANCE.md), a first add of a chunked file runs at
+# 0.2-0.4x the unchunked speed, because each chunk is a loose file; until chunks go
+# into a local pack, dedup is opt-in (16 MiB, 16777216, is the measured threshold).
+DEFAULT_CHUNK_MIN_FILE = 0
+CHUNK_MIN_FILE_FLOOR = 1 << 20  # a smaller non-zero setting is raised to this
 DEFAULT_REFLOG_DAYS = 10.0  # gc keeps reflog entries this recent: git-lfs's 7 + 3 days
 
 
@@ -71,6 +76,7 @@ class KeySpec:
     help: str
     choices: tuple[str, ...] = ()
     local_only: bool = False  # a secret: never in the tracked file
+    zero_ok: bool = False  # a number for which 0 means "off"
 
 
 KEYS: dict[str, KeySpec] = {
@@ -79,6 +85,12 @@ KEYS: dict[str, KeySpec] = {
     "core.jobs": KeySpec("integer", "parallel transfers and hashing workers (8)"),
     "cache.dir": KeySpec("text", "where the object cache lives (.gitml/cache)"),
     "cache.link": KeySpec("choice", "how workspace files come from the cache", LINK_MODES),
+    "cache.chunk_min_file": KeySpec(
+        "integer",
+        "files of this many bytes or more are stored as dedup chunks (0: off, the "
+        "default; 16777216 is the measured threshold)",
+        zero_ok=True,
+    ),
     "gc.reflog_days": KeySpec("number", "gc keeps reflog entries younger than this (10 days)"),
     "remote.*.url": KeySpec("text", "folder, s3://, gs://, az:// or ssh:// location"),
     "remote.*.endpoint_url": KeySpec("text", "S3-compatible endpoint (http[s]://host[:port])"),
@@ -129,6 +141,7 @@ class Config:
     jobs: int = 8
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
     reflog_days: float = DEFAULT_REFLOG_DAYS
+    chunk_min_file: int = DEFAULT_CHUNK_MIN_FILE  # 0: big files are stored whole
     cache_source: str = "default"  # "default" | "tracked" | "local": who chose cache_dir
     refused: tuple[Refusal, ...] = ()  # tracked settings not honoured (untrusted)
     broken_remotes: dict[str, ConfigError] = field(default_factory=dict)
@@ -420,6 +433,19 @@ def _reflog_days(tracked: dict[str, Any], local: dict[str, Any], refused: list[R
     return float(days)
 
 
+def _chunk_min_file(tracked: dict[str, Any], local: dict[str, Any]) -> int:
+    """``cache.chunk_min_file``: bytes, 0 = off; tiny values are raised to 1 MiB (a
+    tracked value can only change how the cache stores bytes, never what it stores)."""
+    cache = {**tracked.get("cache", {}), **local.get("cache", {})}
+    value = cache.get("chunk_min_file", DEFAULT_CHUNK_MIN_FILE)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"cache.chunk_min_file = {shown(value)} is not a size in bytes",
+            "gitml config set cache.chunk_min_file 16777216 (or 0 to turn chunking off)",
+        )
+    return value and max(value, CHUNK_MIN_FILE_FLOOR)
+
+
 def load_config(root: Path) -> Config:
     """Load, validate and merge the config of the repository at ``root``."""
     tracked_path = config_path(root, local=False)
@@ -454,6 +480,7 @@ def load_config(root: Path) -> Config:
     except (TypeError, ValueError):
         raise ConfigError("core.lock_timeout and core.jobs must be numbers") from None
     reflog_days = _reflog_days(tracked, local, refused)
+    chunk_min_file = _chunk_min_file(tracked, local)
     for r in refused:
         warnings.append(
             f"ignoring {r.key} = {shown(r.value)} from the tracked {GITML_DIR}/{CONFIG_NAME}: "
@@ -468,6 +495,7 @@ def load_config(root: Path) -> Config:
         jobs=max(1, min(jobs, _MAX_JOBS)),
         remotes=remotes,
         reflog_days=reflog_days,
+        chunk_min_file=chunk_min_file,
         cache_source=cache_source,
         refused=tuple(refused),
         broken_remotes=broken,

@@ -86,7 +86,8 @@ def coerce(key: Key, spec: KeySpec, text: str) -> str | int | float:
         except ValueError:
             kind = "an integer" if spec.kind == "integer" else "a number"
             raise UsageError(f"{key} must be {kind}, not {shown(text, 80)}") from None
-        if value <= 0 or value != value or value == float("inf"):
+        off = value == 0 and spec.zero_ok  # 0 means "off" for such keys
+        if (value <= 0 and not off) or value != value or value == float("inf"):
             raise UsageError(f"{key} must be positive and finite")
         return value
     if not text:

@@ -48,7 +48,9 @@ class RepoContext:
         if self._store is None:
             from gitml.store.objects import ObjectStore
 
-            self._store = ObjectStore(self.config.cache_dir)
+            self._store = ObjectStore(
+                self.config.cache_dir, chunk_min_file=self.config.chunk_min_file
+            )
         return self._store
 
     @property

@@ -23,6 +23,7 @@ _LAZY: dict[str, str] = {
             "add",
             "checkout",
             "diff",
+            "du",
             "init",
             "remove",
             "status",
@@ -153,6 +154,7 @@ if TYPE_CHECKING:
     from gitml.api.data import add as add
     from gitml.api.data import checkout as checkout
     from gitml.api.data import diff as diff
+    from gitml.api.data import du as du
     from gitml.api.data import init as init
     from gitml.api.data import remove as remove
     from gitml.api.data import status as status

@@ -20,6 +20,7 @@ from gitml.progress import Callback
 # this module loads when a data command runs, not when the CLI starts.
 if TYPE_CHECKING:
     from gitml.context import RepoContext
+    from gitml.store.usage import CacheUsage
     from gitml.workspace.add import AddResult
     from gitml.workspace.checkout import CheckoutResult, Target
     from gitml.workspace.diff import DiffResult
@@ -30,6 +31,7 @@ __all__ = [
     "add",
     "checkout",
     "diff",
+    "du",
     "init",
     "remove",
     "status",
@@ -221,3 +223,12 @@ def remove(
         raise UsageError("name what to stop tracking", "gitml rm data")
     with session(cwd, callback, write=True) as ctx:
         return do_remove(ctx, resolve_targets(ctx, targets, cwd))
+
+
+def du(*, cwd: Path | None = None, callback: Callback | None = None) -> CacheUsage:
+    """The cache's logical size (every version as whole files), its stored size
+    (chunks shared between versions counted once) and their ratio."""
+    from gitml.store.usage import cache_usage
+
+    with session(cwd, callback, write=False) as ctx:
+        return cache_usage(ctx.store)

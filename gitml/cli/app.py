@@ -82,7 +82,7 @@ def _global(
 # here still works (every module is imported); tests/cli/test_startup.py
 # checks the table against what the modules register.
 _MODULES: dict[str, tuple[str, ...]] = {
-    "data": ("init", "add", "status", "diff", "checkout", "rm"),
+    "data": ("init", "add", "status", "diff", "checkout", "rm", "du"),
     "guards": ("guard", "show", "log"),
     "meta": (),  # skipped while gitml/cli/meta.py does not exist
     "registry": ("register", "promote", "demote", "deprecate", "models"),

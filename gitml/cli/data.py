@@ -293,6 +293,48 @@ def rm(
         say(f"removed {pointer} (data kept)")
 
 
+def du(
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """How much the cache holds: logical size (every version as whole files),
+    stored size (chunks shared by versions counted once) and the dedup ratio.
+
+    Examples:
+
+    \b
+      gitml du
+      gitml du --json
+    """
+    usage = api.du()
+    if json_out:
+        print_json(
+            {
+                "logical": usage.logical,
+                "stored": usage.stored,
+                "ratio": round(usage.ratio, 3),
+                "objects": usage.objects,
+                "whole_files": usage.whole_files,
+                "chunked_files": usage.chunked_files,
+                "chunks": usage.chunks,
+                "damaged_lists": usage.damaged_lists,
+            },
+            schema="gitml.du/1",
+        )
+        return
+    say(f"logical: {human_size(usage.logical)}")
+    say(f"stored: {human_size(usage.stored)}")
+    say(f"dedup ratio: {usage.ratio:.2f}")
+    say(
+        f"objects: {usage.objects} ({usage.whole_files} whole, {usage.chunks} chunks of "
+        f"{usage.chunked_files} chunked files)"
+    )
+    if usage.damaged_lists:
+        console().print(
+            f"{usage.damaged_lists} chunked files have a damaged chunk list: run gitml fsck",
+            markup=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(add)
@@ -300,3 +342,4 @@ def register(app: typer.Typer) -> None:
     app.command()(diff)
     app.command()(checkout)
     app.command()(rm)
+    app.command()(du)

@@ -22,6 +22,7 @@ from gitml.context import RepoContext
 from gitml.errors import (
     GitmlError,
     NotARepoError,
+    ObjectMissingError,
     RefusedError,
     RemoteError,
     UnconfirmedDeleteError,
@@ -29,11 +30,14 @@ from gitml.errors import (
 from gitml.remotes.losses import Loss, name_losses
 from gitml.remotes.roots import gc_roots
 from gitml.remotes.workflow import expand, git_remote_for, pointers_for, remote_for
+from gitml.store import chunkgc, chunkread
+from gitml.store.chunks import remove_entry
 from gitml.store.manifest import decode_manifest
 from gitml.workspace.pointer import Pointer
 
 if TYPE_CHECKING:
     from gitml.remotes.remote import Remote
+    from gitml.store.objects import ObjectStore
 
 GC_REMOTE_REFS = "refs/gitml/gc-remote"  # where remote gc fetches the git remote's refs
 GRACE_SECONDS = 3600.0  # objects younger than this survive gc: a concurrent add or push
@@ -62,18 +66,34 @@ def fsck(ctx: RepoContext) -> FsckResult:
     problems = store.layout_problems()
     restored = store.restore_quarantined()  # quarantined, yet its bytes match its name
     oids = list(store.iter_oids())
+    chunk_of = chunkgc.labels(store, needed)  # a damaged chunk is named with its file
     result = FsckResult(checked=len(oids), restored=restored, problems=problems)
     ctx.reporter.start("fsck", len(oids))
     for oid in oids:
         if not store.verify(oid):
             store.quarantine(oid)
-            result.corrupt[oid] = needed.get(oid, "no current pointer")
+            result.corrupt[oid] = needed.get(oid) or chunk_of.get(oid, "no current pointer")
         ctx.reporter.advance("fsck")
     ctx.reporter.done("fsck")
     for oid, label in needed.items():
         if oid not in result.corrupt and not store.has(oid):
             result.missing[oid] = label
+        elif oid not in result.corrupt:
+            _check_chunked(store, oid, label, result)
     return result
+
+
+def _check_chunked(store: ObjectStore, oid: str, label: str, result: FsckResult) -> None:
+    """A needed file stored as chunks: its list, every chunk, and the whole-file
+    hash they rebuild (a list in the wrong order has intact chunks)."""
+    try:
+        clist = store.chunk_list(oid, label)
+        if clist is not None:
+            chunkread.verify(store, clist, label)
+    except ObjectMissingError as exc:
+        result.missing[oid] = f"{label}: {exc.message}"
+    except GitmlError as exc:
+        result.corrupt[oid] = f"{label}: {exc.message}"
 
 
 @dataclass
@@ -114,7 +134,13 @@ def gc(
         finally:
             other.close()
             other.git.close()
+    croots = chunkgc.roots(ctx.store, needed, grace_seconds)
+    for oid, label in croots.keep.items():
+        needed.setdefault(oid, label)
+    if only is not None:  # a removable chunked file brings the chunks only it needs
+        only = set(only).union(*(croots.owned.get(o, ()) for o in only))
     sizes = _collectable(ctx, needed, grace_seconds, out, only)
+    parts = _fold_chunked(sizes, croots.owned, only)
     out.lost = name_losses(ctx, sizes)
     held = _held_on_remotes(ctx, list(sizes))
     for loss in out.lost:
@@ -131,8 +157,28 @@ def gc(
         )
     if not dry_run:
         for oid in out.removed:
+            if oid in parts:  # the index entry first: it never names a chunk that is gone
+                remove_entry(ctx.store.root, oid)
+                for part in sorted(parts[oid]):
+                    ctx.store.remove(part)
             ctx.store.remove(oid)
     return out
+
+
+def _fold_chunked(
+    sizes: dict[str, int], owned: dict[str, set[str]], only: Collection[str] | None
+) -> dict[str, set[str]]:
+    """The chunk objects of removable chunked files become one entry per file in
+    ``sizes`` (the file is what a user loses, and what a remote may hold); returns
+    file oid -> the objects removing it deletes."""
+    parts: dict[str, set[str]] = {}
+    for file_oid, objects in sorted(owned.items()):
+        if only is not None and file_oid not in only:
+            continue
+        mine = {o for o in objects if o in sizes}
+        parts[file_oid] = mine
+        sizes[file_oid] = sizes.get(file_oid, 0) + sum(sizes.pop(o) for o in mine)
+    return parts
 
 
 def _local_roots(ctx: RepoContext, all_commits: bool, workspace_only: bool) -> dict[str, str]:

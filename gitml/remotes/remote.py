@@ -426,12 +426,20 @@ class Remote:
             remote_oids = self.present(wanted, jobs=jobs)
         path_of = _path_fn(store)
         sizes: dict[str, int] = {}
+        chunked: set[str] = set()  # streamed whole from their chunks, never packed
 
         def local_has(oid: str) -> bool:  # one stat gives presence and progress total
             try:
                 sizes[oid] = os.stat(path_of(oid)).st_size
             except OSError:
-                return False
+                size_of = getattr(store, "size_of", None)  # a file stored as chunks
+                try:
+                    sizes[oid] = size_of(oid) if size_of is not None else -1
+                except GitmlError:
+                    return False
+                if sizes[oid] < 0:
+                    return False
+                chunked.add(oid)
             return True
 
         plan = plan_upload(wanted, local_has, remote_oids)
@@ -443,10 +451,11 @@ class Remote:
         from gitml.remotes.upload import Uploader
 
         opts = self.options
-        small = [o for o in plan.todo if sizes[o] <= opts.pack_object_max]
+        small = [o for o in plan.todo if sizes[o] <= opts.pack_object_max and o not in chunked]
         if not opts.pack or len(small) < opts.pack_min_objects:
             small = []
-        loose = [o for o in plan.todo if sizes[o] > opts.pack_object_max] if small else plan.todo
+        packed = set(small)
+        loose = [o for o in plan.todo if o not in packed] if small else plan.todo
         Uploader(self, store, path_of, result, progress).run(loose, jobs)
         if small:
             PackUploader(self, store, path_of, result, progress, sizes).run(small, jobs)

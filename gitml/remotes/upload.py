@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitml.errors import RemoteError
 from gitml.faults import fault_point
@@ -61,7 +61,12 @@ class Uploader:
     # runs on a worker thread
     def _one(self, oid: str) -> int:
         key = self.remote.key(oid)
-        data = read_small(self.path_of(oid), oid, self.opts.small_object)
+        try:
+            data = read_small(self.path_of(oid), oid, self.opts.small_object)
+        except LocalMissingError:
+            if chunked_reader(self.store, oid) is None:
+                raise
+            data = None  # stored as chunks: streamed whole, so the remote format is unchanged
         if data is None:
             sent = self.backend.retrier(lambda: self._stream(oid, key))
             fault_point("remote.upload.object")
@@ -75,7 +80,7 @@ class Uploader:
     def _stream(self, oid: str, key: str) -> int:
         hasher = new_hasher(0)
         total = 0
-        with open(self.path_of(oid), "rb") as fh:
+        with chunked_reader(self.store, oid) or open(self.path_of(oid), "rb") as fh:
             writer = self.backend.open_writer(key)
             try:
                 while chunk := fh.read(self.opts.chunk_size):
@@ -116,6 +121,13 @@ class Uploader:
                 f"in a row failed, last: {describe(exc)}",
                 "run again to resume; objects already uploaded are skipped",
             )
+
+
+def chunked_reader(store: StoreLike, oid: str) -> Any:
+    """A reader of ``oid`` if the store keeps it as chunks only (each chunk verified;
+    the uploader hashes the whole), else None."""
+    opener = getattr(store, "open_chunked", None)
+    return opener(oid) if opener is not None else None
 
 
 def read_small(path: str, oid: str, limit: int) -> bytes | None:

@@ -14,13 +14,15 @@ sync) is writer.py's job.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import blake3
 
 from gitml.errors import ConfigError, CorruptObjectError, InputError, UsageError
+from gitml.faults import fault_point
+from gitml.store import chunks
 from gitml.store.bulk import copy_pipelined
 from gitml.store.fsutil import (
     LINK_FALLBACK,
@@ -89,6 +91,8 @@ class Batch(Writer):
                     return done
                 os.lseek(fd, 0, os.SEEK_SET)
                 link = "copy"
+            if self._chunk_it(st.st_size, link):
+                return self._add_chunked(src, fd, st, expected_oid)
             if st.st_size < SMALL and link != "reflink":
                 data = read_exact(fd, st.st_size)
                 _check_unchanged(src, fd, st, len(data))
@@ -107,6 +111,13 @@ class Batch(Writer):
             raise CorruptObjectError(
                 f"bytes given for object {expected_oid} hash to {oid}; nothing stored"
             )
+        # A verified download (expected_oid) of a big file is stored as chunks too;
+        # what gitml itself writes (manifests, chunk lists) always stays whole.
+        if expected_oid is not None and self._chunk_it(len(data), "copy"):
+            self._chunked[oid] = self.add_bytes(
+                chunks.split_bytes(data, self._chunk_keeper(0o444))[1].encode()
+            )
+            return oid
         self._queue_small(oid, bytes(data))
         return oid
 
@@ -141,9 +152,57 @@ class Batch(Writer):
         except BaseException:
             unlink_quiet(tmp)
             raise
+        if self._chunk_it(os.stat(tmp).st_size, "copy"):
+            self._chunk_temp(tmp, expected_oid)  # a pulled big file is stored as chunks too
+            return
         self._queue_temp(expected_oid, tmp, None)
 
+    def _chunk_temp(self, tmp: str, oid: str) -> None:
+        """Store the verified temp file ``tmp`` as chunks, then drop it."""
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                self._add_chunked(tmp, fd, os.fstat(fd), oid)
+            finally:
+                os.close(fd)
+        finally:
+            unlink_quiet(tmp)
+
     # -- ingest paths -------------------------------------------------------
+    def _chunk_it(self, size: int, link: str) -> bool:
+        """Big files in copy modes become chunks (chunks.py). ``reflink`` keeps whole
+        objects (a clone shares the blocks already); hardlink/symlink workspaces are
+        the cache objects themselves, so those modes need them whole."""
+        threshold = self._store.chunk_min_file
+        return bool(threshold) and size >= threshold and link in ("copy", "auto")
+
+    def _chunk_keeper(self, src_mode: int) -> Callable[[str, memoryview], None]:
+        def keep(oid: str, data: memoryview) -> None:
+            # Every chunk goes the small-object way, also one the cache has: the
+            # writer then checks an existing one (another batch may be writing it,
+            # or have died mid-write) as it does for any object. A copy: ``data``
+            # is pyfastcdc's buffer.
+            self._queue_small(oid, bytes(data), src_mode)
+            fault_point("store.chunk-queued")
+
+        return keep
+
+    def _add_chunked(
+        self, src: str, fd: int, st: StatLike, expected: str | None
+    ) -> tuple[str, int]:
+        """Cut ``src`` into chunks, hashing the whole file and each chunk in the
+        same pass; queue the chunks and the chunk list. The index
+        entry (file oid -> list) is written at commit, once all of it is durable."""
+        try:
+            oid, clist = chunks.split(fd, st.st_size, self._chunk_keeper(st.st_mode))
+        except OSError as exc:
+            raise InputError(f"cannot read {src}: {exc.strerror}") from None
+        _check_unchanged(src, fd, st, clist.size)
+        _check_expected(src, oid, expected)
+        listed = self.add_bytes(clist.encode())
+        self._chunked[oid] = listed
+        return oid, clist.size
+
     def _check_name_unchanged(self, src: str, st: StatLike, nbytes: int) -> None:
         """``src`` (the name, not only the open file) is still the file ``st``
         describes: before the name itself is replaced by a link."""

@@ -28,8 +28,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitml.errors import ConfigError
+from gitml.errors import ConfigError, SizeMismatchError
 from gitml.faults import fault_point
+from gitml.store import chunkread
+from gitml.store.chunks import ChunkList
 from gitml.store.durable import tmp_name
 from gitml.store.fsutil import (
     COPY_RANGE_REFUSED,
@@ -223,6 +225,9 @@ def create_file(
     """ObjectStore.create: the new file ``name`` in ``dir_fd`` (None if it exists), or
     with ``replace`` a temp file beside it renamed over whatever is there."""
     target = tmp_name(Path(name)).name if replace else name
+    clist = store.chunk_list(oid, what)
+    if clist is not None:  # always a copy: a link needs the whole object (ARCHITECTURE.md)
+        return _create_chunked(store, clist, dir_fd, name, target, executable, size, what, replace)
     if link in ("hardlink", "symlink"):
         store.check_for_link(oid, size)
         src = store.path_of(oid)
@@ -269,6 +274,57 @@ def create_file(
             os.close(fd_out)
     finally:
         os.close(fd_in)
+
+
+def _create_chunked(
+    store: ObjectStore,
+    clist: ChunkList,
+    dir_fd: int,
+    name: str,
+    target: str,
+    executable: bool,
+    size: int | None,
+    what: str,
+    replace: bool,
+) -> os.stat_result | None:
+    """create_file for a chunked object: the chunks are written in order, each
+    verified, the whole-file hash checked at the end; the file keeps mode 000
+    (or its temp name) until then, and is removed on any failure."""
+    if size is not None and clist.size != size:
+        raise SizeMismatchError(
+            f"object {clist.file_oid} has {clist.size} bytes, not the {size} recorded for it",
+            "the record (pointer or manifest) is wrong, the object is intact",
+            actual=clist.size,
+            expected=size,
+        )
+    try:
+        fd_out = os.open(target, _CREATE_RW, 0, dir_fd=dir_fd)
+    except FileExistsError:
+        if replace:
+            raise
+        return None
+    except OSError as exc:
+        raise write_error(what, exc) from None
+    try:
+        fault_point("checkout.file-created")
+        hasher = new_hasher(0)
+        for data in chunkread.iter_chunks(store, clist, what):
+            hasher.update(data)
+            write_all(fd_out, data)
+        got = str(hasher.hexdigest())
+        if got != clist.file_oid:
+            raise chunkread.rebuild_error(clist, got, what)
+        fault_point("checkout.file-filled")
+        os.fchmod(fd_out, 0o755 if executable else 0o644)  # the mark of a finished file
+        return _finish(dir_fd, target, name, fd_out) if replace else os.fstat(fd_out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(target, dir_fd=dir_fd)
+        if isinstance(exc, OSError):
+            raise write_error(what, exc) from None
+        raise
+    finally:
+        os.close(fd_out)
 
 
 def _lstat(dir_fd: int, name: str) -> os.stat_result:

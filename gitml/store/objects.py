@@ -7,6 +7,7 @@ Layout under ``root`` (``config.cache_dir``)::
     tmp/                  temp files of live batches (``<batch-id>.<n>``)
     journal/              one intent journal per live batch (see journal.py)
     quarantine/           objects whose bytes did not match their name (never deleted)
+    chunked/<oid>         big files stored as chunks: the oid of their chunk list (chunks.py)
 
 Writes happen only inside :meth:`ObjectStore.batch` (see batch.py for the
 crash-safety design). Every read that hands bytes to someone (``read_bytes``,
@@ -37,11 +38,12 @@ from gitml.errors import (
     SizeMismatchError,
     UsageError,
 )
-from gitml.store import copyout, journal
+from gitml.store import chunkread, chunks, copyout, journal
 from gitml.store.batch import Batch
+from gitml.store.chunks import ChunkList
 from gitml.store.durable import fsync_dir
 from gitml.store.fsutil import LINK_MODES, layout_error, read_exact, unlink_quiet, write_error
-from gitml.store.hashing import hash_file, is_oid, new_hasher
+from gitml.store.hashing import hash_bytes, hash_file, is_oid, new_hasher
 
 __all__ = ["Batch", "ObjectStore"]
 
@@ -53,8 +55,10 @@ _OPEN_OBJ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 class ObjectStore:
     """Objects on local disk, named by their BLAKE3; see the module docstring."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, chunk_min_file: int = 0) -> None:
         self.root = Path(root)
+        # files this big or bigger are stored as chunks (0: never); see chunks.py
+        self.chunk_min_file = chunk_min_file
         self._root_str = os.fspath(self.root)
         self._fanout_ready = False
         self._recovered = False
@@ -73,11 +77,12 @@ class ObjectStore:
         return f"{self._root_str}/{oid[:2]}/{oid[2:]}"
 
     def has(self, oid: str) -> bool:
-        """True if the object exists (or was added by a batch still open in this process)."""
+        """True if the object exists (or was added by a batch still open in this
+        process), whole or as chunks (an entry in ``chunked/``; chunks.py)."""
         for batch in self._batches:
             if batch.holds(oid):
                 return True
-        return os.path.exists(self.path_of(oid))
+        return os.path.exists(self.path_of(oid)) or chunks.has_entry(self._root_str, oid)
 
     def missing(self, oids: Iterable[str]) -> list[str]:
         """The oids of ``oids`` not present (see :meth:`has`), in order.
@@ -106,6 +111,8 @@ class ObjectStore:
                     absent.add(oid)
             if absent and os.path.lexists(folder) and not os.path.isdir(folder):
                 raise layout_error(folder)  # not "missing": say what is wrong
+        if absent:  # big files stored as chunks have no object of their own
+            absent = {oid for oid in absent if not chunks.has_entry(self._root_str, oid)}
         return [oid for oid in oids if oid in absent] if absent else []
 
     @staticmethod
@@ -272,6 +279,29 @@ class ObjectStore:
         self._recovered = True
         return journal.recover(self.root, self.verify, self.quarantine)
 
+    # -- chunked objects (chunks.py, chunkread.py) ---------------------------
+    def chunk_list(self, oid: str, what: str = "") -> ChunkList | None:
+        """The verified chunk list of ``oid`` if it is stored as chunks only (no whole
+        object: a whole object, from an older gitml or a link mode, always wins)."""
+        if os.path.lexists(self.path_of(oid)):
+            return None
+        return chunkread.load_list(self, oid, what)
+
+    def size_of(self, oid: str) -> int:
+        """The object's logical size (a chunked file's whole size); ObjectMissingError."""
+        try:
+            return os.stat(self.path_of(oid)).st_size
+        except FileNotFoundError:
+            clist = self.chunk_list(oid)
+            if clist is None:
+                raise ObjectMissingError(f"object {oid} is not in the cache {self.root}") from None
+            return clist.size
+
+    def open_chunked(self, oid: str, what: str = "") -> chunkread.ChunkedReader | None:
+        """A verified-per-chunk reader of a chunked object, None for a whole one."""
+        clist = self.chunk_list(oid, what)
+        return None if clist is None else chunkread.ChunkedReader(self, clist, what)
+
     # -- reading ------------------------------------------------------------
     def _open(self, oid: str) -> tuple[int, os.stat_result]:
         try:
@@ -313,6 +343,13 @@ class ObjectStore:
 
     def read_bytes(self, oid: str) -> bytes:
         """The object's bytes, verified (corrupt → quarantine + CorruptObjectError)."""
+        clist = self.chunk_list(oid)
+        if clist is not None:
+            data = b"".join(chunkread.iter_chunks(self, clist, ""))
+            got = hash_bytes(data)
+            if got != oid:
+                raise chunkread.rebuild_error(clist, got, "")
+            return data
         fd, st = self._open(oid)
         try:
             data = read_exact(fd, st.st_size)
@@ -328,7 +365,14 @@ class ObjectStore:
         """Re-hash the object; False if its bytes do not match (does not quarantine)."""
         path = self.path_of(oid)
         if not os.path.lexists(path):
-            raise ObjectMissingError(f"object {oid} is not in the cache {self.root}")
+            clist = chunkread.load_list(self, oid)
+            if clist is None:
+                raise ObjectMissingError(f"object {oid} is not in the cache {self.root}")
+            try:
+                chunkread.verify(self, clist)
+            except CorruptObjectError:
+                return False
+            return True
         try:
             return hash_file(path)[0] == oid
         except InputError:  # not a regular file, or being modified: not a good object
@@ -411,4 +455,4 @@ class ObjectStore:
 
 
 _FANOUT_SET = frozenset(FANOUT)
-_OWN_FOLDERS = frozenset({"tmp", "journal", "quarantine"})
+_OWN_FOLDERS = frozenset({"tmp", "journal", "quarantine", chunks.INDEX_DIR})

@@ -78,10 +78,11 @@ class Writer:
         self._wrote = False
         self._dirs_made = False  # a fan-out folder was created: the root needs an fsync
         self._modes: dict[str, int] = {}  # oid -> mode, for objects of private files
+        self._chunked: dict[str, str] = {}  # file oid -> chunk list oid, indexed at commit
 
     def holds(self, oid: str) -> bool:
         """True if this batch stored (or will store) ``oid``."""
-        return oid in self._known
+        return oid in self._known or oid in self._chunked
 
     def _new_temp(self) -> str:
         self._ensure_journal()
@@ -244,6 +245,7 @@ class Writer:
         tiny = self._journal is None and not self._temps and len(self._small) <= DIRECT_MAX
         if tiny and (not self._small or self._commit_direct()):
             self._apply_modes()
+            self._index_chunked()
             return
         try:
             self._flush()
@@ -261,8 +263,19 @@ class Writer:
             self._journal.release()  # kept: recover() re-checks its objects
             self._journal = None
             raise
+        self._index_chunked()  # the lists and chunks are durable: now they may be named
         self._journal.remove()
         self._journal = None
+
+    def _index_chunked(self) -> None:
+        from gitml.store.chunks import write_entries
+
+        fault_point("store.before-chunk-index")
+        try:
+            write_entries(self._root, self._chunked)
+        except OSError as exc:
+            raise write_error(f"the chunk index in {self._root}", exc) from None
+        self._chunked.clear()
 
     def _make_durable(self) -> None:
         if len(self._known) > FSYNC_MAX:
@@ -306,6 +319,7 @@ class Writer:
             unlink_quiet(tmp)
         self._temps.clear()
         self._small.clear()
+        self._chunked.clear()
         if self._journal is not None:
             if self._wrote:
                 syncfs(self._root)

@@ -16,13 +16,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.safepath import check_relpath
 from gitml.store.manifest import decode_manifest_files
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
+
+if TYPE_CHECKING:
+    from gitml.store.objects import ObjectStore
 
 Where = Literal["workspace", "index", "commit"]
 MAX_READ_BYTES = 16 * 1024 * 1024
@@ -192,7 +195,7 @@ class Snapshot:
             view.missing[tracked] = f"is not in the cache ({pointer.oid[:12]}): run gitml pull"
             return
         if pointer.kind == "file":
-            _link(view.root, tracked, store.path_of(pointer.oid))
+            _link_or_copy(store, view.root, tracked, pointer.oid)
             return
         files = decode_manifest_files(store.read_bytes(pointer.oid), source=f"{tracked} manifest")
         prefixes = [p[len(tracked) + 1 :] for p in below if p != tracked]
@@ -203,7 +206,7 @@ class Snapshot:
             if not store.has(ref.oid):
                 absent += 1
                 continue
-            _link(view.root, f"{tracked}/{rel}", store.path_of(ref.oid))
+            _link_or_copy(store, view.root, f"{tracked}/{rel}", ref.oid)
         if absent:
             view.missing[tracked] = f"has {absent} files not in the cache: run gitml pull"
 
@@ -228,6 +231,19 @@ def _write(root: Path, rel: str, data: bytes) -> None:
     target = root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+
+
+def _link_or_copy(store: ObjectStore, root: Path, rel: str, oid: str) -> None:
+    """A symlink to the cache object; a file stored as chunks has no object to link
+    to, so the view gets a verified copy (in the view's temporary folder)."""
+    path = store.path_of(oid)
+    if os.path.lexists(path) or store.chunk_list(oid) is None:
+        _link(root, rel, path)
+        return
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.lexists(target):
+        store.materialize(oid, target, link="copy")
 
 
 def _link(root: Path, rel: str, object_path: str) -> None:
