@@ -41,9 +41,8 @@ if TYPE_CHECKING:
 # with a quarter of the chunk files, and loose chunk files are what an add pays for.
 AVG_CHUNK = 256 << 10  # pyfastcdc's avg_size; real chunks average ~320 KiB (avg + min)
 MIN_CHUNK = AVG_CHUNK // 4
-DEFAULT_MIN_FILE = (
-    16 << 20
-)  # the measured threshold to opt in with (cache.chunk_min_file; default 0: off)
+# the measured threshold to opt in with (cache.chunk_min_file; its default 0 is off)
+DEFAULT_MIN_FILE = 16 << 20
 MIN_FILE_FLOOR = 1 << 20  # smaller settings are raised to this (chunking a tiny file saves nothing)
 INDEX_DIR = "chunked"
 HEADER = b"gitml-chunks 1 "
