@@ -25,6 +25,7 @@ import errno
 import mmap
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -250,30 +251,49 @@ def create_file(
         if size is not None and st.st_size != size:
             raise store.wrong_size(oid, st.st_size, size)  # quarantined only if corrupt
         data = _read_small(store, oid, fd_in, st.st_size, link)  # corrupt: nothing created
-        try:
-            fd_out = os.open(target, _CREATE_RW, 0, dir_fd=dir_fd)
-        except FileExistsError:
-            if replace:
-                raise
-            return None
-        except OSError as exc:
-            raise write_error(what, exc) from None
-        try:
-            fault_point("checkout.file-created")
+
+        def fill(fd_out: int) -> None:
             _fill(store, oid, fd_in, fd_out, st.st_size, link, what, data)
-            fault_point("checkout.file-filled")
-            os.fchmod(fd_out, 0o755 if executable else 0o644)  # the mark of a finished file
-            return _finish(dir_fd, target, name, fd_out) if replace else os.fstat(fd_out)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(target, dir_fd=dir_fd)
-            if isinstance(exc, OSError):
-                raise write_error(what, exc) from None
-            raise
-        finally:
-            os.close(fd_out)
+
+        return _write_new(dir_fd, name, target, executable, what, replace, fill)
     finally:
         os.close(fd_in)
+
+
+def _write_new(
+    dir_fd: int,
+    name: str,
+    target: str,
+    executable: bool,
+    what: str,
+    replace: bool,
+    fill: Callable[[int], None],
+) -> os.stat_result | None:
+    """Create ``target`` (mode 000), let ``fill`` write and verify its bytes, then
+    give it its mode (the mark of a finished file) and, with ``replace``, rename it
+    over ``name``. Removed on any failure; None if it exists (and not ``replace``)."""
+    try:
+        fd_out = os.open(target, _CREATE_RW, 0, dir_fd=dir_fd)
+    except FileExistsError:
+        if replace:
+            raise
+        return None
+    except OSError as exc:
+        raise write_error(what, exc) from None
+    try:
+        fault_point("checkout.file-created")
+        fill(fd_out)
+        fault_point("checkout.file-filled")
+        os.fchmod(fd_out, 0o755 if executable else 0o644)
+        return _finish(dir_fd, target, name, fd_out) if replace else os.fstat(fd_out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(target, dir_fd=dir_fd)
+        if isinstance(exc, OSError):
+            raise write_error(what, exc) from None
+        raise
+    finally:
+        os.close(fd_out)
 
 
 def _create_chunked(
@@ -297,16 +317,8 @@ def _create_chunked(
             actual=clist.size,
             expected=size,
         )
-    try:
-        fd_out = os.open(target, _CREATE_RW, 0, dir_fd=dir_fd)
-    except FileExistsError:
-        if replace:
-            raise
-        return None
-    except OSError as exc:
-        raise write_error(what, exc) from None
-    try:
-        fault_point("checkout.file-created")
+
+    def fill(fd_out: int) -> None:
         hasher = new_hasher(0)
         for data in chunkread.iter_chunks(store, clist, what):
             hasher.update(data)
@@ -314,17 +326,8 @@ def _create_chunked(
         got = str(hasher.hexdigest())
         if got != clist.file_oid:
             raise chunkread.rebuild_error(clist, got, what)
-        fault_point("checkout.file-filled")
-        os.fchmod(fd_out, 0o755 if executable else 0o644)  # the mark of a finished file
-        return _finish(dir_fd, target, name, fd_out) if replace else os.fstat(fd_out)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(target, dir_fd=dir_fd)
-        if isinstance(exc, OSError):
-            raise write_error(what, exc) from None
-        raise
-    finally:
-        os.close(fd_out)
+
+    return _write_new(dir_fd, name, target, executable, what, replace, fill)
 
 
 def _lstat(dir_fd: int, name: str) -> os.stat_result:
