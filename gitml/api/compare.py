@@ -12,6 +12,7 @@ from gitml.errors import UsageError
 from gitml.progress import Callback
 
 if TYPE_CHECKING:
+    from gitml.compare.values import Kind
     from gitml.context import RepoContext
 
 
@@ -38,12 +39,7 @@ def metrics_diff(
     cwd: Path | None = None,
 ) -> ValuesDiff:
     """Metrics at ``old`` vs ``new`` (None: the workspace): old, new, delta, %."""
-    from gitml.compare.changes import values_diff
-
-    with session(cwd, None, write=False) as ctx:
-        return values_diff(
-            ctx, "metrics", old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows
-        )
+    return _values_diff("metrics", old, new, files, all_rows, cwd)
 
 
 def params_diff(
@@ -55,12 +51,21 @@ def params_diff(
     cwd: Path | None = None,
 ) -> ValuesDiff:
     """Params at ``old`` vs ``new`` (None: the workspace); changed keys unless ``all_rows``."""
+    return _values_diff("params", old, new, files, all_rows, cwd)
+
+
+def _values_diff(
+    kind: Kind,
+    old: str | None,
+    new: str | None,
+    files: list[str] | None,
+    all_rows: bool,
+    cwd: Path | None,
+) -> ValuesDiff:
     from gitml.compare.changes import values_diff
 
     with session(cwd, None, write=False) as ctx:
-        return values_diff(
-            ctx, "params", old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows
-        )
+        return values_diff(ctx, kind, old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows)
 
 
 def _rel_all(ctx: RepoContext, paths: list[str] | None, cwd: Path | None) -> list[str] | None:
