@@ -10,6 +10,7 @@ run, and only then is the stage written to the lock (atomically).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -172,6 +173,9 @@ class Locks:
         self.ctx = ctx
         self.shared = shared
         self._recorded = False
+        # Stages of one `repro -j` take turns here first: the file lock is for
+        # other processes, so a thread never waits on (and reports) its own run.
+        self._threads = threading.Lock()
 
     @contextmanager
     def repo(self) -> Iterator[None]:
@@ -181,8 +185,11 @@ class Locks:
         from gitml.store.lock import RepoLock
 
         ctx = self.ctx
-        with RepoLock(
-            ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+        with (
+            self._threads,
+            RepoLock(
+                ctx.gitml_dir / "lock", timeout=ctx.config.lock_timeout, reporter=ctx.reporter
+            ),
         ):
             if not self._recorded:
                 from gitml.cache_users import record_user
