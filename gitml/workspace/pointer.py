@@ -12,6 +12,18 @@ a JSON string (a valid YAML double-quoted scalar), so any name round-trips.
     oid: 7f3c...   (64 hex)
     size: 460000000
     nfiles: 100000  (dirs only)
+
+An *import pointer* (``gitml import``) is a normal pointer plus four lines
+saying where its object came from, so ``gitml update`` can move it and
+``pull`` can fall back to the source's own remote:
+
+    source_url: "git@host:team/registry.git"   (JSON string)
+    source_path: "data/customers.csv"          (JSON string, path in the source)
+    source_rev: "v2"                           (JSON string; absent: default branch)
+    source_commit: 0123...                     (40 hex: the locked commit)
+
+They are flat keys, not a nested block, so the one strict line parser reads
+them; an older gitml refuses them loudly rather than dropping them.
 """
 
 from __future__ import annotations
@@ -27,10 +39,34 @@ from gitml.store.hashing import is_oid
 POINTER_SUFFIX = ".gitml"
 POINTER_VERSION = 1
 MAX_POINTER_BYTES = 4096
-_KEYS = ("gitml", "kind", "path", "hash", "oid", "size", "nfiles")
+_KEYS = (
+    "gitml",
+    "kind",
+    "path",
+    "hash",
+    "oid",
+    "size",
+    "nfiles",
+    "source_url",
+    "source_path",
+    "source_rev",
+    "source_commit",
+)
+_SOURCE_KEYS = ("source_url", "source_path", "source_rev", "source_commit")
+MAX_SOURCE_TEXT = 1024  # characters of a URL, path or rev in an import pointer
 _CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 
 Kind = Literal["file", "dir"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSource:
+    """Where an imported object came from: another repository at a locked commit."""
+
+    url: str  # as the user gave it: a git URL or a local path
+    path: str  # the tracked path inside the source repository
+    rev: str | None  # the revision asked for; None follows the default branch
+    commit: str  # 40 hex: the commit ``rev`` resolved to when last imported/updated
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +78,7 @@ class Pointer:
     oid: str
     size: int
     nfiles: int = 1
+    source: ImportSource | None = None
 
 
 def pointer_name(tracked: str) -> str:
@@ -67,6 +104,13 @@ def format_pointer(pointer: Pointer) -> bytes:
     ]
     if pointer.kind == "dir":
         lines.append(f"nfiles: {pointer.nfiles}")
+    if pointer.source is not None:
+        src = pointer.source
+        lines.append(f"source_url: {json.dumps(src.url, ensure_ascii=False)}")
+        lines.append(f"source_path: {json.dumps(src.path, ensure_ascii=False)}")
+        if src.rev is not None:
+            lines.append(f"source_rev: {json.dumps(src.rev, ensure_ascii=False)}")
+        lines.append(f"source_commit: {src.commit}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -148,4 +192,45 @@ def parse_pointer(data: bytes, *, source: str) -> Pointer:
         if "nfiles" in fields:
             raise PointerError(f"{source}: nfiles is only for kind: dir")
         nfiles = 1
-    return Pointer(path=path, kind=kind, oid=fields["oid"], size=size, nfiles=nfiles)  # type: ignore[arg-type]
+    return Pointer(
+        path=path,
+        kind=kind,  # type: ignore[arg-type]
+        oid=fields["oid"],
+        size=size,
+        nfiles=nfiles,
+        source=_import_source(fields, source),
+    )
+
+
+def _json_text(fields: dict[str, str], key: str, source: str) -> str:
+    raw = fields[key]
+    try:
+        value = json.loads(raw) if raw.startswith('"') else None
+    except ValueError:
+        value = None
+    if not isinstance(value, str) or not value or len(value) > MAX_SOURCE_TEXT:
+        raise PointerError(f"{source}: {key} must be a non-empty double-quoted string")
+    if any(ord(ch) < 0x20 for ch in value):
+        raise PointerError(f"{source}: {key} has control characters")
+    return value
+
+
+def _import_source(fields: dict[str, str], source: str) -> ImportSource | None:
+    present = [key for key in _SOURCE_KEYS if key in fields]
+    if not present:
+        return None
+    for key in ("source_url", "source_path", "source_commit"):
+        if key not in fields:
+            raise PointerError(f"{source}: import pointer lacks {key!r}")
+    commit = fields["source_commit"]
+    if len(commit) != 40 or any(ch not in "0123456789abcdef" for ch in commit):
+        raise PointerError(f"{source}: source_commit must be 40 lowercase hex characters")
+    src_path = _json_text(fields, "source_path", source)
+    try:
+        check_relpath(src_path, what=f"{source}: source_path")
+    except UnsafePathError as exc:
+        raise PointerError(exc.message) from None
+    rev = _json_text(fields, "source_rev", source) if "source_rev" in fields else None
+    return ImportSource(
+        url=_json_text(fields, "source_url", source), path=src_path, rev=rev, commit=commit
+    )

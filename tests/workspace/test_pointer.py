@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitml.errors import GitmlError, PointerError
-from gitml.workspace.pointer import Pointer, format_pointer, parse_pointer
+from gitml.workspace.pointer import ImportSource, Pointer, format_pointer, parse_pointer
 
 OID = "ab" * 32
 
@@ -82,3 +82,53 @@ def test_any_safe_name_round_trips(name: str, size: int) -> None:
         assert parse_pointer(data, source="p") == pointer
     except PointerError:
         pass  # unsafe names (.., NUL, newline, .git) are refused, never mangled
+
+
+COMMIT = "c0" * 20
+BASE = b'gitml: 1\nkind: file\npath: "a.csv"\nhash: blake3\noid: ' + OID.encode() + b"\nsize: 3\n"
+
+
+def test_import_pointer_round_trips_with_and_without_rev() -> None:
+    for rev in ("churn@v2", None):
+        source = ImportSource("git@host:team/reg.git", "data/a.csv", rev, COMMIT)
+        pointer = Pointer("a.csv", "file", OID, 3, source=source)
+        data = format_pointer(pointer)
+        assert parse_pointer(data, source="p") == pointer
+        if rev is None:
+            assert b"source_rev" not in data
+
+
+def test_import_pointer_lines_are_exact() -> None:
+    source = ImportSource("../reg", "data/a.csv", "v1", COMMIT)
+    assert format_pointer(Pointer("a.csv", "file", OID, 3, source=source)) == BASE + (
+        b'source_url: "../reg"\nsource_path: "data/a.csv"\nsource_rev: "v1"\n'
+        b"source_commit: " + COMMIT.encode() + b"\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (b'source_url: "u"\n', "import pointer lacks 'source_path'"),
+        (
+            b'source_url: "u"\nsource_path: "a"\nsource_commit: XYZ\n',
+            "source_commit must be 40 lowercase hex characters",
+        ),
+        (
+            b'source_url: "u"\nsource_path: "../a"\nsource_commit: ' + COMMIT.encode() + b"\n",
+            "'..'",
+        ),
+        (
+            b'source_url: u\nsource_path: "a"\nsource_commit: ' + COMMIT.encode() + b"\n",
+            "source_url must be a non-empty double-quoted string",
+        ),
+        (
+            b'source_url: "u\\n"\nsource_path: "a"\nsource_commit: ' + COMMIT.encode() + b"\n",
+            "source_url has control characters",
+        ),
+    ],
+)
+def test_malformed_import_sources_are_clean_errors(extra: bytes, fragment: str) -> None:
+    with pytest.raises(PointerError) as info:
+        parse_pointer(BASE + extra, source="p")
+    assert fragment in info.value.message
