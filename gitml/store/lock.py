@@ -4,7 +4,7 @@
 process exits or is killed, so a crashed gitml can never leave a lock behind
 that someone has to delete by hand (a common DVC complaint). The holder
 writes its pid, host, start time and command into the file so a waiting
-process can say who it waits for. A waiter reports once, polls, and gives up
+process can say who it waits for. A waiter that waits longer than half a second reports once, polls, and gives up
 after ``timeout`` seconds with a LockError naming the holder.
 """
 
@@ -24,6 +24,10 @@ from gitml.progress import Reporter
 from gitml.store.fsutil import write_error
 
 POLL_S = 0.05
+# A wait shorter than this is not worth a line: stage threads of `repro -j` and
+# back-to-back commands hand the lock over in milliseconds, and by then the file
+# no longer names a holder ("pid ?").
+TELL_AFTER_S = 0.5
 _HELD: set[str] = set()  # lock files held by this process (flock does not nest)
 
 
@@ -84,7 +88,8 @@ class RepoLock:
         return self
 
     def _acquire(self, fd: int) -> None:
-        deadline = time.monotonic() + max(self.timeout, 0.0)
+        start = time.monotonic()
+        deadline = start + max(self.timeout, 0.0)
         told = False
         while True:
             try:
@@ -98,7 +103,7 @@ class RepoLock:
                     f"wait for it to finish and run this command again "
                     f"(waited {self.timeout:g} s; core.lock_timeout sets the wait)",
                 )
-            if not told:
+            if not told and time.monotonic() - start >= TELL_AFTER_S:
                 self.reporter.info(f"waiting for lock held by {self.holder()}")
                 told = True
             time.sleep(POLL_S)
