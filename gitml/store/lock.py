@@ -4,8 +4,9 @@
 process exits or is killed, so a crashed gitml can never leave a lock behind
 that someone has to delete by hand (a common DVC complaint). The holder
 writes its pid, host, start time and command into the file so a waiting
-process can say who it waits for. A waiter that waits longer than half a second reports once, polls, and gives up
-after ``timeout`` seconds with a LockError naming the holder.
+process can say who it waits for. A waiter that waits longer than half a
+second reports once, polls, and gives up after ``timeout`` seconds with a
+LockError naming the holder.
 """
 
 from __future__ import annotations
