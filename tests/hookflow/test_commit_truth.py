@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cli, git
+from tests.testing.hooked import commit, hooked_repo, note
 
 GITML_YAML = """\
 guards:
@@ -36,37 +37,22 @@ BAD = "id,tenure\n1,10.0\n2,-5.0\n3,30.0\n"
 
 @pytest.fixture
 def hooked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    monkeypatch.chdir(root)
-    cli("init")
-    (root / "gitml.yaml").write_text(GITML_YAML)
-    (root / "params.yaml").write_text("C: 1.0\n")
-    metrics(root, 0.9)
-    (root / "data").mkdir()
-    (root / "data/raw.csv").write_text(GOOD)
-    (root / "models").mkdir()
-    (root / "models/churn.pkl").write_bytes(b"model v1")
-    return root
+    return hooked_repo(
+        tmp_path,
+        monkeypatch,
+        cli,
+        gitml_yaml=GITML_YAML,
+        files={
+            "params.yaml": "C: 1.0\n",
+            "metrics.json": json.dumps({"accuracy": 0.9}),
+            "data/raw.csv": GOOD,
+            "models/churn.pkl": b"model v1",
+        },
+    )
 
 
 def metrics(root: Path, accuracy: float) -> None:
     (root / "metrics.json").write_text(json.dumps({"accuracy": accuracy}))
-
-
-def commit(root: Path, message: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "commit", "-m", message, *extra], cwd=root, capture_output=True, text=True
-    )
-
-
-def note(root: Path, rev: str = "HEAD") -> dict[str, Any]:
-    from gitml.meta.document import parse_note
-
-    doc = parse_note(git(root, "notes", "--ref=gitml", "show", rev))
-    assert doc is not None
-    return doc
 
 
 def first_commit(root: Path, cli: Cli) -> None:
