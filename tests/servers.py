@@ -21,12 +21,13 @@ import socketserver
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from tests.testing.faults import ALL_KINDS, Fault, FaultSchedule
 
 DUMMY_KEY = "AKIAGITMLTESTKEY0001"
 DUMMY_SECRET = "gitml-test-secret-Zq8vNw3x"  # distinctive so tests can grep for leaks
@@ -94,19 +95,7 @@ class S3Server:
 # ---------------------------------------------------------------- fault proxy
 
 
-@dataclass
-class _Fault:
-    kind: str  # "status" | "drop" | "stall" | "flip"
-    remaining: int
-    method: str | None = None
-    status: int = 503
-    after_bytes: int = 0
-    seconds: float = 0.0
-    stage: str = "response"  # drop: "request" (before upstream) or "response"
-    code: str | None = None  # status: the S3 error code in the body
-    message: str = "injected by FaultProxy"  # status: the error message in the body
-
-
+NO_FLIP = tuple(kind for kind in ALL_KINDS if kind != "flip")
 _ERROR_CODES = {500: "InternalError", 502: "BadGateway", 503: "SlowDown", 504: "GatewayTimeout"}
 
 
@@ -157,17 +146,12 @@ def _head_bytes(first: bytes, headers: list[tuple[str, str]]) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-class FaultProxy:
+class FaultProxy(FaultSchedule):
     """A threaded HTTP/1.1 proxy on 127.0.0.1 in front of ``upstream`` (host, port)."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
+        super().__init__()
         self.upstream = upstream
-        self.counts: Counter[str] = Counter()
-        self.hits: Counter[str] = Counter()
-        # a fault for method M also hits these methods (GCS uploads are POSTs)
-        self.aliases: dict[str, tuple[str, ...]] = {}
-        self._faults: list[_Fault] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         proxy = self
 
@@ -185,75 +169,12 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    # -- telling it what to do
-    def _add(self, fault: _Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def fail_next(
-        self,
-        k: int = 1,
-        *,
-        status: int = 503,
-        method: str | None = None,
-        code: str | None = None,
-        message: str = "injected by FaultProxy",
-    ) -> None:
-        """Answer the next ``k`` (matching) requests with ``status`` and an S3 error body."""
-        self._add(_Fault("status", k, method, status=status, code=code, message=message))
-
-    def drop_next(
-        self,
-        k: int = 1,
-        *,
-        after_bytes: int = 0,
-        method: str | None = None,
-        stage: str = "response",
-    ) -> None:
-        """Close the connection: before forwarding (stage="request") or after sending
-        ``after_bytes`` bytes of the upstream response."""
-        self._add(_Fault("drop", k, method, after_bytes=after_bytes, stage=stage))
-
-    def stall_next(self, k: int = 1, *, seconds: float = 5.0, method: str | None = None) -> None:
-        """Hold the upstream response for ``seconds`` before sending it."""
-        self._add(_Fault("stall", k, method, seconds=seconds))
-
-    def flip_next(self, k: int = 1, *, method: str | None = "GET") -> None:
-        """Flip one byte in the middle of the next ``k`` non-empty response bodies."""
-        self._add(_Fault("flip", k, method))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self.counts.clear()
-            self.hits.clear()
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(f.remaining for f in self._faults)
-
     def stop(self) -> None:
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
 
     # -- serving
-    def _take(self, method: str, *, flip_ok: bool) -> _Fault | None:
-        with self._lock:
-            self.counts[method] += 1
-            for fault in self._faults:
-                matches = fault.method in (None, method) or method in self.aliases.get(
-                    fault.method, ()
-                )
-                if fault.remaining <= 0 or not matches:
-                    continue
-                if fault.kind == "flip" and not flip_ok:
-                    continue
-                fault.remaining -= 1
-                self.hits[fault.kind] += 1
-                return fault
-            return None
-
     def _serve(self, client: socket.socket, rfile: Any) -> None:
         upstream: socket.socket | None = None
         try:
@@ -267,7 +188,7 @@ class FaultProxy:
                     client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                     headers = [(k, v) for k, v in headers if k.lower() != "expect"]
                 body = _read_body(rfile, headers, until_close=False)
-                fault = self._take(method, flip_ok=method in ("GET",))
+                fault = self.take(method, kinds=ALL_KINDS if method == "GET" else NO_FLIP)
                 if fault and fault.kind == "status":
                     self._send_error(client, fault, method)
                     continue
@@ -311,7 +232,7 @@ class FaultProxy:
                 client.shutdown(socket.SHUT_RDWR)
 
     @staticmethod
-    def _send_error(client: socket.socket, fault: _Fault, method: str) -> None:
+    def _send_error(client: socket.socket, fault: Fault, method: str) -> None:
         from xml.sax.saxutils import escape
 
         status = fault.status

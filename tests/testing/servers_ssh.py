@@ -3,8 +3,8 @@ process (its own event loop), public-key authentication only, SFTP chrooted into
 session folder. Keys (host and client, ed25519) are generated per session.
 
 Faults are injected inside the SFTP server with the same calls as the HTTP
-``FaultProxy`` (``fail_next``, ``drop_next``, ``stall_next``, ``flip_next``, ``hits``,
-``reset``): ``method="GET"`` matches reads, ``"PUT"`` opens for writing and writes,
+``FaultProxy`` (both are a ``tests.testing.faults.FaultSchedule``: ``fail_next``,
+``drop_next``, ``stall_next``, ``flip_next``, ``hits``, ``reset``): ``method="GET"`` matches reads, ``"PUT"`` opens for writing and writes,
 ``"HEAD"`` stats. A "status" fault answers SSH_FX_FAILURE; a "drop" aborts the
 whole SSH connection (after ``after_bytes`` bytes of a read: a short body)."""
 
@@ -14,27 +14,18 @@ import asyncio
 import os
 import tempfile
 import threading
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from tests.testing.faults import Fault, FaultSchedule
 from tests.testing.ports import unavailable
 
 
-@dataclass
-class _Fault:
-    kind: str
-    remaining: int
-    method: str | None
-    after_bytes: int = 0
-    seconds: float = 0.0
-
-
-class SshServer:
+class SshServer(FaultSchedule):
     user = "gitml"
 
     def __init__(self) -> None:
+        super().__init__()
         try:
             import asyncssh
             import sshfs  # noqa: F401 - the extra gitml needs
@@ -50,10 +41,6 @@ class SshServer:
         os.chmod(self.client_key_path, 0o600)
         self._host_key = host_key
         self._authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
-        self.faults: list[_Fault] = []
-        self.counts: Counter[str] = Counter()
-        self.hits: Counter[str] = Counter()
-        self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -97,48 +84,6 @@ class SshServer:
         )
         return alias
 
-    # -- faults (the FaultProxy interface)
-    def _add(self, fault: _Fault) -> None:
-        with self._lock:
-            self.faults.append(fault)
-
-    def fail_next(self, k: int = 1, *, method: str | None = None, **_: Any) -> None:
-        self._add(_Fault("status", k, method))
-
-    def drop_next(
-        self, k: int = 1, *, after_bytes: int = 0, method: str | None = None, **_: Any
-    ) -> None:
-        self._add(_Fault("drop", k, method, after_bytes=after_bytes))
-
-    def stall_next(self, k: int = 1, *, seconds: float = 5.0, method: str | None = None) -> None:
-        self._add(_Fault("stall", k, method, seconds=seconds))
-
-    def flip_next(self, k: int = 1, *, method: str | None = "GET") -> None:
-        self._add(_Fault("flip", k, method))
-
-    def reset(self) -> None:
-        with self._lock:
-            self.faults.clear()
-            self.counts.clear()
-            self.hits.clear()
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(f.remaining for f in self.faults)
-
-    def take(self, method: str, *, kinds: tuple[str, ...]) -> _Fault | None:
-        with self._lock:
-            self.counts[method] += 1
-            for fault in self.faults:
-                if fault.remaining <= 0 or fault.kind not in kinds:
-                    continue
-                if fault.method and fault.method != method:
-                    continue
-                fault.remaining -= 1
-                self.hits[fault.kind] += 1
-                return fault
-            return None
-
     def stop(self) -> None:
         import shutil
 
@@ -166,7 +111,7 @@ def _fault_sftp_class() -> type:
             super().__init__(chan, chroot=os.fsencode(server.root))
             self._server = server
 
-        async def _before(self, method: str, *, flip_ok: bool = False) -> _Fault | None:
+        async def _before(self, method: str, *, flip_ok: bool = False) -> Fault | None:
             kinds = ("status", "drop", "stall") + (("flip",) if flip_ok else ())
             fault = self._server.take(method, kinds=kinds)
             if fault is None:
