@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.conftest import Cli, git, run_gitml
 from tests.pipelines.conftest import count, write_project
+from tests.testing.team import origin_and_first_clone
 
 PREFIX = "refs/gitml/exps/"
 FAIL_IF_NEGATIVE = """\
@@ -236,18 +237,11 @@ def test_experiments_survive_git_gc(project: Path, cli: Cli) -> None:
 
 
 def test_push_and_pull_between_two_clones(tmp_path: Path) -> None:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", "--no-hooks", check=True)
+    bare, a = origin_and_first_clone(tmp_path, hooks=False)
     write_project(a)
-    run_gitml(a, "remote", "add", "origin", str(tmp_path / "store"), check=True)
     run_gitml(a, "repro", check=True)
     git(a, "add", "-A")
     git(a, "commit", "-qm", "base")
-    git(a, "remote", "add", "origin", str(bare))
     git(a, "push", "-q", "origin", "main")
     run_gitml(a, "push", check=True)
     run_gitml(a, "exp", "run", "-S", "prepare.scale=4", "--name", "c04", check=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.conftest import git, run_gitml
 from tests.pipelines.conftest import count, write_project
 from tests.servers import Bucket, s3_bucket, s3_env, s3_server
+from tests.testing.team import origin_and_first_clone
 
 __all__ = ["s3_bucket", "s3_env", "s3_server"]
 
@@ -20,12 +21,8 @@ def two_runs_pushed(
 ) -> tuple[Path, Path]:
     """Clone A ran train with acc 0.9 and 0.95 (committed), and pushed all of it
     (to a folder remote, or ``remote``: the arguments of ``gitml remote add``)."""
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)  # hooks: the commit gets a note, as in real use
+    # hooks: the commit gets a note, as in real use
+    bare, a = origin_and_first_clone(tmp_path, data_remote=None)
     write_project(a)
     where = remote or [str(tmp_path / "store")]
     run_gitml(a, "remote", "add", "origin", *where, check=True, env=env)
@@ -34,7 +31,6 @@ def two_runs_pushed(
     run_gitml(a, "repro", check=True, env=env)
     git(a, "add", "-A")
     git(a, "commit", "-qm", "acc 0.95")
-    git(a, "remote", "add", "origin", str(bare))
     pushed = subprocess.run(
         ["git", "push", "-q", "origin", "main"], cwd=a, env={**os.environ, **(env or {})}
     )

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cli, git, run_gitml
+from tests.testing.team import origin_and_first_clone
 
 
 def write(path: Path, data: bytes) -> None:
@@ -225,14 +226,7 @@ def test_read_only_index_is_a_one_line_error_before_checkout_writes(
 def two_clones(tmp_path: Path) -> tuple[Path, Path]:
     """Clone A pushes data v1; clone B pulls it; A pushes v2 (a teammate's
     change); B runs `git pull`, whose post-merge hook cannot fetch v2's data."""
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)
-    git(a, "remote", "add", "origin", str(bare))
-    run_gitml(a, "remote", "add", "origin", str(tmp_path / "store"), check=True)
+    bare, a = origin_and_first_clone(tmp_path)
     write(a / "data/a.txt", b"one\n")
     write(a / "data/b.txt", b"two\n")
     run_gitml(a, "add", "data", check=True)

@@ -19,6 +19,7 @@ from tests.testing.backends import (
     location,
     ssh_server,
 )
+from tests.testing.team import origin_and_first_clone
 
 __all__ = ["azurite_server", "gcs_server", "s3_bucket", "s3_env", "s3_server", "ssh_server"]
 
@@ -36,13 +37,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
 
 
 def first_clone(tmp_path: Path, target: Location) -> tuple[Path, Path]:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)  # with hooks: they write the notes fetch expects
-    git(a, "remote", "add", "origin", str(bare))
+    # with hooks: they write the notes fetch expects
+    bare, a = origin_and_first_clone(tmp_path, data_remote=None)
     for name, data in FILES.items():
         (a / name).parent.mkdir(parents=True, exist_ok=True)
         (a / name).write_bytes(data)

@@ -5,22 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import git, run_gitml
+from tests.testing.team import origin_and_first_clone
 
 NOTICE = "this repository has no gitml hooks"
 
 
 def _origin(tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)
+    bare, a = origin_and_first_clone(tmp_path, data_remote=None)
     (a / "x.csv").write_text("x\n")
     run_gitml(a, "add", "x.csv", check=True)
     git(a, "add", "-A")
     git(a, "commit", "-qm", "x")
-    git(a, "remote", "add", "origin", str(bare))
     git(a, "push", "-q", "origin", "main")
     for _ in range(2):  # the repository that has hooks never says it
         assert NOTICE not in run_gitml(a, "status", check=True).stderr

@@ -10,17 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import git, run_gitml
+from tests.testing.team import origin_and_first_clone
 
 
 def _origin_and_clone_a(tmp_path: Path, *, hooks: bool = True) -> tuple[Path, Path]:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    git(a, "remote", "add", "origin", str(bare))
-    run_gitml(a, "init", *([] if hooks else ["--no-hooks"]), check=True)
-    run_gitml(a, "remote", "add", "store", str(tmp_path / "store"), check=True)
+    bare, a = origin_and_first_clone(tmp_path, hooks=hooks, data_remote="store")
     (a / "models").mkdir()
     (a / "models" / "churn.pkl").write_bytes(b"model from a" * 100)
     run_gitml(a, "add", "models/churn.pkl", check=True)

@@ -10,19 +10,14 @@ import pytest
 from gitml.store.hashing import hash_bytes
 from tests.conftest import git, run_gitml
 from tests.servers import Bucket, s3_bucket, s3_env, s3_server
+from tests.testing.team import origin_and_first_clone
 
 __all__ = ["s3_bucket", "s3_env", "s3_server"]
 
 
 def test_push_and_clone_pull_over_s3(tmp_path: Path, s3_bucket: Bucket) -> None:
     env = s3_bucket.env
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True, env=env)
-    git(a, "remote", "add", "origin", str(bare))
+    bare, a = origin_and_first_clone(tmp_path, data_remote=None, env=env)
     (a / "data").mkdir()
     for i in range(30):
         (a / "data" / f"part-{i}.csv").write_text(f"row,{i}\n" * (i + 1))

@@ -8,16 +8,11 @@ from pathlib import Path
 
 from gitml.errors import EXIT_REMOTE
 from tests.conftest import git, run_gitml
+from tests.testing.team import origin_and_first_clone
 
 
 def test_fresh_clone_plus_pull_reproduces_everything(tmp_path: Path) -> None:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)
-    git(a, "remote", "add", "origin", str(bare))
+    bare, a = origin_and_first_clone(tmp_path, data_remote=None)
     (a / "data" / "sub").mkdir(parents=True)
     (a / "data" / "x.csv").write_text("x\n1\n")
     (a / "data" / "sub" / "y.bin").write_bytes(bytes(range(256)) * 50)
@@ -69,14 +64,7 @@ def test_corrupt_remote_object_never_enters_the_cache(tmp_path: Path) -> None:
 
 
 def test_clone_checks_out_an_old_model_version_from_the_remote_alone(tmp_path: Path) -> None:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    a = tmp_path / "a"
-    a.mkdir()
-    git(a, "init", "-q", "-b", "main")
-    run_gitml(a, "init", check=True)
-    git(a, "remote", "add", "origin", str(bare))
-    run_gitml(a, "remote", "add", "origin", str(tmp_path / "store"), check=True)
+    bare, a = origin_and_first_clone(tmp_path)
     (a / "models").mkdir()
     (a / "models" / "churn.pkl").write_bytes(b"model v1" * 1000)
     run_gitml(a, "add", "models/churn.pkl", check=True)

@@ -4,9 +4,10 @@ session folder. Keys (host and client, ed25519) are generated per session.
 
 Faults are injected inside the SFTP server with the same calls as the HTTP
 ``FaultProxy`` (both are a ``tests.testing.faults.FaultSchedule``: ``fail_next``,
-``drop_next``, ``stall_next``, ``flip_next``, ``hits``, ``reset``): ``method="GET"`` matches reads, ``"PUT"`` opens for writing and writes,
-``"HEAD"`` stats. A "status" fault answers SSH_FX_FAILURE; a "drop" aborts the
-whole SSH connection (after ``after_bytes`` bytes of a read: a short body)."""
+``drop_next``, ``stall_next``, ``flip_next``, ``hits``, ``reset``): ``method="GET"``
+matches reads, ``"PUT"`` opens for writing and writes, ``"HEAD"`` stats. A "status"
+fault answers SSH_FX_FAILURE; a "drop" aborts the whole SSH connection (after
+``after_bytes`` bytes of a read: a short body)."""
 
 from __future__ import annotations
 
