@@ -202,6 +202,18 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def user_cache_home() -> Path:
+    """The user's gitml folder for caches shared by all repositories (clones of
+    other repositories, the object cache of reads made outside any repository):
+    ``$GITML_CACHE_HOME``, else ``$XDG_CACHE_HOME/gitml``, else ``~/.cache/gitml``."""
+    explicit = os.environ.get("GITML_CACHE_HOME")
+    if explicit:
+        return Path(os.path.abspath(os.path.expanduser(explicit)))
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "gitml"
+
+
 def config_path(root: Path, *, local: bool) -> Path:
     return root / GITML_DIR / (LOCAL_CONFIG_NAME if local else CONFIG_NAME)
 

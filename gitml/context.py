@@ -61,6 +61,11 @@ class RepoContext:
             self._index = StatIndex(self.gitml_dir / "index")
         return self._index
 
+    def with_config(self, config: Config) -> RepoContext:
+        """This repository under another config (same cache folder), sharing the
+        open object store; the stat index is its own."""
+        return RepoContext(self.git, config, self.reporter, self._store)
+
     def close(self) -> None:
         if self._index is not None:
             self._index.close()

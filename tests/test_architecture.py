@@ -65,6 +65,7 @@ def test_only_cli_and_api_import_the_api() -> None:
             or (dst == "gitml" and "api" in names)
         )
         and _package(src) not in ("gitml.cli", "gitml.api")
+        and src != "gitml"  # the package root re-exports the notebook calls, lazily
     ]
     assert bad == []
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 import gitml
+import gitml.version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,8 +36,9 @@ def test_the_version_has_one_source() -> None:
     assert project["dynamic"] == ["version"]
     tool = _pyproject()["tool"]
     assert isinstance(tool, dict)
-    assert tool["setuptools"]["dynamic"]["version"] == {"attr": "gitml.__version__"}
+    assert tool["setuptools"]["dynamic"]["version"] == {"attr": "gitml.version.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", gitml.__version__)
+    assert gitml.__version__ is gitml.version.__version__
 
 
 def test_pre_commit_revisions_are_the_dev_pins() -> None:

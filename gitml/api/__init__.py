@@ -4,7 +4,8 @@ One module per command group, mirroring :mod:`gitml.cli`: :mod:`~gitml.api.data`
 :mod:`~gitml.api.config`, :mod:`~gitml.api.compare`, :mod:`~gitml.api.guards`,
 :mod:`~gitml.api.hooks`, :mod:`~gitml.api.registry`, :mod:`~gitml.api.remotes`,
 :mod:`~gitml.api.pipelines`, :mod:`~gitml.api.experiments`,
-:mod:`~gitml.api.interop`.
+:mod:`~gitml.api.interop`, :mod:`~gitml.api.access` (reading any version, here
+or in another repository).
 This package re-exports every public function (``from gitml import api;
 api.push(...)``) lazily (PEP 562): every CLI command and hook imports
 ``gitml.api``, so importing it loads nothing but this file; a function's module
@@ -18,6 +19,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "ImportState",
+            "get",
+            "get_url",
+            "import_data",
+            "import_status",
+            "load_model",
+            "ls",
+            "metrics",
+            "open",
+            "params",
+            "read",
+            "update",
+        ],
+        "gitml.api.access",
+    ),
     **dict.fromkeys(
         [
             "add",
@@ -141,6 +159,18 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
+    from gitml.api.access import ImportState as ImportState
+    from gitml.api.access import get as get
+    from gitml.api.access import get_url as get_url
+    from gitml.api.access import import_data as import_data
+    from gitml.api.access import import_status as import_status
+    from gitml.api.access import load_model as load_model
+    from gitml.api.access import ls as ls
+    from gitml.api.access import metrics as metrics
+    from gitml.api.access import open as open
+    from gitml.api.access import params as params
+    from gitml.api.access import read as read
+    from gitml.api.access import update as update
     from gitml.api.compare import diff_rows as diff_rows
     from gitml.api.compare import metrics_diff as metrics_diff
     from gitml.api.compare import metrics_show as metrics_show

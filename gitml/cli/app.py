@@ -18,11 +18,11 @@ import traceback as tb
 import typer
 from typer._click.exceptions import UsageError as ClickUsageError  # typer 0.29 vendors click
 
-from gitml import __version__
 from gitml.cli import helptext
 from gitml.cli.lazy import LazyGroup, lazy_root
 from gitml.cli.output import settings
 from gitml.errors import EXIT_INTERRUPTED, EXIT_REPO, EXIT_USAGE, GitmlError, UsageError
+from gitml.version import __version__
 
 # The variable the shell completion scripts (`gitml completion SHELL`) set.
 COMPLETE_VAR = "_GITML_COMPLETE"
@@ -94,6 +94,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "shell": ("completion",),
     "config": ("config",),
     "compare": ("metrics", "params", "review", "report"),
+    "access": ("get", "import", "update", "ls"),
 }
 
 

@@ -329,6 +329,23 @@ class GitRepo:
             out[sha] = data
         return out
 
+    def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """``sha -> size`` of blobs, from one ``cat-file --batch-check`` (in a
+        partial clone git fetches the missing ones: callers avoid that)."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        res = self._runner.run(
+            ["cat-file", "--batch-check=%(objectname) %(objectsize)", "--buffer"],
+            input="".join(f"{sha}\n" for sha in wanted).encode("ascii"),
+        )
+        out: dict[str, int] = {}
+        for line in res.stdout.decode("ascii", "replace").splitlines():
+            sha, _, size = line.partition(" ")
+            if size.isdigit():
+                out[sha] = int(size)
+        return out
+
     def read_files_at(self, rev: str, paths: Iterable[str]) -> dict[str, bytes | None]:
         """Contents of ``paths`` at ``rev`` (None: absent or not a regular file).
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitml import __version__
 from gitml.bounded import load_json
 from gitml.errors import ConfigError
+from gitml.version import __version__
 
 SCHEMA = 1
 

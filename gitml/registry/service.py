@@ -113,6 +113,18 @@ def declarations(ctx: RepoContext) -> dict[str, Declaration]:
     }
 
 
+def declarations_at(ctx: RepoContext, commit: str) -> dict[str, Declaration]:
+    """The ``artifacts:`` section of gitml.yaml as committed at ``commit``."""
+    from gitml.project.file import project_from
+
+    data = ctx.git.read_files_at(commit, [PROJECT_FILE]).get(PROJECT_FILE)
+    project = project_from(data, source=f"{commit[:12]}:{PROJECT_FILE}")
+    return {
+        name: Declaration(name, spec.path, spec.metrics_file, spec.description)
+        for name, spec in project.artifacts.items()
+    }
+
+
 def declare(ctx: RepoContext, name: str, path: str) -> bytes:
     """The new gitml.yaml content declaring ``name`` (validated, not yet written)."""
     from gitml.project.edit import CannotEdit, add_artifact
@@ -377,7 +389,10 @@ def model_file(ctx: RepoContext, v: Version) -> tuple[str, Pointer]:
     record = v.record
     path = record.model.path if record is not None else None
     if path is None:
-        decl = declarations(ctx).get(v.artifact)
+        # The declaration as committed with that version: the workspace's
+        # gitml.yaml may have moved on, and a source clone has no work tree
+        # (GTO tags made before the declaration fall back to today's file.)
+        decl = declarations_at(ctx, v.commit).get(v.artifact) or declarations(ctx).get(v.artifact)
         if decl is None:
             raise RegistryError(
                 f"{v.artifact}@{v.version} has no gitml record and no path in {PROJECT_FILE}",
@@ -406,6 +421,14 @@ def version_ref(name: str, selector: str | None) -> Ref:
     if re.fullmatch(r"v\d.*|latest|greatest", selector):
         return parse_ref(f"{name}@{selector}")
     return parse_ref(f"{name}#{selector}")
+
+
+def model_ref(text: str, selector: str | None) -> Ref:
+    """A whole reference (``churn@v1``, ``churn#prod``, ``churn@latest``) or a
+    name with a separate selector (``churn`` + ``prod``)."""
+    if selector is None and ("@" in text or "#" in text):
+        return parse_ref(text)
+    return version_ref(text, selector)
 
 
 @dataclass
@@ -444,7 +467,7 @@ def local_path(ctx: RepoContext, name: str, selector: str | None = None) -> Path
     else ``.gitml/models/<name>/<version>/<file>`` (materialized on demand)."""
     from gitml.workspace.checkout import Target, checkout, plan
 
-    v = resolve(read_state(ctx), version_ref(name, selector))
+    v = resolve(read_state(ctx), model_ref(name, selector))
     tracked, pointer = model_file(ctx, v)
     here = plan(ctx, Target(tracked, pointer, v.commit), force=False)
     if not here.writes and not here.deletes and not here.conflicts and not here.replace_top:

@@ -1,0 +1,530 @@
+"""Versioned data and models, read from this repository or from another one.
+
+``open``/``read`` stream one file of any version; ``get`` copies one out,
+``import_data`` copies it and tracks where it came from, ``update`` moves such
+an import; ``ls`` lists what a version holds; ``params``/``metrics`` read the
+committed values; ``get_url`` names where an object lives on the data remote;
+``load_model`` loads a registered model (safe formats only, unless trusted).
+
+Every ``rev`` takes what the CLI takes (``HEAD~2``, a branch, a tag,
+``churn@v1``, ``churn@latest``, ``churn#prod``); ``repo`` is another
+repository's URL or path (None: the repository around ``cwd``). Paths name
+files relative to the repository's root, as in DVC. Objects land in the
+caller's cache (the repository's, else ``~/.cache/gitml/objects``), verified.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import posixpath
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
+
+from gitml.errors import GitmlError, UsageError
+from gitml.progress import Callback, Reporter
+
+if TYPE_CHECKING:
+    from gitml.access.copying import Copied
+    from gitml.access.imports import Imported
+    from gitml.access.listing import Listing
+    from gitml.access.place import Place
+
+__all__ = [
+    "ImportState",
+    "get",
+    "get_url",
+    "import_data",
+    "import_status",
+    "load_model",
+    "ls",
+    "metrics",
+    "open",
+    "params",
+    "read",
+    "update",
+]
+
+Repo = str | os.PathLike[str]
+Where = str | os.PathLike[str]
+_STREAM_BUFFER = 1 << 20
+
+
+def _base(cwd: Where | None) -> Path:
+    return Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
+
+
+def _repo(repo: Repo | None) -> str | None:
+    return None if repo is None else os.fspath(repo)
+
+
+def _open_place(
+    repo: Repo | None, rev: str | None, cwd: Where | None, callback: Callback | None
+) -> AbstractContextManager[Place]:
+    from gitml.access.place import open_place
+
+    return open_place(_repo(repo), rev, cwd=_base(cwd), reporter=Reporter(callback))
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@contextmanager
+def open(  # the name users expect (dvc.api.open, io.open)
+    path: str,
+    rev: str | None = None,
+    repo: Repo | None = None,
+    mode: Literal["rb", "r"] = "rb",
+    encoding: str | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> Iterator[IO[Any]]:
+    """A stream of ``path`` at ``rev`` (None, in this repository: the workspace
+    file, else ``HEAD``). Nothing is read whole into memory; a tracked object
+    comes from the cache, fetched first when missing, and its hash is checked
+    as it is read (a damaged one raises :class:`gitml.errors.CorruptObjectError`).
+    ``mode``: ``"rb"`` (bytes) or ``"r"`` (text, ``encoding`` default UTF-8).
+
+    >>> with gitml.open("data/customers.csv", rev="churn@v2", mode="r") as f:
+    ...     header = f.readline()
+    """
+    if mode not in ("rb", "r"):
+        raise UsageError(f"mode must be 'rb' or 'r', not {mode!r}")
+    stream = _binary(path, rev, repo, cwd, callback)
+    try:
+        if mode == "rb":
+            yield stream
+        else:
+            with io.TextIOWrapper(stream, encoding=encoding or "utf-8") as text:
+                yield text
+    finally:
+        stream.close()
+
+
+@overload
+def read(
+    path: str,
+    rev: str | None = None,
+    repo: Repo | None = None,
+    mode: Literal["rb"] = "rb",
+    encoding: str | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> bytes: ...
+@overload
+def read(
+    path: str,
+    rev: str | None = None,
+    repo: Repo | None = None,
+    *,
+    mode: Literal["r"],
+    encoding: str | None = None,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> str: ...
+def read(
+    path: str,
+    rev: str | None = None,
+    repo: Repo | None = None,
+    mode: Literal["rb", "r"] = "rb",
+    encoding: str | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> bytes | str:
+    """The whole content of ``path`` at ``rev`` (see :func:`open`): bytes, or
+    text with ``mode="r"``.
+
+    >>> gitml.read("metrics.json", rev="HEAD~3", mode="r")
+    """
+    with open(path, rev, repo, mode, encoding, cwd=cwd, callback=callback) as stream:
+        data: bytes | str = stream.read()
+    return data
+
+
+def _binary(
+    path: str, rev: str | None, repo: Repo | None, cwd: Where | None, callback: Callback | None
+) -> IO[bytes]:
+    from gitml.access.reader import ObjectReader
+
+    if repo is None and rev is None:
+        here = _workspace_file(_base(cwd), path)
+        if here is not None:
+            return builtins.open(here, "rb")
+    with _open_place(repo, rev, cwd, callback) as place:
+        located = place.locate(path)
+        if located.kind == "dir":
+            raise UsageError(
+                f"{path} is a folder at {place.revision.text}", "open a file in it (gitml ls)"
+            )
+        if located.kind == "git":
+            return io.BytesIO(place.ctx.git.read_blobs([located.oid])[located.oid])
+        place.fetch({located.oid: located.path})
+        store = place.ctx.store
+    # the cache lock is released here: objects are immutable, reading needs none
+    raw = ObjectReader(store, located.oid, located.size, located.path)
+    return io.BufferedReader(raw, buffer_size=_STREAM_BUFFER)
+
+
+def _workspace_file(base: Path, path: str) -> Path | None:
+    """``path`` in the work tree of the repository around ``base``, if a file."""
+    from gitml.git.repo import GitRepo
+
+    try:
+        root = GitRepo.discover(base).root
+    except GitmlError:
+        return None
+    candidate = root / path
+    return candidate if candidate.is_file() else None
+
+
+# -- copies and imports --------------------------------------------------------------------
+
+
+def get(
+    repo: Repo,
+    path: str,
+    out: Where | None = None,
+    rev: str | None = None,
+    *,
+    force: bool = False,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> Copied:
+    """Copy ``path`` (a file or folder) of ``repo`` at ``rev`` to ``out``
+    (default: its name, in ``cwd``); not tracked. A different file already at
+    ``out`` is refused unless ``force``.
+
+    >>> gitml.get("git@host:team/registry.git", "data/customers.csv", rev="v2")
+    """
+    from gitml.access.copying import copy_out
+
+    with _open_place(repo, rev, cwd, callback) as place:
+        located = place.locate(path)
+        name = out if out is not None else posixpath.basename(located.path)
+        dest = Path(os.path.abspath(_base(cwd) / name))
+        return copy_out(place, located, dest, force=force)
+
+
+def import_data(
+    repo: Repo,
+    path: str,
+    out: Where | None = None,
+    rev: str | None = None,
+    *,
+    force: bool = False,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> Imported:
+    """Copy ``path`` of ``repo`` at ``rev`` into this repository at ``out``
+    (default: its name, in ``cwd``) and track it: its pointer records the source
+    (URL, path, ``rev``, the locked commit) and is staged.
+
+    >>> gitml.import_data("../registry", "data/customers.csv", out="data/customers.csv")
+    """
+    from gitml.access.imports import bring, check_new_target, install, recorded_url
+    from gitml.access.place import place_in
+    from gitml.context import session
+    from gitml.workspace.pointer import ImportSource
+
+    base = _base(cwd)
+    url = os.fspath(repo)
+    with session(base, callback, write=True) as caller:
+        target = caller.relpath(out if out is not None else posixpath.basename(path), cwd=base)
+        check_new_target(caller, target, force=force)
+        with place_in(caller, url, rev, base=base, reporter=caller.reporter) as place:
+            located = place.locate(path)
+            pointer = bring(place, located)
+            source = ImportSource(recorded_url(url, caller.root, base), located.path, rev,
+                                  place.commit)  # fmt: skip
+        return install(caller, target, pointer, source, force=force)
+
+
+def update(
+    paths: Sequence[Where] | None = None,
+    rev: str | None = None,
+    *,
+    force: bool = False,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> list[Imported]:
+    """Move imports (``paths``, default all) to their source's newest commit at
+    the revision they follow, or to ``rev``. Unsaved changes to imported data
+    are refused unless ``force``.
+
+    >>> gitml.update(["data/customers.csv"], rev="v3")
+    """
+    from gitml.access.imports import Imported, bring, install
+    from gitml.access.place import place_in
+    from gitml.context import session
+    from gitml.workspace.pointer import ImportSource
+
+    base = _base(cwd)
+    with session(base, callback, write=True) as caller:
+        done: list[Imported] = []
+        for tracked, source in _imports(caller, paths, base):
+            want = rev if rev is not None else source.rev
+            with place_in(caller, source.url, want, base=caller.root,
+                          reporter=caller.reporter) as place:  # fmt: skip
+                if place.commit == source.commit and want == source.rev:
+                    pointer = _pointer(caller, tracked)
+                    done.append(Imported(tracked, source, pointer.oid, pointer.size, False))
+                    continue
+                pointer = bring(place, place.locate(source.path))
+            moved = ImportSource(source.url, source.path, want, place.commit)
+            done.append(install(caller, tracked, pointer, moved, force=force))
+        return done
+
+
+@dataclass(frozen=True)
+class ImportState:
+    """An import against its source: ``newest`` is the commit its revision names
+    now (None with ``error`` when the source could not be read)."""
+
+    path: str
+    url: str
+    rev: str | None
+    locked: str
+    newest: str | None
+    error: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        return self.newest is not None and self.newest != self.locked
+
+
+def import_status(
+    paths: Sequence[Where] | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> list[ImportState]:
+    """For each import (``paths``, default all), whether its source moved on
+    (one ``git fetch`` per source). An unreachable source is reported, not raised.
+
+    >>> [s.path for s in gitml.import_status() if s.moved]
+    """
+    from gitml.access.source import open_source
+    from gitml.context import session
+    from gitml.registry.revision import Resolver
+
+    base = _base(cwd)
+    out: list[ImportState] = []
+    with session(base, callback, write=False) as caller:
+        imports = _imports(caller, paths, base, only_imports=True)
+        for tracked, source in imports:
+            try:
+                src = open_source(source.url, base=caller.root, cache_dir=caller.config.cache_dir,
+                                  chunk_min_file=caller.config.chunk_min_file,
+                                  reporter=caller.reporter)  # fmt: skip
+                try:
+                    newest = Resolver(src.ctx).resolve(source.rev or "HEAD").commit
+                finally:
+                    src.close()
+            except GitmlError as exc:
+                out.append(ImportState(tracked, source.url, source.rev, source.commit, None,
+                                       exc.message))  # fmt: skip
+                continue
+            out.append(ImportState(tracked, source.url, source.rev, source.commit, newest))
+    return out
+
+
+def _imports(caller: Any, paths: Sequence[Where] | None, base: Path, *,
+             only_imports: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
+    """(tracked path, its ImportSource) of the named imports, or of all."""
+    from gitml.workspace.tracked import resolve_targets, tracked_paths
+
+    names = [os.fspath(p) for p in paths] if paths else []
+    targets = resolve_targets(caller, names, base) if names else tracked_paths(caller)
+    out = []
+    for tracked in targets:
+        source = _pointer(caller, tracked).source
+        if source is not None:
+            out.append((tracked, source))
+        elif names and not only_imports:
+            raise UsageError(f"{tracked} is not an import", "gitml import URL PATH makes one")
+    return out
+
+
+def _pointer(caller: Any, tracked: str) -> Any:
+    from gitml.workspace.tracked import read_pointer
+
+    return read_pointer(caller, tracked)
+
+
+# -- listing and values ----------------------------------------------------------------------
+
+
+def ls(
+    repo: Repo | None = None,
+    path: str = "",
+    rev: str | None = None,
+    *,
+    recursive: bool = False,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> Listing:
+    """What ``repo`` (default: this repository) holds under ``path`` at ``rev``:
+    git files, folders and tracked data with sizes, and the registered models.
+
+    >>> [e.path for e in gitml.ls("../registry", "data").entries]
+    """
+    from gitml.access.listing import list_place
+
+    with _open_place(repo, rev, cwd, callback) as place:
+        return list_place(place, path, recursive=recursive)
+
+
+def params(
+    rev: str | None = None,
+    repo: Repo | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> dict[str, Any]:
+    """The params at ``rev`` (None, in this repository: the workspace) from the
+    declared params files, flattened (``train.lr``). A key two files share is
+    given as ``file:key``.
+
+    >>> gitml.params("HEAD~1")["train.lr"]
+    """
+    return _values("params", rev, repo, cwd, callback)
+
+
+def metrics(
+    rev: str | None = None,
+    repo: Repo | None = None,
+    *,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> dict[str, Any]:
+    """The metrics at ``rev`` (as :func:`params`), from the committed files.
+
+    >>> gitml.metrics("churn@v1")["auc"]
+    """
+    return _values("metrics", rev, repo, cwd, callback)
+
+
+def _values(
+    kind: Literal["metrics", "params"],
+    rev: str | None,
+    repo: Repo | None,
+    cwd: Where | None,
+    callback: Callback | None,
+) -> dict[str, Any]:
+    from gitml.compare.sides import Side, open_side
+    from gitml.compare.values import read_values
+    from gitml.context import session
+    from gitml.registry.revision import Resolver
+    from gitml.workspace.snapshot import Snapshot
+
+    if repo is None and rev is None:
+        with session(_base(cwd), callback, write=False) as ctx:
+            return _merged(read_values(ctx, open_side(ctx, Resolver(ctx), None), kind).files)
+    with _open_place(repo, rev, cwd, callback) as place:
+        side = Side(place.revision.text, place.commit, Snapshot(place.ctx, "commit", place.commit))
+        return _merged(read_values(place.ctx, side, kind).files)
+
+
+def _merged(files: dict[str, Any]) -> dict[str, Any]:
+    seen: dict[str, int] = {}
+    for values in files.values():
+        for key in values.values:
+            seen[key] = seen.get(key, 0) + 1
+    out: dict[str, Any] = {}
+    for name, values in files.items():
+        for key, value in values.values.items():
+            out[key if seen[key] == 1 else f"{name}:{key}"] = value
+    return out
+
+
+def get_url(
+    path: str,
+    rev: str | None = None,
+    repo: Repo | None = None,
+    *,
+    remote: str | None = None,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> str:
+    """Where the object of ``path`` at ``rev`` is on the data remote (``remote``,
+    default the default one), checked to be there: a URL, or a path for a
+    folder remote. Small files pushed inside packs have no URL of their own.
+
+    >>> gitml.get_url("data/customers.csv", rev="v1")
+    """
+    with _open_place(repo, rev, cwd, callback) as place:
+        return _object_url(place, path, remote)
+
+
+def _object_url(place: Place, path: str, remote: str | None) -> str:
+    from gitml.remotes.workflow import remote_for
+
+    located = place.locate(path)
+    if located.kind == "git":
+        raise UsageError(f"{path} is stored in git, not on a data remote", "gitml.read() reads it")
+    if located.kind == "dir":
+        raise UsageError(f"{path} is a folder; get_url names one file", "name a file in it")
+    rem = remote_for(place.ctx, remote)
+    try:
+        size = rem.stat_many([located.oid]).get(located.oid)
+        if size is None:
+            packed = located.oid in rem.present([located.oid])
+            how = "inside a pack (small files are packed)" if packed else "not there"
+            raise UsageError(
+                f"{path} at {place.revision.text} has no URL of its own on remote "
+                f"{rem.name}: {how}",
+                "gitml.open() reads it" if packed else "push it first (gitml push)",
+            )
+        return f"{rem.url.display().rstrip('/')}/{rem.key(located.oid)}"
+    finally:
+        rem.close()
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+def load_model(
+    ref: str,
+    *,
+    repo: Repo | None = None,
+    trusted: bool | Sequence[str] = False,
+    cwd: Where | None = None,
+    callback: Callback | None = None,
+) -> Any:
+    """Load the registered model ``ref`` (``churn@v2``, ``churn#prod``,
+    ``churn@latest``) by its file type: ``.skops`` with skops, refusing types
+    skops does not trust unless named in ``trusted`` (or ``trusted=True``);
+    ``.pkl``/``.pickle``/``.joblib`` only with ``trusted=True``, since
+    unpickling runs whatever code the file holds. Other types: use
+    :func:`gitml.model_path` and your framework's loader.
+
+    >>> model = gitml.load_model("churn#prod")
+    """
+    from gitml.access.models import load_stream
+    from gitml.access.reader import ObjectReader
+    from gitml.registry.resolve import resolve
+    from gitml.registry.service import model_file, model_ref, read_state
+
+    if repo is None:
+        from gitml.api.registry import model_path
+
+        file = model_path(ref, cwd=Path(_base(cwd)), callback=callback)
+        with builtins.open(file, "rb") as fh:
+            return load_stream(fh, file.name, trusted)
+    with _open_place(repo, None, cwd, callback) as place:
+        version = resolve(read_state(place.ctx), model_ref(ref, None))
+        tracked, pointer = model_file(place.ctx, version)
+        if pointer.kind == "dir":
+            raise UsageError(f"{ref} is a folder ({tracked})", "gitml.get() copies it out")
+        place.fetch({pointer.oid: tracked})
+        store = place.ctx.store
+    raw = ObjectReader(store, pointer.oid, pointer.size, tracked)
+    with io.BufferedReader(raw, buffer_size=_STREAM_BUFFER) as stream:
+        return load_stream(stream, tracked, trusted)
