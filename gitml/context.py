@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from gitml.config import GITML_DIR, Config, load_config
 from gitml.errors import NotARepoError, UsageError
 from gitml.progress import Callback, Reporter
-from gitml.safepath import check_relpath
+from gitml.safepath import UserPath, as_path, check_relpath
 
 # Most modules import this one for the RepoContext type; git (GitPython), the
 # object store and the stat index (sqlite3) load when an operation uses them.
@@ -71,9 +71,9 @@ class RepoContext:
             self._index.close()
             self._index = None
 
-    def relpath(self, user_path: str | os.PathLike[str], *, cwd: Path | None = None) -> str:
+    def relpath(self, user_path: str | os.PathLike[str], *, cwd: UserPath | None = None) -> str:
         """A user-given path (relative to ``cwd``) as a safe repo-relative POSIX path."""
-        base = cwd or Path.cwd()
+        base = as_path(cwd)
         absolute = Path(os.path.normpath(base / Path(user_path)))
         try:
             rel = absolute.relative_to(self.root)
@@ -86,12 +86,12 @@ class RepoContext:
 
 
 def open_repo(
-    start: Path | None = None, *, reporter: Reporter | None = None, require_init: bool = True
+    start: UserPath | None = None, *, reporter: Reporter | None = None, require_init: bool = True
 ) -> RepoContext:
     """Discover the git repository around ``start`` and load gitml's config."""
     from gitml.git.repo import GitRepo
 
-    git = GitRepo.discover(start or Path.cwd())
+    git = GitRepo.discover(as_path(start))
     if require_init and not (git.root / GITML_DIR).is_dir():
         raise NotARepoError(f"gitml is not initialised in {git.root}", "run `gitml init` first")
     reporter = reporter or Reporter()
@@ -103,7 +103,7 @@ def open_repo(
 
 @contextmanager
 def session(
-    cwd: Path | None, callback: Callback | None, *, write: bool, require_init: bool = True
+    cwd: UserPath | None, callback: Callback | None, *, write: bool, require_init: bool = True
 ) -> Iterator[RepoContext]:
     """Open the repository (and take its lock when ``write``) for one operation."""
     ctx = open_repo(cwd, reporter=Reporter(callback), require_init=require_init)

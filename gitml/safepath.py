@@ -131,3 +131,12 @@ def safe_parent(root: Path, relpath: str, *, create: bool = True) -> Path:
 def relpath_key(path: str) -> bytes:
     """Sort key used by every canonical listing: the path's UTF-8 bytes."""
     return path.encode("utf-8")
+
+
+UserPath = str | os.PathLike[str]
+"""What a caller may give for a folder (``cwd``) or file: text or a path."""
+
+
+def as_path(value: UserPath | None) -> Path:
+    """``value`` as an absolute :class:`Path` (None: the current directory)."""
+    return Path(os.path.abspath(os.fspath(value))) if value is not None else Path.cwd()

@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 from gitml.errors import GitmlError, UsageError
 from gitml.progress import Callback, Reporter
+from gitml.safepath import UserPath, as_path
 
 if TYPE_CHECKING:
     from gitml.access.copying import Copied
@@ -49,21 +50,16 @@ __all__ = [
     "update",
 ]
 
-Repo = str | os.PathLike[str]
-Where = str | os.PathLike[str]
 _STREAM_BUFFER = 1 << 20
+_base = as_path
 
 
-def _base(cwd: Where | None) -> Path:
-    return Path(os.path.abspath(cwd if cwd is not None else Path.cwd()))
-
-
-def _repo(repo: Repo | None) -> str | None:
+def _repo(repo: UserPath | None) -> str | None:
     return None if repo is None else os.fspath(repo)
 
 
 def _open_place(
-    repo: Repo | None, rev: str | None, cwd: Where | None, callback: Callback | None
+    repo: UserPath | None, rev: str | None, cwd: UserPath | None, callback: Callback | None
 ) -> AbstractContextManager[Place]:
     from gitml.access.place import open_place
 
@@ -77,11 +73,11 @@ def _open_place(
 def open(  # the name users expect (dvc.api.open, io.open)
     path: str,
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     mode: Literal["rb", "r"] = "rb",
     encoding: str | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Iterator[IO[Any]]:
     """A stream of ``path`` at ``rev`` (None, in this repository: the workspace
@@ -110,32 +106,32 @@ def open(  # the name users expect (dvc.api.open, io.open)
 def read(
     path: str,
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     mode: Literal["rb"] = "rb",
     encoding: str | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> bytes: ...
 @overload
 def read(
     path: str,
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     *,
     mode: Literal["r"],
     encoding: str | None = None,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> str: ...
 def read(
     path: str,
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     mode: Literal["rb", "r"] = "rb",
     encoding: str | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> bytes | str:
     """The whole content of ``path`` at ``rev`` (see :func:`open`): bytes, or
@@ -149,7 +145,11 @@ def read(
 
 
 def _binary(
-    path: str, rev: str | None, repo: Repo | None, cwd: Where | None, callback: Callback | None
+    path: str,
+    rev: str | None,
+    repo: UserPath | None,
+    cwd: UserPath | None,
+    callback: Callback | None,
 ) -> IO[bytes]:
     from gitml.access.reader import ObjectReader
 
@@ -188,13 +188,13 @@ def _workspace_file(base: Path, path: str) -> Path | None:
 
 
 def get(
-    repo: Repo,
+    repo: UserPath,
     path: str,
-    out: Where | None = None,
+    out: UserPath | None = None,
     rev: str | None = None,
     *,
     force: bool = False,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Copied:
     """Copy ``path`` (a file or folder) of ``repo`` at ``rev`` to ``out``
@@ -213,13 +213,13 @@ def get(
 
 
 def import_data(
-    repo: Repo,
+    repo: UserPath,
     path: str,
-    out: Where | None = None,
+    out: UserPath | None = None,
     rev: str | None = None,
     *,
     force: bool = False,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Imported:
     """Copy ``path`` of ``repo`` at ``rev`` into this repository at ``out``
@@ -247,11 +247,11 @@ def import_data(
 
 
 def update(
-    paths: Sequence[Where] | None = None,
+    paths: Sequence[UserPath] | None = None,
     rev: str | None = None,
     *,
     force: bool = False,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> list[Imported]:
     """Move imports (``paths``, default all) to their source's newest commit at
@@ -300,9 +300,9 @@ class ImportState:
 
 
 def import_status(
-    paths: Sequence[Where] | None = None,
+    paths: Sequence[UserPath] | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> list[ImportState]:
     """For each import (``paths``, default all), whether its source moved on
@@ -335,7 +335,7 @@ def import_status(
     return out
 
 
-def _imports(caller: Any, paths: Sequence[Where] | None, base: Path, *,
+def _imports(caller: Any, paths: Sequence[UserPath] | None, base: Path, *,
              only_imports: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
     """(tracked path, its ImportSource) of the named imports, or of all."""
     from gitml.workspace.tracked import resolve_targets, tracked_paths
@@ -362,12 +362,12 @@ def _pointer(caller: Any, tracked: str) -> Any:
 
 
 def ls(
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     path: str = "",
     rev: str | None = None,
     *,
     recursive: bool = False,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Listing:
     """What ``repo`` (default: this repository) holds under ``path`` at ``rev``:
@@ -383,9 +383,9 @@ def ls(
 
 def params(
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> dict[str, Any]:
     """The params at ``rev`` (None, in this repository: the workspace) from the
@@ -399,9 +399,9 @@ def params(
 
 def metrics(
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     *,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> dict[str, Any]:
     """The metrics at ``rev`` (as :func:`params`), from the committed files.
@@ -414,8 +414,8 @@ def metrics(
 def _values(
     kind: Literal["metrics", "params"],
     rev: str | None,
-    repo: Repo | None,
-    cwd: Where | None,
+    repo: UserPath | None,
+    cwd: UserPath | None,
     callback: Callback | None,
 ) -> dict[str, Any]:
     from gitml.compare.sides import Side, open_side
@@ -447,13 +447,13 @@ def _merged(files: dict[str, Any]) -> dict[str, Any]:
 def get_url(
     path: str,
     rev: str | None = None,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     *,
     remote: str | None = None,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> str:
-    """Where the object of ``path`` at ``rev`` is on the data remote (``remote``,
+    """UserPath the object of ``path`` at ``rev`` is on the data remote (``remote``,
     default the default one), checked to be there: a URL, or a path for a
     folder remote. Small files pushed inside packs have no URL of their own.
 
@@ -493,9 +493,9 @@ def _object_url(place: Place, path: str, remote: str | None) -> str:
 def load_model(
     ref: str,
     *,
-    repo: Repo | None = None,
+    repo: UserPath | None = None,
     trusted: bool | Sequence[str] = False,
-    cwd: Where | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Any:
     """Load the registered model ``ref`` (``churn@v2``, ``churn#prod``,
@@ -515,7 +515,7 @@ def load_model(
     if repo is None:
         from gitml.api.registry import model_path
 
-        file = model_path(ref, cwd=Path(_base(cwd)), callback=callback)
+        file = model_path(ref, cwd=cwd, callback=callback)
         with builtins.open(file, "rb") as fh:
             return load_stream(fh, file.name, trusted)
     with _open_place(repo, None, cwd, callback) as place:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from gitml.context import session
 from gitml.errors import UsageError
 from gitml.progress import Callback
+from gitml.safepath import UserPath, as_path
 
 if TYPE_CHECKING:
     from gitml.compare.values import Kind
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def metrics_show(
-    revs: list[str] | None = None, *, files: list[str] | None = None, cwd: Path | None = None
+    revs: list[str] | None = None, *, files: list[str] | None = None, cwd: UserPath | None = None
 ) -> ValuesShow:
     """Metrics at each revision (default: the workspace), from the committed files."""
     from gitml.compare.changes import values_show
@@ -36,7 +37,7 @@ def metrics_diff(
     *,
     files: list[str] | None = None,
     all_rows: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
 ) -> ValuesDiff:
     """Metrics at ``old`` vs ``new`` (None: the workspace): old, new, delta, %."""
     return _values_diff("metrics", old, new, files, all_rows, cwd)
@@ -48,7 +49,7 @@ def params_diff(
     *,
     files: list[str] | None = None,
     all_rows: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
 ) -> ValuesDiff:
     """Params at ``old`` vs ``new`` (None: the workspace); changed keys unless ``all_rows``."""
     return _values_diff("params", old, new, files, all_rows, cwd)
@@ -60,7 +61,7 @@ def _values_diff(
     new: str | None,
     files: list[str] | None,
     all_rows: bool,
-    cwd: Path | None,
+    cwd: UserPath | None,
 ) -> ValuesDiff:
     from gitml.compare.changes import values_diff
 
@@ -68,7 +69,7 @@ def _values_diff(
         return values_diff(ctx, kind, old, new, files=_rel_all(ctx, files, cwd), all_rows=all_rows)
 
 
-def _rel_all(ctx: RepoContext, paths: list[str] | None, cwd: Path | None) -> list[str] | None:
+def _rel_all(ctx: RepoContext, paths: list[str] | None, cwd: UserPath | None) -> list[str] | None:
     return [ctx.relpath(p, cwd=cwd) for p in paths] if paths else None
 
 
@@ -83,7 +84,7 @@ def diff_rows(
     *,
     key: list[str] | None = None,
     limit: int = 10,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> RowDiff:
     """Rows of one table (Parquet/CSV/TSV/JSONL/Feather) added, removed and changed
@@ -99,7 +100,9 @@ if TYPE_CHECKING:
     from gitml.compare.review import Review
 
 
-def review(old: str | None = None, new: str | None = None, *, cwd: Path | None = None) -> Review:
+def review(
+    old: str | None = None, new: str | None = None, *, cwd: UserPath | None = None
+) -> Review:
     """Dataset review of ``old`` (default: the parent of ``new``) vs ``new`` (default
     HEAD) from the statistics stored in their notes: no data is read."""
     from gitml.compare.review import review as do_review
@@ -113,7 +116,7 @@ def report(
     spec: str | None = None,
     *,
     model: str | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
 ) -> Path:
     """Write one self-contained HTML page (metrics charts, params, registry stage
     history, dataset review, guard results) for the commits ``spec`` (``A..B``, or
@@ -124,7 +127,7 @@ def report(
 
     with session(cwd, None, write=False) as ctx:
         page = render(gather(ctx, spec, model=model))
-    target = Path(output) if Path(output).is_absolute() else (cwd or Path.cwd()) / output
+    target = Path(output) if Path(output).is_absolute() else as_path(cwd) / output
     if target.is_dir():
         raise UsageError(f"{output} is a folder", "gitml report -o report.html")
     write_file_atomic(target, page.encode("utf-8"))

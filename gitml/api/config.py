@@ -9,18 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitml.progress import Reporter
+from gitml.safepath import UserPath, as_path
 
 if TYPE_CHECKING:
     from gitml.configfile import ConfigEntry, ConfigListing
 
 
 @contextmanager
-def _config_files(cwd: Path | None, *, write: bool) -> Iterator[Path]:
+def _config_files(cwd: UserPath | None, *, write: bool) -> Iterator[Path]:
     from gitml.config import GITML_DIR
     from gitml.errors import NotARepoError
     from gitml.git.repo import GitRepo
 
-    root = GitRepo.discover(cwd or Path.cwd()).root
+    root = GitRepo.discover(as_path(cwd)).root
     if not (root / GITML_DIR).is_dir():
         raise NotARepoError(f"gitml is not initialised in {root}", "run `gitml init` first")
     if not write:
@@ -32,7 +33,7 @@ def _config_files(cwd: Path | None, *, write: bool) -> Iterator[Path]:
         yield root
 
 
-def config_get(key: str, *, local: bool = False, cwd: Path | None = None) -> ConfigEntry | None:
+def config_get(key: str, *, local: bool = False, cwd: UserPath | None = None) -> ConfigEntry | None:
     """The value gitml uses for ``key`` and where it comes from (``local``: only
     what config.local.toml says); None when it is set nowhere and has no default."""
     from gitml.configfile import effective, parse_key
@@ -42,7 +43,7 @@ def config_get(key: str, *, local: bool = False, cwd: Path | None = None) -> Con
         return effective(root, parsed, local_only=local)
 
 
-def config_list(*, local: bool = False, cwd: Path | None = None) -> ConfigListing:
+def config_list(*, local: bool = False, cwd: UserPath | None = None) -> ConfigListing:
     """Every key set in the tracked and local files, where it comes from, and
     whether gitml uses it (``refused``: an untrusted tracked setting)."""
     from gitml.configfile import ConfigListing, list_entries
@@ -52,7 +53,7 @@ def config_list(*, local: bool = False, cwd: Path | None = None) -> ConfigListin
         return ConfigListing(entries=entries, error=error)
 
 
-def config_set(key: str, value: str, *, local: bool = False, cwd: Path | None = None) -> None:
+def config_set(key: str, value: str, *, local: bool = False, cwd: UserPath | None = None) -> None:
     """Set ``key`` in the tracked config (staged) or, with ``local``, in
     config.local.toml; comments in the file are kept. Secrets, a cache outside the
     repository and the hardlink/symlink modes are refused in the tracked file."""
@@ -78,7 +79,7 @@ def config_set(key: str, value: str, *, local: bool = False, cwd: Path | None = 
         _stage_tracked(root, local)
 
 
-def config_unset(key: str, *, local: bool = False, cwd: Path | None = None) -> bool:
+def config_unset(key: str, *, local: bool = False, cwd: UserPath | None = None) -> bool:
     """Remove ``key`` from one file; False if it was not set there."""
     from gitml.configfile import ConfigFile, parse_key
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gitml.context import session
 from gitml.errors import UsageError
 from gitml.progress import Callback
+from gitml.safepath import UserPath, as_path
 
 # Only what a signature names is imported here, and only for type checkers:
 # this module loads when a data command runs, not when the CLI starts.
@@ -52,7 +53,7 @@ def add(
     targets: list[str],
     *,
     force: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> AddResult:
     """Snapshot files/folders into the cache, write and stage their pointers.
@@ -65,7 +66,10 @@ def add(
 
 
 def status(
-    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
+    targets: list[str] | None = None,
+    *,
+    cwd: UserPath | None = None,
+    callback: Callback | None = None,
 ) -> list[PathStatus]:
     """The workspace data against its pointers, file by file."""
     from gitml.workspace.status import status as do_status
@@ -80,7 +84,7 @@ def diff(
     new: str | None = None,
     targets: list[str] | None = None,
     *,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> DiffResult:
     """Tracked data changes between ``old`` and ``new`` (None = the workspace)."""
@@ -103,12 +107,12 @@ def resolve_commit(ctx: RepoContext, rev: str) -> str:
     return resolve_revision(ctx, rev).commit
 
 
-def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str | None]:
+def _split_rev(ctx: RepoContext, text: str, cwd: UserPath | None) -> tuple[str, str | None]:
     """``path@rev`` → (path, rev); a plain path (even one containing '@') → (path, None)."""
     if (
         "@" not in text
-        or os.path.lexists((cwd or Path.cwd()) / text)
-        or os.path.lexists((cwd or Path.cwd()) / (text + ".gitml"))
+        or os.path.lexists(as_path(cwd) / text)
+        or os.path.lexists(as_path(cwd) / (text + ".gitml"))
     ):
         return text, None
     path, _, rev = text.rpartition("@")
@@ -118,7 +122,7 @@ def _split_rev(ctx: RepoContext, text: str, cwd: Path | None) -> tuple[str, str 
 
 
 def checkout_targets(
-    ctx: RepoContext, args: list[str], cwd: Path | None, *, state: Any = None
+    ctx: RepoContext, args: list[str], cwd: UserPath | None, *, state: Any = None
 ) -> list[Target]:
     """Resolve CLI arguments (paths, ``path@rev``) into checkout targets.
     ``state``: the registry state if the caller already read it."""
@@ -179,7 +183,7 @@ def checkout(
     force: bool = False,
     dry_run: bool = False,
     output: str | Path | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> CheckoutResult:
     """Make workspace data match pointers (or ``path@rev``, ``name@version``,
@@ -213,7 +217,7 @@ def checkout(
 
 
 def remove(
-    targets: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+    targets: list[str], *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[str]:
     """Stop tracking paths (their data stays on disk)."""
     from gitml.workspace.remove import remove as do_remove
@@ -225,7 +229,7 @@ def remove(
         return do_remove(ctx, resolve_targets(ctx, targets, cwd))
 
 
-def du(*, cwd: Path | None = None, callback: Callback | None = None) -> CacheUsage:
+def du(*, cwd: UserPath | None = None, callback: Callback | None = None) -> CacheUsage:
     """The cache's logical size (every version as whole files), its stored size
     (chunks shared between versions counted once) and their ratio."""
     from gitml.store.usage import cache_usage

@@ -6,13 +6,13 @@ Each experiment is a commit on ``refs/gitml/exps/<base>/<name>``; see
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitml.api.baselines import registry_baseline
 from gitml.context import session
 from gitml.errors import UsageError
 from gitml.progress import Callback
+from gitml.safepath import UserPath
 
 if TYPE_CHECKING:
     from gitml.context import RepoContext
@@ -43,7 +43,7 @@ def exp_run(
     name: str | None = None,
     jobs: int = 1,
     echo: Echo | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> ExpOutcome:
     """Run the pipeline of HEAD with ``overrides`` (``section.key=value``) in a
@@ -87,7 +87,7 @@ def exp_queue(
     overrides: list[str] | None = None,
     *,
     name: str | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> list[str]:
     """Queue one experiment per combination of the ``-S`` grids; their names
@@ -123,7 +123,7 @@ def check_at_base(ctx: RepoContext, base: str, combos: list[list[Override]]) -> 
 
 
 def exp_run_all(
-    *, jobs: int = 1, cwd: Path | None = None, callback: Callback | None = None
+    *, jobs: int = 1, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[QueuedRun]:
     """Run every queued experiment, ``jobs`` at a time, each in its own worktree and process."""
     from gitml.pipelines.experiments.queue import run_all
@@ -138,7 +138,7 @@ def exp_show(
     *,
     sort_by: str | None = None,
     ascending: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> list[Experiment]:
     """Every experiment (recorded, running, queued) with its params, metrics and guard verdict."""
@@ -149,7 +149,7 @@ def exp_show(
 
 
 def exp_diff(
-    old: str, new: str, *, cwd: Path | None = None, callback: Callback | None = None
+    old: str, new: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[DiffRow]:
     """Params, metrics and data that differ between two experiments (or commits)."""
     from gitml.pipelines.experiments.manage import diff
@@ -159,7 +159,7 @@ def exp_diff(
 
 
 def exp_apply(
-    name: str, *, force: bool = False, cwd: Path | None = None, callback: Callback | None = None
+    name: str, *, force: bool = False, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> ApplyResult:
     """Bring an experiment's files and data into the workspace (staged, not committed)."""
     from gitml.pipelines.experiments.manage import apply
@@ -169,7 +169,7 @@ def exp_apply(
 
 
 def exp_branch(
-    name: str, branch: str, *, cwd: Path | None = None, callback: Callback | None = None
+    name: str, branch: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> str:
     """Create ``branch`` at the experiment's commit; returns the commit."""
     from gitml.pipelines.experiments.manage import branch as do_branch
@@ -179,7 +179,7 @@ def exp_branch(
 
 
 def exp_remove(
-    names: list[str], *, cwd: Path | None = None, callback: Callback | None = None
+    names: list[str], *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[str]:
     """Delete experiments (their refs) or drop queued ones."""
     from gitml.pipelines.experiments.manage import remove
@@ -191,7 +191,7 @@ def exp_remove(
 
 
 def exp_push(
-    remote: str, name: str, *, cwd: Path | None = None, callback: Callback | None = None
+    remote: str, name: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> ExpSync:
     """Push an experiment: its data objects to the data remote, its ref and notes with git."""
     from gitml.pipelines.experiments.manage import push
@@ -201,7 +201,7 @@ def exp_push(
 
 
 def exp_pull(
-    remote: str, name: str, *, cwd: Path | None = None, callback: Callback | None = None
+    remote: str, name: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> ExpSync:
     """Fetch an experiment's ref and notes with git, and its data objects (verified)."""
     from gitml.pipelines.experiments.manage import pull

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitml.api.baselines import registry_baseline
 from gitml.context import session
 from gitml.errors import UsageError
 from gitml.progress import Callback
+from gitml.safepath import UserPath
 
 if TYPE_CHECKING:
     from gitml.guards.results import GuardReport
@@ -18,7 +18,10 @@ __all__ = ["guard_run", "log", "show"]
 
 
 def guard_run(
-    targets: list[str] | None = None, *, cwd: Path | None = None, callback: Callback | None = None
+    targets: list[str] | None = None,
+    *,
+    cwd: UserPath | None = None,
+    callback: Callback | None = None,
 ) -> GuardReport:
     """Run guards by name, or those affected by the given paths (default: all).
 
@@ -48,7 +51,7 @@ def guard_run(
         return run_for_commit(ctx, project, names, stage_metrics=registry_baseline(ctx))
 
 
-def show(rev: str = "HEAD", *, cwd: Path | None = None) -> dict[str, Any]:
+def show(rev: str = "HEAD", *, cwd: UserPath | None = None) -> dict[str, Any]:
     """The metadata document attached to a commit."""
     from gitml.meta.history import show as do_show
     from gitml.registry.revision import resolve_revision
@@ -63,7 +66,7 @@ def log(
     metrics: bool = False,
     rev: str = "HEAD",
     max_count: int | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> list[LogRow]:
     """History of a tracked path, a metrics file, or all metrics, from notes.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gitml.context import session
 from gitml.interop.results import ConvertedStage, ImportedOutput, ImportResult, NotConverted
 from gitml.progress import Callback
+from gitml.safepath import UserPath
 
 __all__ = ["ConvertedStage", "ImportResult", "ImportedOutput", "NotConverted", "import_dvc"]
 
@@ -17,7 +16,7 @@ def import_dvc(
     from_remote: str | None = None,
     keep_dvc: bool = False,
     dry_run: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> ImportResult:
     """Import DVC-tracked data and stages: ``.dvc`` files and ``dvc.yaml``/``dvc.lock``.

@@ -14,6 +14,7 @@ from gitml.pipelines.repro import ReproResult, StageRun
 from gitml.pipelines.spec import Pipeline, load_pipeline, render_dot, render_text
 from gitml.pipelines.state import load_params
 from gitml.progress import Callback
+from gitml.safepath import UserPath
 
 __all__ = ["Echo", "MonitorResult", "ReproResult", "StageRun", "dag", "monitor", "repro"]
 
@@ -25,7 +26,7 @@ def repro(
     dry_run: bool = False,
     echo: Echo | None = None,
     jobs: int = 1,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> ReproResult:
     """Run out-of-date stages (and those upstream of ``stages``) in dependency order.
@@ -58,7 +59,7 @@ def repro(
         )
 
 
-def pipeline(*, cwd: Path | None = None) -> Pipeline:
+def pipeline(*, cwd: UserPath | None = None) -> Pipeline:
     from gitml.project.file import load_project
 
     with session(cwd, None, write=False) as ctx:
@@ -66,13 +67,13 @@ def pipeline(*, cwd: Path | None = None) -> Pipeline:
         return load_pipeline(project, load_params(ctx, project))
 
 
-def dag(*, dot: bool = False, cwd: Path | None = None) -> str:
+def dag(*, dot: bool = False, cwd: UserPath | None = None) -> str:
     """The stage graph as text (``stage  <- upstream``) or Graphviz DOT."""
     graph = pipeline(cwd=cwd)
     return render_dot(graph) if dot else render_text(graph)
 
 
-def _registry_access(callback: Callback | None, cwd: Path | None) -> RegistryAccess:
+def _registry_access(callback: Callback | None, cwd: UserPath | None) -> RegistryAccess:
     from gitml.api.registry import model_path, promote, register
 
     def model_file(name: str, stage: str) -> Path:
@@ -98,7 +99,7 @@ def monitor(
     register: bool = False,
     promote: bool = False,
     echo: Echo | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> MonitorResult:
     """Evaluate ``name`` on new labelled ``data``; below ``minimum`` (and with

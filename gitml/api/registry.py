@@ -20,6 +20,7 @@ from gitml.registry.model import Artifact, Event, RegistryState, Version
 from gitml.registry.ops import plan_assign, plan_deprecate, plan_deregister, plan_unassign
 from gitml.registry.resolve import get_artifact, resolve
 from gitml.registry.service import MaterializeResult, RegisterResult
+from gitml.safepath import UserPath, as_path
 
 __all__ = [
     "EventResult",
@@ -111,7 +112,7 @@ def register(
     bump: str | None = None,
     message: str = "",
     force: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> RegisterResult:
     """Register the model committed at ``rev`` as the next version of ``name``."""
@@ -128,7 +129,7 @@ def _event(
 
 
 def promote(
-    ref: str, stage: str, *, message: str = "", cwd: Path | None = None,
+    ref: str, stage: str, *, message: str = "", cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> EventResult:  # fmt: skip
     """Put the version ``ref`` names (``churn@v3``, ``churn#staging``) into ``stage``."""
@@ -139,7 +140,7 @@ def promote(
 
 def demote(
     name: str, stage: str, *, version: str | None = None, message: str = "",
-    cwd: Path | None = None, callback: Callback | None = None,
+    cwd: UserPath | None = None, callback: Callback | None = None,
 ) -> EventResult:  # fmt: skip
     """Take ``stage`` away from its current version (or from ``version``)."""
     with session(cwd, callback, write=False) as ctx:
@@ -150,7 +151,7 @@ def demote(
 
 
 def deprecate(
-    target: str, *, message: str = "", cwd: Path | None = None, callback: Callback | None = None
+    target: str, *, message: str = "", cwd: UserPath | None = None, callback: Callback | None = None
 ) -> EventResult:
     """``churn``: retire the artifact; ``churn@v2``: withdraw that version."""
     with session(cwd, callback, write=False) as ctx:
@@ -190,7 +191,7 @@ def _summary(artifact: Artifact) -> ModelSummary:
 
 
 def models(
-    *, all_: bool = False, cwd: Path | None = None, callback: Callback | None = None
+    *, all_: bool = False, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[ModelSummary]:
     """Every artifact in the registry (deprecated ones only with ``all_``)."""
     with session(cwd, callback, write=False) as ctx:
@@ -229,7 +230,7 @@ def _history(e: Event) -> HistoryEntry:
 
 
 def model_show(
-    name: str, *, cwd: Path | None = None, callback: Callback | None = None
+    name: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> ModelDetail:
     """Versions (with lineage), current stages and the full event history of ``name``."""
     with session(cwd, callback, write=False) as ctx:
@@ -248,7 +249,7 @@ def model_show(
 
 def model_checkout(
     ref: str, output: str | Path | None = None, *, force: bool = False,
-    cwd: Path | None = None, callback: Callback | None = None,
+    cwd: UserPath | None = None, callback: Callback | None = None,
 ) -> MaterializeResult:  # fmt: skip
     """Materialize ``churn@v3`` / ``churn#prod`` into its path (or ``output``); HEAD untouched."""
     with session(cwd, callback, write=True) as ctx:
@@ -261,7 +262,7 @@ def checkout_in(
     output: str | Path | None,
     *,
     force: bool,
-    cwd: Path | None,
+    cwd: UserPath | None,
     state: RegistryState | None = None,
 ) -> MaterializeResult:
     """:func:`model_checkout` inside an open session (used by :func:`gitml.api.data.checkout`);
@@ -277,12 +278,12 @@ def checkout_in(
             ) from None
         resolve(state, parsed)  # raises "no artifact ..." with a listing
         raise RegistryError(f"cannot resolve {ref!r}")
-    dest = None if output is None else (cwd or Path.cwd()) / Path(output)
+    dest = None if output is None else as_path(cwd) / Path(output)
     return service.checkout_version(ctx, ref, dest, force=force, state=state)
 
 
 def model_path(
-    name: str, selector: str | None = None, *, cwd: Path | None = None,
+    name: str, selector: str | None = None, *, cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Path:  # fmt: skip
     """A local file holding ``name`` at ``selector`` (stage, version, or latest)."""

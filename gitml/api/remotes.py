@@ -14,6 +14,7 @@ from gitml.api.data import checkout
 from gitml.context import session
 from gitml.errors import GitmlError, UsageError
 from gitml.progress import Callback
+from gitml.safepath import UserPath
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -32,7 +33,7 @@ def remote_add(
     endpoint_url: str | None = None,
     default: bool = False,
     local: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> None:
     """Record a data remote in the tracked config (``local``: in config.local.toml).
@@ -87,7 +88,7 @@ def _prepare_folder(ctx: RepoContext, path: str) -> None:
 
 
 def remote_remove(
-    name: str, *, local: bool = False, cwd: Path | None = None, callback: Callback | None = None
+    name: str, *, local: bool = False, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> None:
     """Remove a data remote from the tracked config (``local``: from config.local.toml,
     e.g. a stale section whose remote a teammate renamed)."""
@@ -111,7 +112,7 @@ def remote_remove(
 
 
 def remote_list(
-    *, cwd: Path | None = None, callback: Callback | None = None
+    *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[dict[str, Any]]:
     from gitml.remotes.url import parse_url
 
@@ -134,7 +135,7 @@ def push(
     all_commits: bool = False,
     run_cache: bool = False,
     create: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> SyncResult:
     """Upload the objects the pointers need (verified), then tags and notes with
@@ -169,7 +170,7 @@ def fetch(
     jobs: int | None = None,
     all_commits: bool = False,
     run_cache: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> SyncResult:
     """Download (verified) the objects the pointers need; fetch tags and notes;
@@ -202,7 +203,7 @@ def pull(
     all_commits: bool = False,
     force: bool = False,
     run_cache: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> tuple[SyncResult, CheckoutResult]:
     """fetch, then checkout: a fresh clone plus ``gitml pull`` has all its data."""
@@ -222,7 +223,7 @@ def remote_status(
     targets: list[str] | None = None,
     *,
     remote: str | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> RemoteStatus:
     """What is not yet pushed, and what is on the remote but not yet fetched."""
@@ -238,7 +239,7 @@ def fsck(
     remote_name: str | None = None,
     verify: bool = False,
     all_commits: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> FsckResult:
     """Re-hash every cache object (corrupt ones are quarantined and named); with
@@ -262,7 +263,7 @@ def gc(
     allow_unbacked: bool = False,
     only: Collection[str] | None = None,
     forget_missing: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> GcResult:
     """Remove objects that no root needs (every ref, stash, recent reflog entry,
@@ -334,7 +335,7 @@ def merge_driver(
     theirs: Path,
     path: str,
     *,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> MergeOutcome:
     """git's merge driver for one pointer (``%O %A %B %P``): the result replaces
@@ -370,7 +371,7 @@ def resolve_conflict(
     side: str,
     *,
     force: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> ResolveResult:
     """``gitml checkout TARGET --conflict ours|theirs``: check out one side of a
@@ -394,7 +395,7 @@ def _one_target(tracked: list[str], target: str) -> list[str]:
 
 
 def remote_rename(
-    old: str, new: str, *, cwd: Path | None = None, callback: Callback | None = None
+    old: str, new: str, *, cwd: UserPath | None = None, callback: Callback | None = None
 ) -> list[str]:
     """Rename a data remote in both files (its tracked section, its local section
     with credentials, and ``core.remote`` wherever it names it). Returns the files
@@ -427,7 +428,7 @@ def remote_rename(
         return names
 
 
-def _check_remote_exists(cwd: Path | None, name: str) -> None:
+def _check_remote_exists(cwd: UserPath | None, name: str) -> None:
     from gitml.configfile import ConfigFile
 
     with session(cwd, None, write=False) as ctx:
@@ -442,7 +443,7 @@ def remote_modify(
     *,
     local: bool = False,
     unset: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
 ) -> bool:
     """Set (or with ``unset``, remove) one option of an existing data remote:
     ``url``, ``endpoint_url``, ``region``, ``profile``, ``git_remote``,
@@ -470,7 +471,7 @@ def remote_default(
     *,
     unset: bool = False,
     local: bool = False,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
 ) -> str | None:
     """Set ``core.remote`` to ``name`` (it must exist), remove it (``unset``), or,
     with neither, return the default remote in use (None if there is none)."""

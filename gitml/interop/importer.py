@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
@@ -33,6 +32,7 @@ from gitml.interop.plan import (
     wanted_objects,
 )
 from gitml.interop.results import ImportedOutput, ImportResult
+from gitml.safepath import UserPath
 
 MAP_PATH = ("interop", "dvc-md5.sqlite")
 
@@ -46,7 +46,7 @@ def import_dvc(
     ctx: RepoContext,
     targets: list[str],
     *,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     from_remote: str | None = None,
     keep_dvc: bool = False,
     dry_run: bool = False,

@@ -21,6 +21,7 @@ from gitml.interop.dvcfiles import DvcOutput
 from gitml.interop.md5map import Md5Map
 from gitml.interop.results import ImportResult, NotConverted
 from gitml.progress import Reporter
+from gitml.safepath import UserPath
 from gitml.workspace.pointer import Pointer, pointer_name
 from gitml.workspace.tracked import read_pointer, tracked_paths
 
@@ -46,7 +47,7 @@ class Plan:
     outputs: list[OutputPlan] = field(default_factory=list)
 
 
-def _find(ctx: RepoContext, targets: list[str], cwd: Path | None) -> DvcProject:
+def _find(ctx: RepoContext, targets: list[str], cwd: UserPath | None) -> DvcProject:
     tracked = tracked_paths(ctx)
     project = discover(ctx.root, tracked=set(tracked) - {""})
     if not (project.roots or project.dvc_files or project.pipeline_files):
@@ -57,7 +58,9 @@ def _find(ctx: RepoContext, targets: list[str], cwd: Path | None) -> DvcProject:
     return select(project, [ctx.relpath(t, cwd=cwd) for t in targets])
 
 
-def make_plan(ctx: RepoContext, targets: list[str], cwd: Path | None, result: ImportResult) -> Plan:
+def make_plan(
+    ctx: RepoContext, targets: list[str], cwd: UserPath | None, result: ImportResult
+) -> Plan:
     project = _find(ctx, targets, cwd)
     plan = Plan(project)
     result.notes += project.notes

@@ -35,7 +35,7 @@ from gitml.progress import Callback
 from gitml.project.file import ProjectFile
 from gitml.project.values import read_values
 from gitml.project.yamlnodes import YamlMap, check_keys, expect_str, node_error
-from gitml.safepath import check_relpath
+from gitml.safepath import UserPath, as_path, check_relpath
 from gitml.store.durable import write_file_atomic
 from gitml.workspace.materialize import Folders
 
@@ -232,7 +232,7 @@ def monitor(
     register: bool = False,
     promote: bool = False,
     echo: Echo | None = None,
-    cwd: Path | None = None,
+    cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> MonitorResult:
     """Evaluate ``name`` on new labelled ``data``; below ``minimum`` (and with
@@ -248,7 +248,7 @@ def monitor(
         root = ctx.root
         spec = eval_spec(load_project(root), name)
         env = monitor_env(ctx)
-    incoming = Path(data) if Path(data).is_absolute() else (cwd or Path.cwd()) / data
+    incoming = Path(data) if Path(data).is_absolute() else as_path(cwd) / data
     if not incoming.exists():
         raise PipelineError(f"{data} does not exist")
     try:
@@ -283,7 +283,7 @@ def _retrain(
     spec: EvalSpec,
     env: dict[str, str],
     echo: Echo | None,
-    cwd: Path | None,
+    cwd: UserPath | None,
     callback: Callback | None,
 ) -> list[str]:
     """Add the new data, repro, evaluate the new model; the files a commit of
@@ -342,7 +342,7 @@ def _commit_and_register(
     registry: RegistryAccess,
     paths: list[str],
     stage: str | None,
-    cwd: Path | None,
+    cwd: UserPath | None,
 ) -> None:
     """Commit the retrained model (only its own files) and register it; a
     failure of either is the result's message (exit 1), with git's words."""

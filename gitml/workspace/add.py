@@ -21,6 +21,7 @@ from gitml.errors import (
     WorkspaceConflictError,
 )
 from gitml.faults import fault_point
+from gitml.safepath import UserPath
 from gitml.store.durable import write_file_atomic
 from gitml.store.fsutil import LStat
 from gitml.store.manifest import Entry, encode_manifest
@@ -52,7 +53,7 @@ class AddResult:
     staged: list[str] = field(default_factory=list)  # files given to `git add`
 
 
-def plan_add_targets(ctx: RepoContext, targets: list[str], cwd: Path | None) -> list[str]:
+def plan_add_targets(ctx: RepoContext, targets: list[str], cwd: UserPath | None) -> list[str]:
     """User targets → tracked paths to (re)snapshot. A path inside a tracked
     folder updates that folder; a pointer name means its data."""
     if not targets:
@@ -174,7 +175,7 @@ def add_one(
 
 
 def add(
-    ctx: RepoContext, targets: list[str], *, cwd: Path | None = None, force: bool = False
+    ctx: RepoContext, targets: list[str], *, cwd: UserPath | None = None, force: bool = False
 ) -> AddResult:
     """Snapshot ``targets``. ``force``: record the workspace even over a pointer it
     does not follow (see :func:`check_pointer_followed`)."""

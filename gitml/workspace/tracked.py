@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from gitml.context import RepoContext
 from gitml.errors import PointerError, UsageError
+from gitml.safepath import UserPath
 from gitml.workspace.pointer import (
     POINTER_SUFFIX,
     Pointer,
@@ -54,7 +54,7 @@ def owning_tracked(path: str, tracked: list[str]) -> str | None:
     return None
 
 
-def resolve_targets(ctx: RepoContext, targets: list[str], cwd: Path | None = None) -> list[str]:
+def resolve_targets(ctx: RepoContext, targets: list[str], cwd: UserPath | None = None) -> list[str]:
     """User targets (relative to cwd, possibly naming the pointer) → tracked paths.
 
     No targets means every tracked path.
