@@ -516,8 +516,10 @@ def load_model(
         from gitml.api.registry import model_path
 
         file = model_path(ref, cwd=cwd, callback=callback)
+        base = as_path(cwd)
+        shown = file.relative_to(base).as_posix() if file.is_relative_to(base) else str(file)
         with builtins.open(file, "rb") as fh:
-            return load_stream(fh, file.name, trusted)
+            return load_stream(fh, shown, trusted)
     with _open_place(repo, None, cwd, callback) as place:
         version = resolve(read_state(place.ctx), model_ref(ref, None))
         tracked, pointer = model_file(place.ctx, version)

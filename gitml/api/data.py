@@ -172,9 +172,14 @@ def checkout_targets(
 def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
     """Objects a checkout needs that the cache lacks come from the default data
     remote, if one is configured (a clone needs nothing but `gitml checkout`)."""
+    from gitml.access.restore import restore_imports
     from gitml.remotes.workflow import fetch_missing
 
     fetch_missing(ctx, {f"{t.tracked}.gitml@{t.source}": t.pointer for t in targets})
+    imports = {t.tracked: t.pointer for t in targets if t.pointer.source is not None}
+    if imports:  # what the data remote lacks of imports comes from their sources
+        for path, why in restore_imports(ctx, imports).failed.items():
+            ctx.reporter.warning(f"cannot restore the import {path} {why}")
 
 
 def checkout(
@@ -198,10 +203,12 @@ def checkout(
                 "gitml checkout churn@v3 -o /tmp/churn.pkl",
             )
         from gitml.api.registry import checkout_in
-        from gitml.registry.service import read_state
+        from gitml.registry.service import read_state, registry_ref
 
         with session(cwd, callback, write=True) as ctx:
             state = read_state(ctx)  # the tags, read once for resolving and writing
+            if registry_ref(ctx, state, (targets or [""])[0]) is None:
+                return _copy_version(ctx, (targets or [""])[0], output, force=force, cwd=cwd)
             _prefetch(ctx, checkout_targets(ctx, targets or [], cwd, state=state))
             done = checkout_in(ctx, (targets or [""])[0], output, force=force, cwd=cwd, state=state)
             return CheckoutResult(written=done.written, unchanged=done.unchanged)
@@ -214,6 +221,30 @@ def checkout(
         if not dry_run:
             _prefetch(ctx, resolved)
         return do_checkout(ctx, resolved, force=force, dry_run=dry_run)
+
+
+def _copy_version(
+    ctx: RepoContext, arg: str, output: str | Path, *, force: bool, cwd: UserPath | None
+) -> CheckoutResult:
+    """``checkout PATH[@REV] -o OUT``: a copy of that version (default: HEAD's) of
+    a tracked file or folder, or of a file inside one; the workspace is untouched."""
+    from gitml.access.copying import copy_out
+    from gitml.access.place import place_in
+    from gitml.workspace.checkout import CheckoutResult
+
+    path, rev = _split_rev(ctx, arg, cwd)
+    base = as_path(cwd)
+    with place_in(ctx, None, rev, base=base, reporter=ctx.reporter) as place:
+        located = place.locate(ctx.relpath(path, cwd=base))
+        if located.pointer is not None and located.pointer.source is not None:
+            from gitml.access.restore import restore_imports
+
+            restore_imports(ctx, {located.tracked: located.pointer})
+        if located.kind == "git":
+            raise UsageError(f"{located.path} is in git, not tracked by gitml",
+                             f"git show {place.revision.text}:{located.path} > FILE")  # fmt: skip
+        done = copy_out(place, located, base / output, force=force)
+    return CheckoutResult(written=done.written)
 
 
 def remove(

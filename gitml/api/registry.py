@@ -286,6 +286,14 @@ def model_path(
     name: str, selector: str | None = None, *, cwd: UserPath | None = None,
     callback: Callback | None = None,
 ) -> Path:  # fmt: skip
-    """A local file holding ``name`` at ``selector`` (stage, version, or latest)."""
+    """A local file holding the version: ``name`` is a whole reference
+    (``churn@v1``, ``churn#prod``, ``churn@latest``) or an artifact name with
+    ``selector`` (a stage, version, or latest). Fetched from the data remote
+    when the cache lacks it."""
+    from gitml.remotes.workflow import fetch_missing
+
     with session(cwd, callback, write=True) as ctx:
+        version = resolve(service.read_state(ctx), service.model_ref(name, selector))
+        tracked, pointer = service.model_file(ctx, version)
+        fetch_missing(ctx, {f"{tracked}.gitml@{version.commit[:8]}": pointer})
         return service.local_path(ctx, name, selector)

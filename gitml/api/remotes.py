@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitml.api.data import checkout
 from gitml.context import session
-from gitml.errors import GitmlError, UsageError
+from gitml.errors import GitmlError, RemoteError, UsageError
 from gitml.progress import Callback
 from gitml.safepath import UserPath
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gitml.remotes.workflow import RemoteStatus, SyncResult
     from gitml.workspace.checkout import CheckoutResult
     from gitml.workspace.merge import MergeOutcome, ResolveResult
+    from gitml.workspace.pointer import Pointer
 
 
 def remote_add(
@@ -176,15 +177,24 @@ def fetch(
     """Download (verified) the objects the pointers need; fetch tags and notes;
     ``run_cache``: also the run-cache entries (each checked, see
     :mod:`gitml.pipelines.runcache`; a refused one is a RemoteError at the end)."""
+    from gitml.access.restore import import_pointers
     from gitml.remotes.workflow import fetch as do_fetch
     from gitml.remotes.workflow import fetch_git_side
 
     with session(cwd, callback, write=True) as ctx:
         name = remote or ctx.config.default_remote or ""
         git_side = fetch_git_side(ctx, name) if name else []
-        result = do_fetch(
-            ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs, all_commits=all_commits
-        )
+        imports = import_pointers(ctx, targets or [])
+        if ctx.config.remotes or remote is not None or not imports:
+            result = do_fetch(ctx, targets or [], remote=remote, jobs=jobs or ctx.config.jobs,
+                              all_commits=all_commits, check=not imports)  # fmt: skip
+        else:  # every tracked path is an import: its source has the data
+            from gitml.remotes.transfer import TransferResult
+            from gitml.remotes.workflow import SyncResult
+
+            result = SyncResult("", TransferResult())
+        if imports:
+            _from_sources(ctx, imports, result, targets or [], all_commits)
         result.git = git_side
         if run_cache:
             from gitml.pipelines.runcache import pull_run_cache, refused_error
@@ -193,6 +203,33 @@ def fetch(
             if result.run_cache.refused:
                 raise refused_error(result.run_cache, result.remote)
         return result
+
+
+def _from_sources(
+    ctx: RepoContext,
+    imports: dict[str, Pointer],
+    result: SyncResult,
+    targets: list[str],
+    all_commits: bool,
+) -> None:
+    """What the data remote did not have, for imports, from their sources; then
+    the fetch's own verdict on whatever is still missing."""
+    from gitml.access.restore import restore_imports
+    from gitml.remotes.workflow import expand, pointers_for, raise_unfetched
+
+    restored = restore_imports(ctx, imports)
+    result.imports = restored.restored
+    if restored.failed:
+        path, why = next(iter(restored.failed.items()))
+        raise RemoteError(f"cannot restore the import {path} {why}",
+                          "gitml update moves it to a revision the source still has")  # fmt: skip
+    failed = result.objects.failed
+    for oid in [o for o in failed if ctx.store.has(o)]:
+        del failed[oid]
+    if failed:
+        raise_unfetched(
+            result.objects, expand(ctx, pointers_for(ctx, targets, all_commits=all_commits))[0]
+        )
 
 
 def pull(

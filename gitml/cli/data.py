@@ -14,6 +14,7 @@ from gitml.cli.output import (
     progress,
     say,
     table,
+    warn,
 )
 from gitml.errors import EXIT_CHECK_FAILED, UsageError
 
@@ -115,8 +116,27 @@ def status(
                 console().print(f"{'':>14}  {change.change}: {change.path}", markup=False)
             if len(item.changes) > 50:
                 console().print(f"{'':>14}  ... and {len(item.changes) - 50} more")
+        imports = [s.path for s in result if s.source is not None]
+        if imports:
+            _import_lines(imports)
     if dirty and exit_code:
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _import_lines(paths: list[str]) -> None:
+    """One line per import whose source moved on (a ``git fetch`` per source)."""
+    with progress() as cb:
+        states = api.import_status(paths, callback=cb)
+    for state in states:
+        if state.error is not None:
+            warn(f"cannot check the source of {state.path}: {state.error}")
+        elif state.moved and state.newest is not None:
+            follows = state.rev or "its default branch"
+            console().print(
+                f"{'source moved':>12}  {state.path}  ({state.url}: {follows} is at "
+                f"{state.newest[:12]}, imported {state.locked[:12]}; gitml update {state.path})",
+                markup=False,
+            )
 
 
 def _remote_status(targets: list[str], name: str | None, json_out: bool, exit_code: bool) -> None:
@@ -223,7 +243,12 @@ def checkout(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite unsaved changes."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-    output: str = typer.Option(None, "--output", "-o", help="Write a model version here."),
+    output: str = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write a copy of that version here (a model version, or PATH@REV).",
+    ),
     conflict: str = typer.Option(
         None,
         "--conflict",
@@ -240,6 +265,7 @@ def checkout(
       gitml checkout                     # data matching the checked-out pointers
       gitml checkout data/train@HEAD~2
       gitml checkout churn@v3.0.0 -o /tmp/model.pkl
+      gitml checkout data/customers.csv@v1 -o /tmp/customers-v1.csv
       gitml checkout data --conflict ours   # after a merge conflict in data.gitml
     """
     if conflict is not None:

@@ -197,6 +197,10 @@ def _summary(verb: str, result: SyncResult) -> None:
     )
     for label in result.missing_manifests:
         say(f"[yellow]{label}: manifest not available; its files were skipped[/]")
+    if result.imports:
+        more = " ..." if len(result.imports) > 5 else ""
+        names = ", ".join(result.imports[:5])
+        say(f"restored {len(result.imports)} imports from their sources: {names}{more}")
     runs = result.run_cache
     if runs is not None:
         say(

@@ -42,6 +42,7 @@ class SyncResult:
     git: list[str] = field(default_factory=list)  # what was pushed/fetched with git
     missing_manifests: list[str] = field(default_factory=list)
     run_cache: RunCacheSync | None = None  # with --run-cache
+    imports: list[str] = field(default_factory=list)  # restored from their sources
 
 
 def remote_for(ctx: RepoContext, name: str | None) -> Remote:
@@ -168,7 +169,10 @@ def fetch(
     remote: str | None,
     jobs: int,
     all_commits: bool = False,
+    check: bool = True,
 ) -> SyncResult:
+    """Download what the pointers need. ``check``: raise when objects could not
+    be fetched (else the caller looks elsewhere, then :func:`raise_unfetched`)."""
     rem = remote_for(ctx, remote)
     try:
         check_folder_exists(rem, create=False, reading=True)
@@ -176,13 +180,18 @@ def fetch(
         result, needed, missing = download_for(ctx, rem, pointers, jobs)
     finally:
         rem.close()
+    if check:
+        raise_unfetched(result, needed)
+    return SyncResult(rem.name or "", result, missing_manifests=missing)
+
+
+def raise_unfetched(result: TransferResult, needed: dict[str, str]) -> None:
     _raise_failed(
         result,
         needed,
         "could not be fetched",
         "they may not have been pushed yet: ask their author to gitml push",
     )
-    return SyncResult(rem.name or "", result, missing_manifests=missing)
 
 
 def git_remote_for(ctx: RepoContext, data_remote: str) -> str | None:

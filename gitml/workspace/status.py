@@ -6,6 +6,7 @@ whose every file matches, not even the manifest is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +29,7 @@ class PathStatus:
     state: State
     changes: list[FileChange] = field(default_factory=list)
     message: str = ""
+    source: str | None = None  # an import's source repository (gitml.import_status)
 
 
 def workspace_oid(result: TreeScan) -> str:
@@ -46,7 +48,11 @@ def workspace_files(result: TreeScan) -> dict[str, Sized]:
 
 
 def status_one(ctx: RepoContext, tracked: str) -> PathStatus:
-    return status_of(ctx, tracked, read_pointer(ctx, tracked))
+    pointer = read_pointer(ctx, tracked)
+    out = status_of(ctx, tracked, pointer)
+    if pointer.source is None:
+        return out
+    return dataclasses.replace(out, source=pointer.source.url)
 
 
 def status_of(ctx: RepoContext, tracked: str, pointer: Pointer) -> PathStatus:
