@@ -58,7 +58,7 @@ class _Builder:
 def save_model(path: Path, c: float) -> None:
     import numpy as np
     import skops.io as sio  # type: ignore[import-untyped]
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     model = LogisticRegression(C=c).fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     path.parent.mkdir(parents=True, exist_ok=True)
