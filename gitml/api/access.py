@@ -231,10 +231,11 @@ def import_data(
     from gitml.access.imports import bring, check_new_target, install, recorded_url
     from gitml.access.place import place_in
     from gitml.context import session
+    from gitml.git.clone import check_url
     from gitml.workspace.pointer import ImportSource
 
     base = _base(cwd)
-    url = os.fspath(repo)
+    url = check_url(os.fspath(repo))  # before anything else: it may be hostile
     with session(base, callback, write=True) as caller:
         target = caller.relpath(out if out is not None else posixpath.basename(path), cwd=base)
         check_new_target(caller, target, force=force)
