@@ -118,8 +118,16 @@ def place_in(
         repo, base=base, cache_dir=cache_dir, chunk_min_file=chunk_min, reporter=reporter
     )
     try:
-        revision = Resolver(src.ctx).resolve(rev or "HEAD")
+        resolver = Resolver(src.ctx)
+        revision = resolver.resolve(rev or "HEAD")
         src.use_commit(revision.commit)
+        if not src.ctx.config.remotes:
+            # An old commit may name a remote the source has since replaced:
+            # its newest config says where the data lives now (objects are
+            # verified by hash, whichever remote they come from).
+            newest = resolver.resolve("HEAD").commit
+            if newest != revision.commit:
+                src.use_commit(newest)
         yield Place(src.ctx, revision, src.url, src, local_source_cache(src))
     finally:
         src.close()
