@@ -20,6 +20,7 @@ _VERB = {
     "would-restore": "would restore from the run cache",
     "guard-failed": "ran, but its guards FAILED",
     "skipped": "not run",
+    "frozen": "frozen (not run)",
 }
 
 

@@ -36,8 +36,8 @@ def parse_structured(name: str, data: bytes | None) -> Any:
 
 
 def metrics_files(project: ProjectFile) -> list[str]:
-    """Every metrics file gitml.yaml mentions (guards, artifacts, stages)."""
-    found: list[str] = []
+    """Every metrics file gitml.yaml mentions (metrics:, guards, artifacts, stages)."""
+    found: list[str] = list(project.metrics)
     for guard in project.guards.guards.values():
         if guard.model is not None and guard.model.metrics_path:
             found.append(guard.model.metrics_path)

@@ -99,7 +99,8 @@ def run_parallel(
                         with st.locks.repo():
                             inputs, reasons, key, cached = plan_stage(st, stage, force=force)
                             if not reasons:
-                                settle(name, StageRun(name, "up-to-date"))
+                                settle(name, StageRun(name, "frozen" if stage.frozen
+                                                      else "up-to-date"))  # fmt: skip
                             elif cached is not None:
                                 restore_stage(st, stage, cached)
                                 settle(

@@ -43,7 +43,14 @@ from gitml.workspace.checkout import Target, checkout
 from gitml.workspace.pointer import Pointer
 
 Action = Literal[
-    "up-to-date", "ran", "restored", "would-run", "would-restore", "guard-failed", "skipped"
+    "up-to-date",
+    "ran",
+    "restored",
+    "would-run",
+    "would-restore",
+    "guard-failed",
+    "skipped",
+    "frozen",
 ]
 RUNS_DIR = "runs"
 
@@ -255,6 +262,8 @@ def plan_stage(
     ctx = st.ctx
     st.fresh_lock()
     inputs = inputs_state(ctx, stage, st.params)
+    if stage.frozen:  # as DVC's frozen: never run, its outputs are used as they are
+        return inputs, [], "", None
     reasons = (
         ["forced"] if force else changes(ctx, stage, inputs, st.lock["stages"].get(stage.name))
     )
@@ -382,7 +391,7 @@ def _serial_stage(
             reasons.append("upstream stage will run")
             key = key or run_key(inputs, stage)
         if not reasons:
-            return StageRun(name, "up-to-date")
+            return StageRun(name, "frozen" if stage.frozen else "up-to-date")
         if dry_run:
             pending.add(name)
             action: Action = "would-restore" if cached and not upstream_pending else "would-run"

@@ -18,13 +18,16 @@ from gitml.project.yamlnodes import (
     YamlMap,
     check_keys,
     check_name,
+    expect_bool,
     expect_str,
     expect_str_list,
     node_error,
 )
 from gitml.safepath import check_relpath
 
-STAGE_KEYS = ("cmd", "deps", "params", "outs", "metrics", "guards", "register", "description")
+STAGE_KEYS = (
+    "cmd", "deps", "params", "outs", "metrics", "guards", "register", "description", "frozen",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Stage:
     guards: tuple[str, ...] = ()
     register: str | None = None
     line: int = 0
+    frozen: bool = False  # never run by repro (DVC's frozen: true)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ def parse_stage(name: str, body: object, stages: YamlMap, project: ProjectFile) 
         metrics=_paths(body, "metrics", where),
         guards=guards,
         register=expect_str(body, "register", where),
+        frozen=bool(expect_bool(body, "frozen", where)),
         line=stages.line_of(name) if name in stages else getattr(body, "line", stages.line),
     )
 

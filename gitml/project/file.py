@@ -19,6 +19,7 @@ from pathlib import Path
 from gitml.errors import ConfigError, GitmlError
 from gitml.project.guardspec import GuardsSpec, parse_guards
 from gitml.project.specartifacts import ArtifactSpec, parse_artifacts
+from gitml.project.specplots import PlotSpec, parse_plots
 from gitml.project.yamlnodes import (
     YamlList,
     YamlMap,
@@ -29,7 +30,7 @@ from gitml.project.yamlnodes import (
 from gitml.safepath import check_relpath
 
 PROJECT_FILE = "gitml.yaml"
-SECTIONS = ("guards", "artifacts", "stages", "params", "evaluate")
+SECTIONS = ("guards", "artifacts", "stages", "params", "metrics", "plots", "evaluate")
 DEFAULT_PARAMS = ("params.yaml",)
 MAX_BYTES = 4 * 1024 * 1024
 
@@ -46,6 +47,8 @@ class ProjectFile:
     stages: YamlMap
     params: tuple[str, ...]  # params files, default ("params.yaml",)
     evaluate: YamlMap
+    metrics: tuple[str, ...] = ()  # project-wide metrics files (besides artifacts', stages')
+    plots: tuple[PlotSpec, ...] = ()  # what gitml report draws (project/specplots.py)
 
 
 def load_project(root: Path) -> ProjectFile:
@@ -91,8 +94,10 @@ def parse_project(
         guards=parse_guards(root),
         artifacts=parse_artifacts(_section_map(root, "artifacts")),
         stages=_section_map(root, "stages"),
-        params=_params(root),
+        params=_files(root, "params", DEFAULT_PARAMS),
         evaluate=_section_map(root, "evaluate"),
+        metrics=_files(root, "metrics", ()),
+        plots=parse_plots(root),
     )
 
 
@@ -105,21 +110,23 @@ def _section_map(root: YamlMap, key: str) -> YamlMap:
     return value
 
 
-def _params(root: YamlMap) -> tuple[str, ...]:
-    value = root.get("params")
+def _files(root: YamlMap, section: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A top-level list of files (``params:``, ``metrics:``); one file may be
+    given alone."""
+    value = root.get(section)
     if value is None:
-        return DEFAULT_PARAMS
+        return default
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, YamlList | list):
-        raise node_error(root, "params", "'params' must be a list of files")
+        raise node_error(root, section, f"'{section}' must be a list of files")
     out = []
     for i, item in enumerate(items):
         where: YamlMap | YamlList = items if isinstance(items, YamlList) else root
-        key: int | str = i if isinstance(items, YamlList) else "params"
+        key: int | str = i if isinstance(items, YamlList) else section
         if not isinstance(item, str):
-            raise node_error(where, key, "'params' items must be file paths")
+            raise node_error(where, key, f"'{section}' items must be file paths")
         try:
-            out.append(check_relpath(item, what="params file"))
+            out.append(check_relpath(item, what=f"{section} file"))
         except GitmlError as exc:
             raise node_error(where, key, exc.message) from None
     return tuple(out)

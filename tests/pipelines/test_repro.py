@@ -131,3 +131,19 @@ def test_repro_stages_the_metrics_and_params_it_records(project: Path, cli: Cli)
     staged = set(git(project, "diff", "--cached", "--name-only").split())
     assert {"gitml.lock", "models/m.txt.gitml", "metrics/m.json", "params.yaml"} <= staged
     assert git(project, "diff", "--name-only", "--", "metrics/m.json", "params.yaml") == ""
+
+
+def test_a_frozen_stage_never_runs(project: Path, cli: Cli) -> None:
+    cli("repro")
+    text = (project / "gitml.yaml").read_text()
+    (project / "gitml.yaml").write_text(
+        text.replace(
+            "    cmd: python src/prep.py\n", "    cmd: python src/prep.py\n    frozen: true\n"
+        )
+    )
+    (project / "data" / "raw" / "new.txt").write_text("more\n")
+    acts = actions(cli)
+    assert acts["prepare"]["action"] == "frozen"
+    assert count(project, "prepare") == 1
+    assert "stage prepare: frozen (not run)" in cli("repro", "--force").out
+    assert count(project, "prepare") == 1
