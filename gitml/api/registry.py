@@ -174,19 +174,19 @@ def _stages(artifact: Artifact) -> dict[str, str]:
     }
 
 
-def _summary(artifact: Artifact) -> ModelSummary:
+def _summary(ctx: RepoContext, artifact: Artifact) -> ModelSummary:
     latest = artifact.latest()
-    record = latest.record if latest is not None else None
+    path, metrics = service.version_metrics(ctx, latest) if latest is not None else (None, {})
     reg = latest.registration if latest is not None else None
     return ModelSummary(
         name=artifact.name,
         latest=str(latest.version) if latest is not None else None,
         stages=_stages(artifact),
-        metrics=dict(record.metrics) if record is not None else {},
+        metrics=metrics,
         registered_at=_iso(reg.date) if reg is not None else None,
         registered_by=reg.tagger if reg is not None else None,
         deprecated=artifact.deprecated,
-        path=record.model.path if record is not None else None,
+        path=path,
     )
 
 
@@ -198,11 +198,12 @@ def models(
         state = service.read_state(ctx)
         for w in state.warnings:
             ctx.reporter.warning(str(w))
-        return [_summary(a) for a in state.artifacts.values() if all_ or not a.deprecated]
+        return [_summary(ctx, a) for a in state.artifacts.values() if all_ or not a.deprecated]
 
 
-def _version_detail(v: Version) -> VersionDetail:
+def _version_detail(ctx: RepoContext, v: Version) -> VersionDetail:
     r = v.record
+    _path, metrics = service.version_metrics(ctx, v)
     return VersionDetail(
         version=str(v.version),
         commit=v.commit,
@@ -213,7 +214,7 @@ def _version_detail(v: Version) -> VersionDetail:
         model={"path": r.model.path, "oid": r.model.oid, "size": r.model.size} if r else None,
         data=dict(r.data) if r else {},
         params=dict(r.params) if r else {},
-        metrics=dict(r.metrics) if r else {},
+        metrics=metrics,
         guards=[{"name": g.name, "passed": g.passed, "detail": g.detail} for g in r.guards]
         if r
         else [],
@@ -241,7 +242,7 @@ def model_show(
             name=name,
             deprecated=artifact.deprecated,
             stages=_stages(artifact),
-            versions=[_version_detail(v) for v in versions],
+            versions=[_version_detail(ctx, v) for v in versions],
             history=[_history(e) for e in artifact.history],
             warnings=[str(w) for w in state.warnings if w.tag.split("@")[0].split("#")[0] == name],
         )

@@ -407,6 +407,20 @@ def model_file(ctx: RepoContext, v: Version) -> tuple[str, Pointer]:
     return path, pointer
 
 
+def version_metrics(ctx: RepoContext, v: Version) -> tuple[str | None, dict[str, Any]]:
+    """(model path, metrics) of a version: its gitml record, else (a GTO or DVC
+    tag) the declared artifact's path and its metrics file as committed there."""
+    if v.record is not None:
+        return v.record.model.path, dict(v.record.metrics)
+    try:
+        decl = declarations_at(ctx, v.commit).get(v.artifact) or declarations(ctx).get(v.artifact)
+    except GitmlError:
+        return None, {}
+    if decl is None:
+        return None, {}
+    return decl.path, dict(lineage(ctx, v.commit, decl.metrics)[1]) if decl.metrics else {}
+
+
 def registry_ref(ctx: RepoContext, state: RegistryState | None, text: str) -> Ref | None:
     """``text`` as a registry reference whose artifact exists, else None."""
     if not looks_like_registry_ref(text):
