@@ -20,6 +20,7 @@ from pathlib import Path
 from gitml.errors import InteropError, UsageError
 from gitml.interop.dvcfiles import DvcOutput, DvcStage, Parsed, Skipped, parse_dvc_file
 from gitml.interop.dvcstages import parse_pipeline
+from gitml.interop.toplevel import TopLevel
 
 MAX_DVC_FILE = 64 << 20
 _NEVER = frozenset({".git", ".dvc", ".gitml", "node_modules", "__pycache__"})
@@ -34,12 +35,15 @@ class DvcProject:
     dvc_files: dict[str, int] = field(default_factory=dict)  # *.dvc → number of outputs in it
     pipeline_files: list[str] = field(default_factory=list)  # dvc.yaml / dvc.lock
     roots: list[str] = field(default_factory=list)  # folders holding .dvc/
+    top: TopLevel = field(default_factory=TopLevel)  # artifacts, metrics, plots, params
 
     def merge(self, parsed: Parsed) -> None:
         self.outputs += parsed.outputs
         self.skipped += parsed.skipped
         self.stages += parsed.stages
         self.notes += parsed.notes
+        if parsed.top is not None:
+            self.top.merge(parsed.top)
 
 
 def _read(root: Path, rel: str) -> bytes | None:
@@ -166,4 +170,5 @@ def select(project: DvcProject, targets: list[str]) -> DvcProject:
         dvc_files=project.dvc_files,
         pipeline_files=project.pipeline_files,
         roots=project.roots,
+        top=project.top,
     )

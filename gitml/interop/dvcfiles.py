@@ -25,12 +25,15 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitml.bounded import quote
 from gitml.errors import ConfigError, InteropError, UnsafePathError
 from gitml.interop.yaml12 import load_yaml
 from gitml.safepath import check_relpath
+
+if TYPE_CHECKING:
+    from gitml.interop.toplevel import TopLevel
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}(?:\.dir)?$")
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^remote:|^[A-Za-z]:[\\/]")
@@ -87,6 +90,7 @@ class Parsed:
     skipped: list[Skipped] = field(default_factory=list)
     stages: list[DvcStage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    top: TopLevel | None = None  # a dvc.yaml's artifacts, metrics, plots, params
 
 
 def load_doc(source: str, data: bytes) -> dict[str, Any]:

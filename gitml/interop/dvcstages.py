@@ -19,6 +19,7 @@ from typing import Any
 from gitml.bounded import quote
 from gitml.errors import InteropError
 from gitml.interop.dvcfiles import DvcOutput, DvcStage, Parsed, Skipped, load_doc, parse_out
+from gitml.interop.toplevel import CARRIED, TopLevel, plot_item, read_top_level
 
 _TOP_LEVEL_KEPT = ("stages", "vars", "schema")
 
@@ -29,6 +30,11 @@ class _StageDef:
     wdir_raw: str
     outs: dict[str, bool] = field(default_factory=dict)  # normalised raw path → cached
     templated_uncached: bool = False
+
+
+def _plot_props(opts: dict[str, Any]) -> dict[str, Any] | None:
+    props = {k: v for k, v in opts.items() if k not in ("cache", "persist")}
+    return props or None
 
 
 def as_list(value: Any, what: str, source: str) -> list[Any]:
@@ -90,12 +96,14 @@ def _norm(base: str, path: str) -> str:
 
 
 def read_stage_defs(
-    source: str, data: bytes, notes: list[str]
+    source: str, data: bytes, notes: list[str], top: TopLevel
 ) -> tuple[dict[str, _StageDef], list[DvcStage]]:
+    """The stages of a dvc.yaml; its top-level sections are merged into ``top``."""
     doc = load_doc(source, data)
     for key in doc:
-        if key not in _TOP_LEVEL_KEPT:
+        if key not in _TOP_LEVEL_KEPT and key not in CARRIED:
             notes.append(f"{source}: top-level {quote(key)} is not carried over")
+    top.merge(read_top_level(source, doc))
     stages = doc.get("stages") or {}
     if not isinstance(stages, dict):
         raise InteropError(f"{source}: stages must be a mapping")
@@ -112,10 +120,14 @@ def read_stage_defs(
             for item in as_list(body.get(key), key, source):
                 path, opts = named(item, source)
                 cached = opts.get("cache", True) is not False
-                if "${" in path:
+                if "${" in path or "${" in wdir:
                     sdef.templated_uncached |= not cached
-                else:
-                    sdef.outs[posixpath.normpath(path)] = cached
+                    continue
+                sdef.outs[posixpath.normpath(path)] = cached
+                if key == "plots":  # drawn by gitml report, cached or not
+                    top.plots.append(
+                        plot_item(_norm(base, wdir), {path: _plot_props(opts)}, source)
+                    )
         defs[str(name)] = sdef
         cmd = body.get("cmd", [])
         template = any(k in raw_body for k in ("foreach", "matrix", "vars")) or _has_template(body)
@@ -145,10 +157,11 @@ def parse_pipeline(
     dvc_root: str,
 ) -> Parsed:
     """The outputs recorded in ``dvc.lock`` and the stages of ``dvc.yaml`` (same folder)."""
-    out = Parsed()
+    out = Parsed(top=TopLevel())
     defs: dict[str, _StageDef] = {}
     if yaml_data is not None:
-        defs, out.stages = read_stage_defs(yaml_source, yaml_data, out.notes)
+        assert out.top is not None
+        defs, out.stages = read_stage_defs(yaml_source, yaml_data, out.notes, out.top)
     if lock_data is None:
         return out
     doc = load_doc(lock_source, lock_data)

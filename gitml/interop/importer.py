@@ -32,6 +32,7 @@ from gitml.interop.plan import (
     wanted_objects,
 )
 from gitml.interop.results import ImportedOutput, ImportResult
+from gitml.interop.sections import carry_top_level
 from gitml.safepath import UserPath
 
 MAP_PATH = ("interop", "dvc-md5.sqlite")
@@ -80,6 +81,7 @@ def import_dvc(
         if workspace == "clean" or item.out.path in restored
     }
     converted = convert_stages(ctx, plan.project.stages, verified, result, dry_run=False)
+    carry_top_level(ctx, plan.project.top, result, dry_run=False)
     _git(ctx, plan, result, applied, converted, keep_dvc=keep_dvc)
     _finish(result)
     return result
@@ -109,6 +111,7 @@ def _dry_run(
             )
         )
     convert_stages(ctx, plan.project.stages, {}, result, dry_run=True)
+    carry_top_level(ctx, plan.project.top, result, dry_run=True)
     _finish(result)
 
 

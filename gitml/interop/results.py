@@ -44,6 +44,15 @@ class NotConverted:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """A DVC feature carried over, and what it became in gitml."""
+
+    feature: str  # artifact | metrics | plot | params | import | frozen stage | experiment
+    name: str
+    became: str
+
+
 @dataclass
 class ImportResult:
     imported: list[ImportedOutput] = field(default_factory=list)
@@ -55,4 +64,5 @@ class ImportResult:
     fetched: int = 0  # objects DVC downloaded from the remote
     to_fetch: int = 0  # dry run: objects that would be fetched
     notes: list[str] = field(default_factory=list)  # what is not carried over
+    carried: list[Carried] = field(default_factory=list)  # DVC features and what they became
     dry_run: bool = False

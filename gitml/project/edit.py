@@ -91,6 +91,45 @@ def add_entries(
     return "".join(lines)
 
 
+def add_list_items(text: str, section: str, items: list[Any]) -> str:
+    """``text`` with ``items`` appended to the top-level list ``section:`` (made
+    when absent, or replacing ``section: []``), at the list's own indentation."""
+    header = _header(section)
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if header.match(line.rstrip("\r\n"))), None)
+    dumped = yaml.safe_dump(
+        items, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+    ).splitlines()
+    if at is None:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        return "".join(lines) + "".join(f"{ln}\n" for ln in [f"{section}:", *_pad(dumped, 2)])
+    value = _value(header, lines[at])
+    if value not in (*_EMPTY, "[]"):
+        raise CannotEdit(f"its {section}: section is written in flow style ([...])")
+    end, indent = at, None
+    for i in range(at + 1, len(lines)):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace() and not line.startswith("-"):
+            break
+        end = i
+        indent = len(line) - len(line.lstrip()) if indent is None else indent
+    if value:
+        lines[at] = f"{section}:" + lines[at][len(lines[at].rstrip("\r\n")) :]
+    if not lines[end].endswith("\n"):
+        lines[end] += "\n"
+    lines[end + 1 : end + 1] = [f"{ln}\n" for ln in _pad(dumped, 2 if indent is None else indent)]
+    return "".join(lines)
+
+
+def _pad(lines: list[str], indent: int) -> list[str]:
+    return [" " * indent + line if line else line for line in lines]
+
+
 def add_artifact(text: str, name: str, path: str) -> str:
     """``text`` with artifact ``name: {path: PATH}`` added under ``artifacts:``."""
     return add_entries(text, "artifacts", {name: {"path": path}}, render=dump_quoted)
