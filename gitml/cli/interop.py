@@ -68,6 +68,9 @@ def import_dvc(
                 f"{stage.name}{state}",
                 markup=False,
             )
+        for item in result.carried:
+            verb = "would carry" if dry_run else "carried"
+            console().print(f"{verb} {item.feature} {item.name} → {item.became}", markup=False)
         for skipped in result.not_converted:
             console().print(
                 f"not converted: {skipped.what} ({skipped.source}): {skipped.reason}", markup=False
@@ -85,6 +88,7 @@ def import_dvc(
             any(i.changed for i in result.imported)
             or result.removed_from_index
             or any(s.changed for s in result.stages)
+            or result.carried
         )
         if changed and not dry_run:
             say("Next: git status shows the swap; commit it with git commit")

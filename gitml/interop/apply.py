@@ -28,7 +28,7 @@ from gitml.store.manifest import Entry, encode_manifest
 from gitml.store.objects import Batch, ObjectStore
 from gitml.store.stat_index import StatRow
 from gitml.workspace.ignore import add_ignore
-from gitml.workspace.pointer import Pointer, format_pointer, pointer_name
+from gitml.workspace.pointer import ImportSource, Pointer, format_pointer, pointer_name
 
 GROUP_FILES = 20_000
 GROUP_BYTES = 1 << 30
@@ -92,8 +92,14 @@ def _store_group(
 
 def _pointer(item: OutputPlan, got: list[Stored], store: ObjectStore, batch: Batch) -> Pointer:
     name = posixpath.basename(item.out.path)
+    origin = item.out.origin  # a dvc import: the pointer keeps where it came from
+    source = (
+        None
+        if origin is None
+        else ImportSource(origin.url, origin.path, origin.rev, origin.rev_lock)
+    )
     if not item.out.is_dir:
-        return Pointer(name, "file", got[0].oid, got[0].size)
+        return Pointer(name, "file", got[0].oid, got[0].size, source=source)
     entries = [
         Entry(e.relpath, s.oid, s.size, e.isexec or s.executable)
         for e, s in zip(item.entries or [], got, strict=True)
@@ -102,7 +108,7 @@ def _pointer(item: OutputPlan, got: list[Stored], store: ObjectStore, batch: Bat
     oid = hash_bytes(data)
     if not store.has(oid):  # a rerun: no write, so the batch needs no sync
         batch.add_bytes(data, expected_oid=oid)
-    return Pointer(name, "dir", oid, sum(e.size for e in entries), len(entries))
+    return Pointer(name, "dir", oid, sum(e.size for e in entries), len(entries), source)
 
 
 def _workspace(got: list[Stored]) -> Workspace:

@@ -21,7 +21,7 @@ from gitml.bounded import quote
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.interop.dvcrun import run_still_holds
-from gitml.interop.results import ConvertedStage, ImportResult, NotConverted
+from gitml.interop.results import Carried, ConvertedStage, ImportResult, NotConverted
 from gitml.interop.stages import NotConvertible, StageSpec, build_spec, same_spec
 from gitml.project.edit import CannotEdit, add_stages
 from gitml.store.durable import write_file_atomic
@@ -161,6 +161,10 @@ def convert_stages(
     reasons = {} if dry_run or not done else _lock(ctx, done, imported)
     for spec in done:
         reason = reasons.get(spec.name, "")
+        if spec.spec.get("frozen"):
+            result.carried.append(
+                Carried("frozen stage", spec.dvc.name, f"stage {spec.name}, frozen")
+            )
         result.stages.append(
             ConvertedStage(
                 spec.name,

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gitml.bounded import quote
-from gitml.errors import ConfigError, InteropError, UnsafePathError
+from gitml.errors import ConfigError, GitmlError, InteropError, UnsafePathError
 from gitml.interop.yaml12 import load_yaml
 from gitml.safepath import check_relpath
 
@@ -36,7 +36,18 @@ if TYPE_CHECKING:
     from gitml.interop.toplevel import TopLevel
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}(?:\.dir)?$")
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^remote:|^[A-Za-z]:[\\/]")
+
+
+@dataclass(frozen=True, slots=True)
+class DvcOrigin:
+    """Where a ``dvc import`` took its data: another repository at a locked commit."""
+
+    url: str
+    path: str  # in that repository
+    rev: str | None  # as asked (None: its default branch)
+    rev_lock: str  # 40 hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,7 @@ class DvcOutput:
     source: str  # the DVC file recording it (repo-relative)
     dvc_root: str = ""  # folder holding the project's .dvc/ ("" = repository root)
     stage: str | None = None
+    origin: DvcOrigin | None = None  # set for a `dvc import` output
 
     @property
     def is_dir(self) -> bool:
@@ -213,10 +225,37 @@ def parse_dvc_file(source: str, data: bytes, dvc_root: str) -> Parsed:
     deps = _list(doc, "deps", source)
     if deps:
         first = deps[0] if isinstance(deps[0], dict) else {}
-        repo = first.get("repo")
-        origin = repo.get("url") if isinstance(repo, dict) else first.get("path")
-        out.notes.append(
-            f"{source}: imported data (from {quote(origin)}); its data is imported, the link "
-            "to its origin (dvc update) is not carried over"
-        )
+        origin = _origin(first)
+        if origin is not None and len(out.outputs) == 1:
+            out.outputs = [replace(out.outputs[0], origin=origin)]
+        elif isinstance(first.get("repo"), dict):
+            out.notes.append(
+                f"{source}: a dvc import whose origin gitml cannot read "
+                f"({quote(first['repo'].get('url'))}); its data is imported, not the link"
+            )
+        else:
+            out.notes.append(
+                f"{source}: a dvc import-url of {quote(first.get('path'))}: its data is imported; "
+                "gitml does not follow URLs, so the URL is kept only in this note"
+            )
     return out
+
+
+def _origin(dep: dict[str, Any]) -> DvcOrigin | None:
+    """A ``dvc import`` dependency: ``{path, repo: {url, rev?, rev_lock}}``."""
+    from gitml.git.clone import check_url
+
+    repo, path = dep.get("repo"), dep.get("path")
+    if not isinstance(repo, dict) or not isinstance(path, str):
+        return None
+    url, rev, lock = repo.get("url"), repo.get("rev"), repo.get("rev_lock")
+    if not isinstance(url, str) or not isinstance(lock, str) or not _SHA_RE.match(lock):
+        return None
+    if rev is not None and not isinstance(rev, str):
+        return None
+    try:
+        check_url(url)
+        path = check_relpath(posixpath.normpath(path), what="imported path")
+    except GitmlError:
+        return None
+    return DvcOrigin(url, path, rev, lock)

@@ -23,6 +23,7 @@ from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.interop.apply import TASK, Applied, apply_group, groups, record
 from gitml.interop.convert import convert_stages
+from gitml.interop.experiments import carry_experiments
 from gitml.interop.md5map import Md5Map
 from gitml.interop.plan import (
     Plan,
@@ -31,7 +32,7 @@ from gitml.interop.plan import (
     report_listing_problems,
     wanted_objects,
 )
-from gitml.interop.results import ImportedOutput, ImportResult
+from gitml.interop.results import Carried, ImportedOutput, ImportResult
 from gitml.interop.sections import carry_top_level
 from gitml.safepath import UserPath
 
@@ -75,6 +76,12 @@ def import_dvc(
         known.close()
     restored = _restore(ctx, applied)
     record(applied, result, restored)
+    for item, pointer, _workspace, _ in applied.imported:
+        if pointer.source is not None:
+            where = f"{pointer.source.url} at {pointer.source.commit[:12]}"
+            result.carried.append(
+                Carried("import", item.out.path, f"import pointer ({where}; gitml update moves it)")
+            )
     verified = {
         item.out.path: item.out.md5
         for item, _, workspace, _ in applied.imported
@@ -82,6 +89,7 @@ def import_dvc(
     }
     converted = convert_stages(ctx, plan.project.stages, verified, result, dry_run=False)
     carry_top_level(ctx, plan.project.top, result, dry_run=False)
+    carry_experiments(ctx, result, dry_run=False)
     _git(ctx, plan, result, applied, converted, keep_dvc=keep_dvc)
     _finish(result)
     return result
@@ -112,6 +120,7 @@ def _dry_run(
         )
     convert_stages(ctx, plan.project.stages, {}, result, dry_run=True)
     carry_top_level(ctx, plan.project.top, result, dry_run=True)
+    carry_experiments(ctx, result, dry_run=True)
     _finish(result)
 
 

@@ -151,9 +151,10 @@ def build_spec(root: Path, stage: DvcStage) -> StageSpec:
             spec.spec[key] = value
     if isinstance(body.get("desc"), str):
         spec.spec["description"] = body["desc"]
-    for flag in ("frozen", "always_changed"):
-        if body.get(flag):
-            spec.notes.append(f"stage {stage.name}: {flag}: true is not carried over")
+    if body.get("frozen") is True:
+        spec.spec["frozen"] = True
+    if body.get("always_changed"):
+        spec.notes.append(f"stage {stage.name}: always_changed: true is not carried over")
     return spec
 
 
