@@ -68,9 +68,11 @@ def import_dvc(
                 f"{stage.name}{state}",
                 markup=False,
             )
-        for item in result.carried:
+        for carried in result.carried:
             verb = "would carry" if dry_run else "carried"
-            console().print(f"{verb} {item.feature} {item.name} → {item.became}", markup=False)
+            console().print(
+                f"{verb} {carried.feature} {carried.name} → {carried.became}", markup=False
+            )
         for skipped in result.not_converted:
             console().print(
                 f"not converted: {skipped.what} ({skipped.source}): {skipped.reason}", markup=False

@@ -137,7 +137,7 @@ def build_spec(root: Path, stage: DvcStage) -> StageSpec:
             elif key == "metrics":
                 metrics.append(path)
             elif key == "plots":
-                spec.notes.append(f"plot {path} (cache: false) stays a plain file")
+                pass  # a plain file in git, drawn by gitml report (plots:, toplevel.py)
             else:
                 raise NotConvertible(f"out {path} has cache: false; gitml tracks every out")
     _params(root, spec, as_list(body.get("params"), "params", stage.source))
