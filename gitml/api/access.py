@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from gitml.access.imports import Imported
     from gitml.access.listing import Listing
     from gitml.access.place import Place
+    from gitml.context import RepoContext
+    from gitml.workspace.pointer import Pointer
 
 __all__ = [
     "ImportState",
@@ -261,7 +263,7 @@ def update(
 
     >>> gitml.update(["data/customers.csv"], rev="v3")
     """
-    from gitml.access.imports import Imported, bring, install
+    from gitml.access.imports import Imported, install
     from gitml.access.place import place_in
     from gitml.context import session
     from gitml.workspace.pointer import ImportSource
@@ -277,10 +279,26 @@ def update(
                     pointer = _pointer(caller, tracked)
                     done.append(Imported(tracked, source, pointer.oid, pointer.size, False))
                     continue
-                pointer = bring(place, place.locate(source.path))
+                pointer = _bring_any(caller, place, source.path, tracked)
             moved = ImportSource(source.url, source.path, want, place.commit)
             done.append(install(caller, tracked, pointer, moved, force=force))
         return done
+
+
+def _bring_any(caller: RepoContext, place: Place, path: str, tracked: str) -> Pointer:
+    """The data of ``path`` at the place: gitml-tracked, or tracked by DVC in a
+    DVC data registry (a converted ``dvc import``; read by DVC itself)."""
+    from gitml.access.imports import bring
+
+    try:
+        return bring(place, place.locate(path))
+    except UsageError:
+        from gitml.interop.dvcsource import bring_from_dvc, is_dvc_repository
+
+        if place.source is None or not is_dvc_repository(place.ctx, place.commit):
+            raise
+        name = tracked.rpartition("/")[2]
+        return bring_from_dvc(caller, place.source.location, path, place.commit, name)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """One self-contained HTML page for ``gitml report``: no network, no script.
 
 Charts are matplotlib SVG drawn inline (text as paths, so no font is needed
-to view them), one line chart per metric across the report's points. Every
-value from the repository is HTML-escaped.
+to view them): one line chart per metric across the report's points, and one
+per ``plots:`` entry of gitml.yaml at the last point (its template: lines,
+scatter, horizontal bars, a confusion matrix; images are embedded as data
+URLs). Every value from the repository is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import time
 from typing import Any
 
+from gitml.compare.plots import PlotData
 from gitml.compare.report import ReportData
 from gitml.errors import UsageError
 
@@ -47,8 +50,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def chart_svg(title: str, labels: list[str], values: list[float | None]) -> str:
-    """A line chart as an inline ``<svg>`` element (matplotlib, Agg-free SVG backend)."""
+def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
@@ -61,6 +63,72 @@ def chart_svg(title: str, labels: list[str], values: list[float | None]) -> str:
 
     plt.rcParams["svg.fonttype"] = "path"
     plt.rcParams["svg.hashsalt"] = "gitml"  # the same data gives the same page
+    return plt
+
+
+def _svg_of(plt: Any, fig: Any) -> str:
+    try:
+        fig.tight_layout()
+        out = io.StringIO()
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+    text = out.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _plain(text: str) -> str:
+    """Text from the repository for matplotlib: "$" would start math text."""
+    return text.replace("$", r"\$")
+
+
+def plot_svg(plot: PlotData) -> str:
+    """One ``plots:`` chart (its template) as an inline ``<svg>``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 3.4), dpi=100)
+    if plot.template == "confusion":
+        _confusion(ax, plot)
+    else:
+        for series in plot.series:
+            pairs = [(x, y) for x, y in zip(series.x, series.y, strict=True) if _number(y)]
+            xs = [p[0] for p in pairs]
+            ys = [float(p[1]) for p in pairs]
+            label = _plain(series.label)
+            if plot.template == "scatter":
+                ax.scatter(xs, ys, s=12, label=label)
+            elif plot.template == "bar_horizontal":
+                ax.barh([str(x) for x in xs], ys, label=label)
+            else:
+                ax.plot(xs, ys, linewidth=1.4, label=label)
+        if len(plot.series) > 1:
+            ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+    ax.set_title(_plain(plot.title), fontsize=10)
+    ax.set_xlabel(_plain(plot.x_label), fontsize=8)
+    ax.set_ylabel(_plain(plot.y_label), fontsize=8)
+    ax.tick_params(labelsize=7)
+    return _svg_of(plt, fig)
+
+
+def _confusion(ax: Any, plot: PlotData) -> None:
+    """Counts of (actual, predicted) pairs of the first series, as a heat map."""
+    series = plot.series[0]
+    labels = sorted({str(v) for v in (*series.x, *series.y)})
+    index = {v: i for i, v in enumerate(labels)}
+    grid = [[0] * len(labels) for _ in labels]
+    for actual, predicted in zip(series.x, series.y, strict=True):
+        grid[index[str(predicted)]][index[str(actual)]] += 1
+    ax.imshow(grid, cmap="Blues")
+    ax.set_xticks(range(len(labels)), [_plain(v) for v in labels])
+    ax.set_yticks(range(len(labels)), [_plain(v) for v in labels])
+    for row, counts in enumerate(grid):
+        for col, count in enumerate(counts):
+            ax.text(col, row, str(count), ha="center", va="center", fontsize=8)
+
+
+def chart_svg(title: str, labels: list[str], values: list[float | None]) -> str:
+    """A line chart as an inline ``<svg>`` element (matplotlib, Agg-free SVG backend)."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 2.8), dpi=100)
     try:
         xs = list(range(len(labels)))
@@ -73,13 +141,10 @@ def chart_svg(title: str, labels: list[str], values: list[float | None]) -> str:
                            fontsize=7)  # fmt: skip
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    finally:
+    except BaseException:
         plt.close(fig)
-    text = out.getvalue()
-    return text[text.index("<svg") :]
+        raise
+    return _svg_of(plt, fig)
 
 
 def _table(headers: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
@@ -108,6 +173,34 @@ def _metrics_section(data: ReportData) -> str:
     more = len(keys) - MAX_CHARTS
     note = f"<p class='muted'>{more} more metrics not drawn.</p>" if more > 0 else ""
     return f"<div class='charts'>{''.join(charts)}</div>{note}"
+
+
+_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+         ".gif": "image/gif", ".svg": "image/svg+xml"}  # fmt: skip
+
+
+def _plots_section(data: ReportData) -> str:
+    if not data.plots:
+        return "<p class='muted'>No plots declared (plots: in gitml.yaml).</p>"
+    import base64
+    import posixpath
+
+    parts = []
+    for plot in data.plots:
+        name = html.escape(plot.name, quote=True)
+        if plot.problem and not plot.series and not plot.images:
+            parts.append(f"<div class='chart'><b>{_e(plot.name)}</b>: "
+                         f"<span class='muted'>{_e(plot.problem)}</span></div>")  # fmt: skip
+            continue
+        for file, blob in plot.images:
+            mime = _MIME.get(posixpath.splitext(file)[1].lower(), "application/octet-stream")
+            src = f"data:{mime};base64,{base64.b64encode(blob).decode('ascii')}"
+            alt = html.escape(file, quote=True)
+            parts.append(f"<div class='chart' data-plot='{name}'><b>{_e(file)}</b><br>"
+                         f"<img alt='{alt}' src='{src}'></div>")  # fmt: skip
+        if plot.series:
+            parts.append(f"<div class='chart' data-plot='{name}'>{plot_svg(plot)}</div>")
+    return f"<div class='charts'>{''.join(parts)}</div>"
 
 
 def _params_section(data: ReportData) -> str:
@@ -183,6 +276,7 @@ def render(data: ReportData) -> str:
         + (f"<ul class='muted'>{warnings}</ul>" if warnings else "")
         + f"<h2>Guard results</h2>{_guards_section(data)}"
         + f"<h2>Metrics</h2>{_metrics_section(data)}"
+        + f"<h2>Plots</h2>{_plots_section(data)}"
         + f"<h2>Params</h2>{_params_section(data)}"
         + f"<h2>Registry stage history</h2>{_stages_section(data)}"
         + f"<h2>Dataset review</h2>{_review_section(data)}"

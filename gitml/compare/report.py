@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitml.compare.plots import PlotData, plot_data
 from gitml.compare.review import review
 from gitml.compare.sides import Side, note_of
 from gitml.compare.values import read_values
 from gitml.context import RepoContext
 from gitml.errors import GitmlError, UsageError
+from gitml.project.specplots import PlotSpec
 from gitml.registry.revision import Resolver
 from gitml.workspace.snapshot import Snapshot
 
@@ -44,6 +46,7 @@ class ReportData:
     review: dict[str, Any] | None = None
     guards: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    plots: list[PlotData] = field(default_factory=list)  # gitml.yaml plots: at the last point
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,7 +57,12 @@ class ReportData:
             "review": self.review,
             "guards": self.guards,
             "warnings": self.warnings,
-        }
+            "plots": [
+                {"name": p.name, "template": p.template, "series": len(p.series),
+                 "images": len(p.images), "problem": p.problem}
+                for p in self.plots
+            ],
+        }  # fmt: skip
 
 
 def _values(ctx: RepoContext, point: Point, warnings: list[str]) -> None:
@@ -153,4 +161,18 @@ def gather(ctx: RepoContext, spec: str | None = None, *, model: str | None = Non
             data.warnings.append(f"no dataset review: {exc.message}")
     if points:
         data.guards = _guard_results(ctx, points[-1].commit)
+        data.plots = plot_data(ctx, points[-1].commit, _plot_specs(ctx, points[-1].commit, data))
     return data
+
+
+def _plot_specs(ctx: RepoContext, commit: str, data: ReportData) -> tuple[PlotSpec, ...]:
+    """``plots:`` as committed at ``commit``, else as gitml.yaml has them now
+    (a project imported from DVC declares them only from the import on)."""
+    from gitml.project.file import PROJECT_FILE, load_project, project_from
+
+    try:
+        committed = project_from(ctx.git.read_files_at(commit, [PROJECT_FILE]).get(PROJECT_FILE))
+        return committed.plots or load_project(ctx.root).plots
+    except GitmlError as exc:
+        data.warnings.append(f"no plots: {exc.message}")
+        return ()

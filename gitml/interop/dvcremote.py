@@ -1,11 +1,15 @@
-"""``--from-remote``: let DVC itself download objects into its local cache.
+"""DVC itself reading DVC remotes: ``--from-remote``, and ``dvc import`` sources.
+
+``--from-remote``: let DVC itself download objects into its local cache.
 
 DVC knows every remote it supports (S3, GCS, Azure, SSH, HTTP, WebDAV, Google
 Drive, ...) with its config, credentials and quirks, so gitml does not
 reimplement any of them: it asks ``Repo.cloud.pull`` for exactly the objects
 missing from the DVC cache, then reads them from there like any other object
-(verifying DVC's MD5). This is the only module that imports dvc, and only
-inside the function (about a second of imports).
+(verifying DVC's MD5). The source of a ``dvc import`` (a DVC data registry)
+is read the same way, by DVC's own file system (:func:`download_from_repo`),
+for ``gitml update``. This is the only module that imports dvc, and only
+inside the functions (about a second of imports).
 """
 
 from __future__ import annotations
@@ -101,3 +105,29 @@ def fetch(
             return result
         finally:
             repo.close()
+
+
+def download_from_repo(
+    location: str, path: str, commit: str, dest: Path, reporter: Reporter
+) -> None:
+    """``path`` of the DVC repository at ``location``, as committed at ``commit``,
+    written below ``dest`` by DVC (its clone, its remote, its credentials): the
+    source of a ``dvc import`` that ``gitml update`` moves."""
+    require_dvc()
+    from dvc.api import DVCFileSystem
+
+    with _dvc_logs_to(reporter):
+        try:
+            fs = DVCFileSystem(location, rev=commit)
+        except Exception as exc:
+            raise RemoteError(f"DVC cannot open {location} at {commit[:12]}: {exc}") from None
+        try:
+            if not fs.exists(path):
+                raise InteropError(f"{path} does not exist at {commit[:12]} in {location}")
+            fs.get(path, str(dest), recursive=True)
+        except InteropError:
+            raise
+        except Exception as exc:
+            raise RemoteError(f"DVC cannot read {path} from {location}: {exc}") from None
+        finally:
+            fs.close()
