@@ -34,6 +34,7 @@ from gitml.interop.plan import (
 )
 from gitml.interop.results import Carried, ImportedOutput, ImportResult
 from gitml.interop.sections import carry_top_level
+from gitml.interop.versions import carry_versions
 from gitml.safepath import UserPath
 
 MAP_PATH = ("interop", "dvc-md5.sqlite")
@@ -90,6 +91,11 @@ def import_dvc(
     converted = convert_stages(ctx, plan.project.stages, verified, result, dry_run=False)
     carry_top_level(ctx, plan.project.top, result, dry_run=False)
     carry_experiments(ctx, result, dry_run=False)
+    versions_map = _open_map(ctx, create=True)
+    try:
+        carry_versions(ctx, versions_map, result, dry_run=False)
+    finally:
+        versions_map.close()
     _git(ctx, plan, result, applied, converted, keep_dvc=keep_dvc)
     _finish(result)
     return result

@@ -116,6 +116,22 @@ class Ingestor:
                 return Stored(found.oid, found.size, None, state, executable)
         return None
 
+    def from_cache(self, md5: str, legacy: bool, cache_paths: list[Path]) -> Stored | None:
+        """The object for ``md5`` from the DVC cache only (an older version's
+        output: the workspace holds another version), verified; None if absent."""
+        hit = self.lookup(md5, legacy)
+        if hit is not None:
+            return Stored(hit[0], hit[1], None, "absent", False)
+        for path in cache_paths:
+            try:
+                found = self._from(os.fspath(path), md5, legacy, None, None)
+            except _Mismatch:
+                self.corrupt.append(str(path))
+                continue
+            if found is not None:
+                return found
+        return None
+
     def _check_known(
         self,
         rel: str,

@@ -10,6 +10,7 @@ local source has (the only step that writes, and only into DVC's cache).
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,10 @@ def make_plan(
     project = _find(ctx, targets, cwd)
     plan = Plan(project)
     result.notes += project.notes
-    result.not_converted += [NotConverted(s.path, s.source, s.reason) for s in project.skipped]
+    in_git = _metrics_and_plots(project)  # uncached: they stay git files, and are carried
+    result.not_converted += [
+        NotConverted(s.path, s.source, s.reason) for s in project.skipped if s.path not in in_git
+    ]
     tracked = tracked_paths(ctx)
     unique = list({o.path: o for o in reversed(project.outputs)}.values())[::-1]
     in_git = set(ctx.git.ls_files(*[o.path for o in unique])) if unique else set()
@@ -88,6 +92,24 @@ def make_plan(
         read_listing(item)
         plan.outputs.append(item)
     return plan
+
+
+def _metrics_and_plots(project: DvcProject) -> set[str]:
+    """Files gitml reads as metrics or plots (top-level, or a stage's)."""
+
+    found = set(project.top.metrics)
+    for item in project.top.plots:
+        if isinstance(item, str):
+            found.add(item)
+            continue
+        name, props = next(iter(item.items()))
+        y = (props or {}).get("y")
+        found |= set(y) if isinstance(y, dict) else {name}
+    for stage in project.stages:
+        base = stage.wdir
+        for raw in (*stage.metrics, *stage.plots):
+            found.add(posixpath.normpath(posixpath.join(base, raw)) if base else raw)
+    return found
 
 
 def _ancestors(path: str) -> list[str]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from gitml.context import RepoContext
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
+
+CONVERTED_PREFIX = "refs/gitml/dvc/"  # + a commit id: the pointers of its DVC outputs
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def pointers_at(ctx: RepoContext, rev: str, paths: list[str] | None = None) -> dict[str, Pointer]:
@@ -27,4 +32,11 @@ def pointers_at(ctx: RepoContext, rev: str, paths: list[str] | None = None) -> d
         pointer = parse_pointer(blobs[sha], source=f"{rev}:{name}")
         if pointer.path == tracked.rpartition("/")[2]:
             out[tracked] = pointer
+    lacking = any(p not in out for p in paths) if paths else not out
+    if lacking and _SHA.match(rev):
+        # A commit made with DVC, whose outputs import-dvc converted: their
+        # pointers are on a side commit (interop/versions.py); the commit's own win.
+        side = ctx.git.try_rev_parse(f"{CONVERTED_PREFIX}{rev}")
+        if side is not None:
+            out = {**pointers_at(ctx, side, paths), **out}
     return out
