@@ -1,8 +1,9 @@
 """Metrics and params of one version, read from the files committed at it.
 
-Which files: those gitml.yaml (as that version has it) declares — metrics of
-guards, artifacts and stages; the ``params:`` files — plus any the caller
-names. Values come from the committed blob (so commits made before gitml was
+Which files: those gitml.yaml (as that version has it; a version with no
+gitml.yaml, from before gitml, takes today's) declares — metrics of guards,
+artifacts and stages, and ``metrics:``; the ``params:`` files — plus any the
+caller names. Values come from the committed blob (so commits made before gitml was
 installed, or imported from DVC, show their values); only a file that is not in
 the tree falls back to what the commit's gitml note recorded. Nested keys are
 flattened (``eval.auc``).
@@ -19,6 +20,7 @@ from gitml.errors import GitmlError
 from gitml.meta.collect import metrics_files, parse_structured
 from gitml.meta.history import flatten
 from gitml.safepath import check_relpath
+from gitml.workspace.snapshot import Snapshot
 
 Kind = Literal["metrics", "params"]
 Source = Literal["file", "note", "missing", "unreadable"]
@@ -46,6 +48,10 @@ def declared_files(side: Side, kind: Kind, warnings: list[str]) -> list[str]:
 
     try:
         project = project_of(side.snapshot)
+        if not project.exists and side.commit is not None:
+            # A commit from before gitml (made with DVC, or plain git): its
+            # files are the ones today's gitml.yaml declares.
+            project = project_of(Snapshot.workspace(side.snapshot.ctx))
     except GitmlError as exc:
         warnings.append(f"{side.label}: gitml.yaml is not valid ({exc.message}); use --file")
         return []

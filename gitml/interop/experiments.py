@@ -12,6 +12,7 @@ are (``dvc exp`` keeps working). DVC's run queue and stashes are not carried.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
@@ -55,17 +56,33 @@ def carry_experiments(ctx: RepoContext, result: ImportResult, *, dry_run: bool) 
             continue
         if read_note(ctx.git, sha) is None:
             snapshot = Snapshot.commit(ctx, sha)
+            params = collect_params(snapshot, project)
             doc = Metadata(
                 data=pointer_summary(pointers_at(ctx, sha)),
-                params=collect_params(snapshot, project),
+                params=params,
                 metrics=collect_metrics(snapshot, project),
                 extra={"experiment": {
-                    "name": name, "base": base, "status": "ok", "overrides": {},
+                    "name": name, "base": base, "status": "ok",
+                    "overrides": _changed(params, collect_params(Snapshot.commit(ctx, base),
+                                                                 project)),
                     "error": None, "created": _created(ctx, sha), "imported_from": ref,
                 }},
             )  # fmt: skip
             write_note(ctx.git, sha, doc.to_json())
         create_ref(ctx.git, target, sha, message=f"gitml import-dvc: experiment {name}")
+
+
+def _changed(params: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The params an experiment set (``-S train.n_est=7``): what differs from its base."""
+    from gitml.meta.history import flatten
+
+    now: dict[str, Any] = {}
+    before: dict[str, Any] = {}
+    for doc in params.values():
+        flatten("", doc, now, keep_lists=True)
+    for doc in base.values():
+        flatten("", doc, before, keep_lists=True)
+    return {k: v for k, v in sorted(now.items()) if before.get(k) != v}
 
 
 def _created(ctx: RepoContext, sha: str) -> str:

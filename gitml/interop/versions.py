@@ -60,7 +60,7 @@ def carry_versions(ctx: RepoContext, known: Md5Map, result: ImportResult, *, dry
         decl = decls.get(name)
         if decl is None:
             continue
-        for version in artifact.versions.values():
+        for version in sorted(artifact.versions.values(), key=lambda v: v.version):
             label = f"{name}@{version.version}"
             if version.record is not None or pointers_at(ctx, version.commit, [decl.path]):
                 continue
@@ -98,7 +98,7 @@ def _store_all(
     dry_run: bool,
 ) -> dict[str, dict[str, Pointer]]:
     out: dict[str, dict[str, Pointer]] = {}
-    for commit, items in sorted(todo.items()):
+    for commit, items in todo.items():
         for path, (label, dvc) in sorted(items.items()):
             paths = object_paths(cache_dir(ctx.root, dvc.dvc_root), dvc.md5, legacy=dvc.legacy)
             stored = ingestor.lookup(dvc.md5, dvc.legacy)

@@ -44,7 +44,8 @@ import json, pathlib, yaml
 n = yaml.safe_load(open("params.yaml"))["train"]["n_est"]
 pathlib.Path("eval/plots").mkdir(parents=True, exist_ok=True)
 auc = round(0.5 + n / 100, 4)
-pathlib.Path("eval/metrics.json").write_text(json.dumps({"avg_prec": auc - 0.1, "roc_auc": auc}))
+metrics = {"avg_prec": round(auc - 0.1, 4), "roc_auc": auc}
+pathlib.Path("eval/metrics.json").write_text(json.dumps(metrics))
 roc = [{"fpr": i / 4, "tpr": min(1.0, (i / 4) ** 0.5 + n / 1000)} for i in range(5)]
 pathlib.Path("eval/plots/roc.json").write_text(json.dumps({"roc": roc}))
 cm = [{"actual": a, "predicted": b} for a, b in [(0, 0), (0, 1), (1, 1), (1, 1), (0, 0)]]
