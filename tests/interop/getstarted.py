@@ -1,7 +1,7 @@
 """A DVC project shaped like DVC's own example-get-started, built with the real
 ``dvc`` CLI: a ``dvc import`` from a DVC data registry on disk, four stages
-(one frozen after the first version), top-level ``artifacts:``, ``metrics:`` and ``plots:``, a folder
-remote, two GTO-registered versions of the model (v2 in ``prod``), and one
+(one frozen after the first version), top-level ``artifacts:``, ``metrics:``
+and ``plots:``, a folder remote, two GTO-registered versions of the model (v2 in ``prod``), and one
 experiment (``refs/exps``). The registry gets a second version of its data
 after the import, so ``gitml update`` has somewhere to go.
 """
@@ -122,8 +122,8 @@ def _registry(env: dict[str, str], base: Path) -> Path:
     (reg / "data").mkdir(parents=True)
     _git(env, reg, "init", "-q", "-b", "main")
     (reg / "data" / "data.xml").write_text("<posts>v1</posts>\n")
-    _dvc(env, reg, ["init", "-q"], ["add", "-q", "data/data.xml"],
-         ["remote", "add", "-q", "-d", "store", str(base / "registry-remote")], ["push", "-q"])  # fmt: skip
+    remote = ["remote", "add", "-q", "-d", "store", str(base / "registry-remote")]
+    _dvc(env, reg, ["init", "-q"], ["add", "-q", "data/data.xml"], remote, ["push", "-q"])
     _git(env, reg, "add", "-A")
     _git(env, reg, "commit", "-q", "-m", "data v1")
     return reg

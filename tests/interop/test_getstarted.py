@@ -22,9 +22,7 @@ def getstarted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(
-    getstarted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
-) -> Path:
+def project(getstarted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Path:
     """A private copy of the project (the registry and remotes are only read),
     imported with ``gitml import-dvc`` and committed; the cwd for the test."""
     root = tmp_path / "project"
