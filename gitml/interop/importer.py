@@ -93,7 +93,7 @@ def import_dvc(
     carry_experiments(ctx, result, dry_run=False)
     versions_map = _open_map(ctx, create=True)
     try:
-        carry_versions(ctx, versions_map, result, dry_run=False)
+        carry_versions(ctx, versions_map, result, dry_run=False, from_remote=from_remote)
     finally:
         versions_map.close()
     _git(ctx, plan, result, applied, converted, keep_dvc=keep_dvc)

@@ -50,7 +50,14 @@ def dvc_outputs_at(ctx: RepoContext, commit: str) -> dict[str, DvcOutput]:
     return out
 
 
-def carry_versions(ctx: RepoContext, known: Md5Map, result: ImportResult, *, dry_run: bool) -> None:
+def carry_versions(
+    ctx: RepoContext,
+    known: Md5Map,
+    result: ImportResult,
+    *,
+    dry_run: bool,
+    from_remote: str | None = None,
+) -> None:
     from gitml.interop.ingest import Ingestor
     from gitml.registry.service import declarations, read_state
 
@@ -80,6 +87,8 @@ def carry_versions(ctx: RepoContext, known: Md5Map, result: ImportResult, *, dry
                 todo.setdefault(version.commit, {})[decl.path] = (label, out)
     if not todo:
         return
+    if from_remote and not dry_run:
+        _fetch(ctx, known, todo, from_remote)
     with ctx.store.batch() as batch:
         ingestor = Ingestor(ctx, batch, known, "copy")
         pointers = _store_all(ctx, ingestor, todo, result, dry_run=dry_run)
@@ -87,6 +96,22 @@ def carry_versions(ctx: RepoContext, known: Md5Map, result: ImportResult, *, dry
     if not dry_run:
         for commit, found in pointers.items():
             _side_commit(ctx, commit, found)
+
+
+def _fetch(
+    ctx: RepoContext, known: Md5Map, todo: dict[str, dict[str, tuple[str, DvcOutput]]], remote: str
+) -> None:
+    """The models of older versions that no cache has, from the DVC remote, by DVC."""
+    from gitml.interop.dvcremote import fetch
+
+    def local(out: DvcOutput) -> bool:
+        paths = object_paths(cache_dir(ctx.root, out.dvc_root), out.md5, legacy=out.legacy)
+        return known.get(out.legacy, out.md5) is not None or any(p.is_file() for p in paths)
+
+    outs = [out for items in todo.values() for _label, out in items.values()]
+    wanted = sorted({(out.md5, out.legacy) for out in outs if not local(out)})
+    if wanted:
+        fetch(ctx.root, remote, wanted, ctx.reporter)
 
 
 def _store_all(

@@ -137,3 +137,26 @@ def test_experiments_and_frozen_stages(project: Path, cli: Cli) -> None:
     res = cli("repro")
     assert "stage archive: frozen (not run)" in res.out
     assert (project / "archive.pkl").read_bytes().startswith(b"model 5 ")
+
+
+def test_from_an_http_dvc_remote_with_no_dvc_cache(
+    project: Path, cli: Cli, getstarted: Path, tmp_path: Path
+) -> None:
+    """Every object, old versions' models included, comes from DVC's HTTP remote."""
+    from tests.testing.servers_http import HttpServer
+
+    shutil.rmtree(project / ".dvc" / "cache")
+    (project / "model.pkl").unlink()
+    server = HttpServer(getstarted / "project-remote")
+    try:
+        (project / ".dvc" / "config.local").write_text(
+            f"[core]\n    remote = web\n['remote \"web\"']\n    url = {server.url}\n"
+        )
+        out = cli("import-dvc", "--from-remote", "web").out
+    finally:
+        server.stop()
+    assert "carried registered version text-classification@v1.0.0" in out
+    git(project, "commit", "-q", "-m", "from DVC")
+    cli("checkout", "text-classification@v1.0.0", "-o", str(tmp_path / "v1.pkl"))
+    assert (tmp_path / "v1.pkl").read_bytes().startswith(b"model 5 ")
+    assert (project / "model.pkl").read_bytes().startswith(b"model 6 ")
