@@ -94,6 +94,8 @@ def import_dvc(
         )
         if changed and not dry_run:
             say("Next: git status shows the swap; commit it with git commit")
+        if any(c.feature == "registered version" for c in result.carried) and not dry_run:
+            say("Then gitml push --all-commits shares the models of the older versions too")
     if result.missing:
         for path in result.missing[:_SHOWN]:
             console().print(f"missing: {path}", markup=False)

@@ -13,7 +13,10 @@ ref is pushed and fetched like the registry's other refs.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import posixpath
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from gitml.context import RepoContext
@@ -156,9 +159,31 @@ def _side_commit(ctx: RepoContext, commit: str, pointers: dict[str, Pointer]) ->
     base = previous or commit
     tree = _tree_with(ctx, ctx.git.rev_parse(f"{base}^{{tree}}", kind="object"), files)
     message = f"gitml import-dvc: pointers of the DVC outputs of {commit}\n"
-    _s, out, _e = ctx.git.run("commit-tree", tree, "-p", commit, "-F", "-",
-                              input=message.encode("utf-8"))  # fmt: skip
+    with _as_of(ctx, commit):
+        _s, out, _e = ctx.git.run("commit-tree", tree, "-p", commit, "-F", "-",
+                                  input=message.encode("utf-8"))  # fmt: skip
     set_ref(ctx.git, ref, out.decode("ascii").strip(), message="gitml import-dvc")
+
+
+@contextlib.contextmanager
+def _as_of(ctx: RepoContext, commit: str) -> Iterator[None]:
+    """Side commits made by gitml, dated as the commit they describe: the same
+    conversion in two clones gives the same commit, so pushing it never clashes."""
+    _s, out, _e = ctx.git.run("show", "-s", "--format=%ct", commit)
+    when = f"{out.decode('ascii').strip()} +0000"
+    values = {"GIT_AUTHOR_NAME": "gitml", "GIT_AUTHOR_EMAIL": "gitml@localhost",
+              "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_NAME": "gitml",
+              "GIT_COMMITTER_EMAIL": "gitml@localhost", "GIT_COMMITTER_DATE": when}  # fmt: skip
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _tree_with(ctx: RepoContext, tree: str, files: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ from gitml.git.index import blobs_in_history
 from gitml.remotes.transfer import TransferResult
 from gitml.store.manifest import decode_manifest
 from gitml.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer, tracked_name
+from gitml.workspace.revisions import CONVERTED_PREFIX
 from gitml.workspace.tracked import read_pointer, resolve_targets
 
 if TYPE_CHECKING:
@@ -216,6 +217,8 @@ def push_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
         return []
     # Explicit refspecs: a glob that matches nothing makes git push fail.
     specs = [f"{ref}:{ref}" for ref in ctx.git.list_refs("refs/tags/")]
+    # Pointers of registered versions made with DVC (interop/versions.py).
+    specs += [f"{ref}:{ref}" for ref in ctx.git.list_refs(CONVERTED_PREFIX)]
     if ctx.git.try_rev_parse(NOTES_REF) is not None:
         specs.append(f"{NOTES_REF}:{NOTES_REF}")
     if not specs:
@@ -267,7 +270,11 @@ def fetch_git_side(ctx: RepoContext, data_remote: str) -> list[str]:
         fetch_refs(
             ctx.git,
             remote,
-            ["refs/tags/*:refs/tags/*", f"+{NOTES_REF}*:{remote_notes_ref(remote)}*"],
+            [
+                "refs/tags/*:refs/tags/*",
+                f"{CONVERTED_PREFIX}*:{CONVERTED_PREFIX}*",
+                f"+{NOTES_REF}*:{remote_notes_ref(remote)}*",
+            ],
         )
     except RefsRejectedError as exc:
         raise _fetch_rejected(remote, exc.refs) from None

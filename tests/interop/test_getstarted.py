@@ -160,3 +160,27 @@ def test_from_an_http_dvc_remote_with_no_dvc_cache(
     cli("checkout", "text-classification@v1.0.0", "-o", str(tmp_path / "v1.pkl"))
     assert (tmp_path / "v1.pkl").read_bytes().startswith(b"model 5 ")
     assert (project / "model.pkl").read_bytes().startswith(b"model 6 ")
+
+
+def test_a_clone_checks_out_the_dvc_made_versions(project: Path, cli: Cli, tmp_path: Path) -> None:
+    from tests.conftest import run_gitml
+
+    out = cli("import-dvc").out
+    assert out.splitlines()[-1] == (
+        "Then gitml push --all-commits shares the models of the older versions too"
+    )
+    git(project, "commit", "-q", "-m", "from DVC")
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(project, "remote", "add", "origin", str(bare))
+    cli("remote", "add", "team", str(tmp_path / "store"), "--default")
+    git(project, "commit", "-q", "-am", "data remote")
+    cli("push", "--all-commits")
+    git(project, "push", "-q", "origin", "main")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    run_gitml(clone, "pull", check=True)
+    assert git(clone, "for-each-ref", "--format=%(refname)", "refs/gitml/dvc/").count("\n") == 2
+    run_gitml(clone, "checkout", "text-classification@v1.0.0", "-o", str(tmp_path / "v1"),
+              check=True)  # fmt: skip
+    assert (tmp_path / "v1").read_bytes().startswith(b"model 5 ")
