@@ -33,6 +33,7 @@ from gitml.registry.revision import Resolver
 
 DEFAULT_LIMIT = 10
 IN_MEMORY_MAX = 256 << 20  # estimated bytes of both versions; above: hash partitions
+BATCH_ROWS = 1 << 16  # rows per record batch when streaming
 COMPRESSED_TEXT_FACTOR = 4  # a compressed CSV/JSONL file's size in memory, roughly
 
 
@@ -92,10 +93,24 @@ class Source:
         except Exception as exc:
             raise self.failed(exc) from None
 
-    def batches(self, columns: list[str]) -> Iterator[Any]:
-        """The ``columns`` in record batches, a few read ahead."""
+    def batches(self, columns: list[str], rows: int = 0) -> Iterator[Any]:
+        """The ``columns`` in record batches of ``rows`` (default BATCH_ROWS),
+        none read ahead (Parquet: a row group's pages at a time, not the whole
+        file pre-buffered)."""
+        import pyarrow.dataset as ds
+
+        options = (
+            ds.ParquetFragmentScanOptions(pre_buffer=False) if self.format == "parquet" else None
+        )
         try:
-            scanner = self.dataset.scanner(columns=columns, batch_readahead=2, fragment_readahead=1)
+            scanner = self.dataset.scanner(
+                columns=columns,
+                batch_size=rows or BATCH_ROWS,
+                batch_readahead=0,
+                fragment_readahead=0,
+                use_threads=False,
+                fragment_scan_options=options,
+            )
             batches = iter(scanner.to_batches())
         except Exception as exc:
             raise self.failed(exc) from None
@@ -109,22 +124,31 @@ class Source:
             yield batch
 
     def estimated_bytes(self) -> int:
-        """Size in memory, roughly: Parquet footers' uncompressed sizes, else the
-        files' sizes (compressed text times COMPRESSED_TEXT_FACTOR)."""
+        """Size in memory, roughly: for Parquet the rows (footers) times the Arrow
+        bytes per row of a first batch (footer sizes miss what dictionary
+        encoding saves), else the files' sizes (compressed text times
+        COMPRESSED_TEXT_FACTOR)."""
         from gitml.guards.readers import COMPRESSED
 
         total = 0
         try:
-            for frag in self.dataset.get_fragments():
-                if self.format == "parquet":
-                    meta = frag.metadata
-                    total += sum(
-                        meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)
-                    )
-                    continue
+            fragments = list(self.dataset.get_fragments())
+            if self.format == "parquet":
+                rows = sum(f.metadata.num_rows for f in fragments)
+                footers = sum(
+                    f.metadata.row_group(i).total_byte_size
+                    for f in fragments
+                    for i in range(f.metadata.num_row_groups)
+                )
+                sample = next(iter(self.batches(self.dataset.schema.names, 4096)), None)
+                per_row = sample.nbytes / sample.num_rows if sample and sample.num_rows else 0
+                return max(footers, int(rows * per_row))
+            for frag in fragments:
                 size = os.stat(frag.path).st_size
                 packed = frag.path.lower().endswith(COMPRESSED)
                 total += size * (COMPRESSED_TEXT_FACTOR if packed else 1)
+        except InputError:
+            raise
         except Exception as exc:
             raise self.failed(exc) from None
         return total
