@@ -142,7 +142,7 @@ class Source:
                 )
                 sample = next(iter(self.batches(self.dataset.schema.names, 4096)), None)
                 per_row = sample.nbytes / sample.num_rows if sample and sample.num_rows else 0
-                return max(footers, int(rows * per_row))
+                return max(int(footers), int(rows * per_row))
             for frag in fragments:
                 size = os.stat(frag.path).st_size
                 packed = frag.path.lower().endswith(COMPRESSED)
