@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from gitml.compare.rowhash import column_hash, combine
-from gitml.compare.rowmatch import Found, candidates, castable, decoded, match, prepared
+from gitml.compare.rowmatch import (
+    Found,
+    candidates,
+    castable,
+    decoded,
+    duplicates,
+    match,
+    prepared,
+)
 
 PARTITION_BYTES = 32 << 20  # estimated size of a partition (both versions, in memory)
 MAX_PARTITIONS = 256  # files open at once while one version is written
@@ -96,7 +104,9 @@ def diff_partitioned(
     for p in range(parts):
         old, old_pos = _read(scratch / "old" / f"{p}.arrow")
         new, new_pos = _read(scratch / "new" / f"{p}.arrow")
-        if old.num_rows or new.num_rows:
+        if any(total.duplicates):  # refused in the end: only count the rest
+            total.absorb(Found(duplicates=duplicates(old, new, key, types)), limit)
+        elif old.num_rows or new.num_rows:
             found = match(old, new, key, others, limit, types, (old_pos, new_pos))
             total.absorb(found, limit)
         del old, new

@@ -247,12 +247,9 @@ def _keyed(
                      "o": np.arange(old.num_rows, dtype=np.int64)})  # fmt: skip
     right = pa.table({**{n: c[1] for n, c in zip(names, key_codes, strict=True)},
                       "n": np.arange(new.num_rows, dtype=np.int64)})  # fmt: skip
-    dups = []
-    for side in (left, right):
-        counted = side.group_by(names).aggregate([(names[0], "count")])
-        dups.append(int(np.sum(counted.column(f"{names[0]}_count").to_numpy() > 1)))
+    dups = _repeated(left, right, names)
     if any(dups):  # no join: a repeated key would multiply rows
-        return Found(duplicates=(dups[0], dups[1]))
+        return Found(duplicates=dups)
     joined = left.join(right, keys=names, join_type="full outer")
     o = joined.column("o").to_numpy(zero_copy_only=False)
     n = joined.column("n").to_numpy(zero_copy_only=False)
@@ -296,6 +293,28 @@ def _keyed(
     found.examples["added"] = _examples(new, added[:limit], columns, positions[1])
     found.examples["removed"] = _examples(old, removed[:limit], columns, positions[0])
     return found
+
+
+def _repeated(left: Any, right: Any, names: list[str]) -> tuple[int, int]:
+    """How many key values occur more than once in each side's key codes."""
+    import numpy as np
+
+    dups = []
+    for side in (left, right):
+        counted = side.group_by(names).aggregate([(names[0], "count")])
+        dups.append(int(np.sum(counted.column(f"{names[0]}_count").to_numpy() > 1)))
+    return dups[0], dups[1]
+
+
+def duplicates(old: Any, new: Any, key: list[str], types: dict[str, Any]) -> tuple[int, int]:
+    """(old, new) counts of key values that occur more than once (no matching)."""
+    import pyarrow as pa
+
+    key_codes = [codes(old.column(k), new.column(k), types[k]) for k in key]
+    names = [f"k{i}" for i in range(len(key))]
+    left = pa.table({n: c[0] for n, c in zip(names, key_codes, strict=True)})
+    right = pa.table({n: c[1] for n, c in zip(names, key_codes, strict=True)})
+    return _repeated(left, right, names)
 
 
 def _examples(table: Any, indices: Any, columns: list[str], positions: Any) -> list[Any]:
