@@ -257,21 +257,6 @@ def run_review(
     ]
 
 
-def run(
-    gitml: Sequence[str],
-    workdir: Path,
-    scale: float,
-    seed: int,
-    env: Mapping[str, str],
-    timeout: float,
-    logs: Path,
-) -> str:
-    """Both sections as Markdown for the report."""
-    lines = run_rows(gitml, workdir, scale, seed, env, timeout, logs)
-    lines += run_review(gitml, workdir, scale, seed, env, timeout, logs)
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":  # probe: python bench_rows.py FOLDER ROWS
     write_versions(Path(sys.argv[1]), int(sys.argv[2]), SEED_ROWS)
     print(os.listdir(sys.argv[1]))
