@@ -93,10 +93,9 @@ class Source:
         except Exception as exc:
             raise self.failed(exc) from None
 
-    def batches(self, columns: list[str], rows: int = 0) -> Iterator[Any]:
-        """The ``columns`` in record batches of ``rows`` (default BATCH_ROWS),
-        none read ahead (Parquet: a row group's pages at a time, not the whole
-        file pre-buffered)."""
+    def batches(self, columns: list[str]) -> Iterator[Any]:
+        """The ``columns`` in record batches of BATCH_ROWS rows, none read ahead
+        (Parquet: a row group's pages at a time, not the whole file pre-buffered)."""
         import pyarrow.dataset as ds
 
         options = (
@@ -105,7 +104,7 @@ class Source:
         try:
             scanner = self.dataset.scanner(
                 columns=columns,
-                batch_size=rows or BATCH_ROWS,
+                batch_size=BATCH_ROWS,
                 batch_readahead=0,
                 fragment_readahead=0,
                 use_threads=False,
@@ -125,7 +124,7 @@ class Source:
 
     def estimated_bytes(self) -> int:
         """Size in memory, roughly: for Parquet the rows (footers) times the Arrow
-        bytes per row of a first batch (footer sizes miss what dictionary
+        bytes per row of the first file's first 4,096 rows (footer sizes miss what dictionary
         encoding saves), else the files' sizes (compressed text times
         COMPRESSED_TEXT_FACTOR)."""
         from gitml.guards.readers import COMPRESSED
@@ -140,18 +139,25 @@ class Source:
                     for f in fragments
                     for i in range(f.metadata.num_row_groups)
                 )
-                sample = next(iter(self.batches(self.dataset.schema.names, 4096)), None)
-                per_row = sample.nbytes / sample.num_rows if sample and sample.num_rows else 0
+                per_row = _bytes_per_row(fragments[0].path) if fragments else 0.0
                 return max(int(footers), int(rows * per_row))
             for frag in fragments:
                 size = os.stat(frag.path).st_size
                 packed = frag.path.lower().endswith(COMPRESSED)
                 total += size * (COMPRESSED_TEXT_FACTOR if packed else 1)
-        except InputError:
-            raise
         except Exception as exc:
             raise self.failed(exc) from None
         return total
+
+
+def _bytes_per_row(path: str) -> float:
+    """Arrow bytes per row of a Parquet file's first 4,096 rows (read directly:
+    ``Dataset.head`` leaves pyarrow 26 crashing at exit)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path, pre_buffer=False) as pf:
+        sample = next(pf.iter_batches(batch_size=4096), None)
+    return sample.nbytes / sample.num_rows if sample is not None and sample.num_rows else 0.0
 
 
 @contextmanager
