@@ -30,10 +30,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--only",
-        choices=["many", "big", "pipeline", "chunks"],
+        choices=["many", "big", "pipeline", "chunks", "rows", "review"],
         action="append",
         help="run only this dataset (may be given more than once); chunks: issue 14's "
-        "dataset (a), chunked cache vs whole objects",
+        "dataset (a), chunked cache vs whole objects; rows: issue 13's row diff of two "
+        "10-million-row Parquet files vs a pyarrow join; review: gitml review of 100,000 "
+        "files and 10 tables",
     )
     p.add_argument("--tools", default="gitml,dvc", help="comma list of gitml,dvc")
     p.add_argument("--remotes", action="store_true", help="also push/pull to a local folder")

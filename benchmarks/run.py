@@ -1,7 +1,7 @@
 """gitml vs DVC benchmark: one command, same data, fresh repositories, medians.
 
-    .venv/bin/python benchmarks/run.py [--scale 0.1] [--repeat 3] [--only many|big|chunks]
-        [--remotes]
+    .venv/bin/python benchmarks/run.py [--scale 0.1] [--repeat 3]
+        [--only many|big|pipeline|chunks|rows|review] [--remotes]
 
 See docs/PERFORMANCE.md for the method. Both tools run as subprocesses (their start-up
 counts); nothing here imports gitml or dvc. A failing step is recorded as an error and
@@ -411,6 +411,24 @@ def run_help(ctx: Ctx) -> None:
     rm_tree(ctx, r.rundir)
 
 
+def run_compare(ctx: Ctx, kinds: list[str], names: list[str]) -> str:
+    """Issue 13's sections (row diff vs a pyarrow join, review) as Markdown."""
+    from bench_rows import run_review, run_rows
+
+    lines: list[str] = []
+    for kind, fn in (("rows", run_rows), ("review", run_review)):
+        if kind not in kinds or "gitml" not in names or ctx.out_of_time():
+            continue
+        a = ctx.args
+        try:
+            lines += fn(shlex.split(a.gitml), ctx.workdir, a.scale, a.seed, ctx.base_env,
+                        a.timeout, ctx.logs)  # fmt: skip
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            lines += [f"## {kind} (issue 13)", "", f"error: {exc}", ""]
+        log(f"{ctx.stamp()} {kind} done")
+    return "\n".join(lines)
+
+
 def machine_facts(ctx: Ctx, datasets: list[Dataset]) -> dict[str, Any]:
     env = ctx.base_env
     tools = {t.name: t for t in ctx.tools}
@@ -469,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError as exc:
             ctx.notes.append(f"- S3 section skipped: {exc}")
 
-    kinds = args.only or ["many", "big", "chunks"]
+    kinds = args.only or ["many", "big", "chunks", "rows", "review"]
     datasets: list[Dataset] = []
     for kind in ["many", "big"]:
         if kind in kinds:
@@ -509,6 +527,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chunk_section = f"## Chunk dedup (issue 14)\n\nerror: {exc}\n"
         log(f"{ctx.stamp()} chunk dedup done")
 
+    compare_section = run_compare(ctx, kinds, names)
+
     facts = machine_facts(ctx, datasets)
     facts["load average at end"] = load_average()
     loads = [r.load1 for r in ctx.results.records if r.load1 is not None]
@@ -527,8 +547,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes.append("- The time budget (--budget) ran out: some steps were not run.")
     rows = build_rows(ctx.results)
     text = render(facts, rows, ctx.results, notes)
-    if chunk_section:
-        text = text.rstrip("\n") + "\n\n" + chunk_section
+    for section in (chunk_section, compare_section):
+        if section:
+            text = text.rstrip("\n") + "\n\n" + section
     out: Path = args.out or (workdir / "results.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
