@@ -335,22 +335,29 @@ def import_status(
 
     base = _base(cwd)
     out: list[ImportState] = []
+    newest: dict[tuple[str, str | None], str | GitmlError] = {}  # one fetch per source
     with session(base, callback, write=False) as caller:
         imports = _imports(caller, paths, base, only_imports=True)
         for tracked, source in imports:
-            try:
-                src = open_source(source.url, base=caller.root, cache_dir=caller.config.cache_dir,
-                                  chunk_min_file=caller.config.chunk_min_file,
-                                  reporter=caller.reporter)  # fmt: skip
+            key = (source.url, source.rev)
+            if key not in newest:
                 try:
-                    newest = Resolver(src.ctx).resolve(source.rev or "HEAD").commit
-                finally:
-                    src.close()
-            except GitmlError as exc:
+                    src = open_source(source.url, base=caller.root,
+                                      cache_dir=caller.config.cache_dir,
+                                      chunk_min_file=caller.config.chunk_min_file,
+                                      reporter=caller.reporter)  # fmt: skip
+                    try:
+                        newest[key] = Resolver(src.ctx).resolve(source.rev or "HEAD").commit
+                    finally:
+                        src.close()
+                except GitmlError as exc:
+                    newest[key] = exc
+            found = newest[key]
+            if isinstance(found, GitmlError):
                 out.append(ImportState(tracked, source.url, source.rev, source.commit, None,
-                                       exc.message))  # fmt: skip
-                continue
-            out.append(ImportState(tracked, source.url, source.rev, source.commit, newest))
+                                       found.message))  # fmt: skip
+            else:
+                out.append(ImportState(tracked, source.url, source.rev, source.commit, found))
     return out
 
 
