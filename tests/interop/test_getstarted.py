@@ -62,7 +62,7 @@ def test_every_feature_says_what_it_became(project: Path, cli: Cli, getstarted: 
         f"(refs/gitml/dvc/{v2[:12]}…)",
     ]
     assert "not converted" not in out
-    removed = out.splitlines()[-2]
+    removed = next(line for line in out.splitlines() if line.startswith("removed from"))
     assert removed == (
         "removed from the git index (still on disk): data/data.xml.dvc, dvc.lock, dvc.yaml, "
         ".dvc/.gitignore, .dvc/config, .dvcignore"
