@@ -30,7 +30,7 @@ from gitml.config import (
 )
 from gitml.context import RepoContext
 from gitml.errors import GitmlError, NotARepoError
-from gitml.git.clone import check_url, clone_dir, is_network_url, update_clone
+from gitml.git.clone import CLONE_TIMEOUT, check_url, clone_dir, is_network_url, update_clone
 from gitml.progress import Reporter
 from gitml.store.lock import RepoLock
 
@@ -66,9 +66,16 @@ def location_of(url: str, base: Path) -> str:
 
 
 def open_source(
-    url: str, *, base: Path, cache_dir: Path, chunk_min_file: int, reporter: Reporter
+    url: str,
+    *,
+    base: Path,
+    cache_dir: Path,
+    chunk_min_file: int,
+    reporter: Reporter,
+    timeout: float = CLONE_TIMEOUT,
 ) -> Source:
-    """Clone or update ``url`` (relative paths from ``base``) and open it."""
+    """Clone or update ``url`` (relative paths from ``base``) and open it;
+    ``timeout``: seconds a clone or fetch may take."""
     from gitml.git.repo import GitRepo
 
     location = location_of(url, base)
@@ -79,7 +86,7 @@ def open_source(
     dest = clone_dir(home, location)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with RepoLock(dest.with_name(dest.name + ".lock"), timeout=600.0, reporter=reporter):
-        update_clone(location, dest)
+        update_clone(location, dest, timeout=timeout)
     git = GitRepo.discover(dest)
     empty = Config(root=dest, cache_dir=cache_dir, link="copy", chunk_min_file=chunk_min_file)
     ctx = RepoContext(git=git, config=empty, reporter=reporter)

@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 _STREAM_BUFFER = 1 << 20
+STATUS_TIMEOUT = 30.0  # seconds gitml status waits for one import's source
 _base = as_path
 
 
@@ -325,7 +326,8 @@ def import_status(
     callback: Callback | None = None,
 ) -> list[ImportState]:
     """For each import (``paths``, default all), whether its source moved on
-    (one ``git fetch`` per source). An unreachable source is reported, not raised.
+    (one ``git fetch`` per source, :data:`STATUS_TIMEOUT` at most). An
+    unreachable source is reported, not raised.
 
     >>> [s.path for s in gitml.import_status() if s.moved]
     """
@@ -345,7 +347,8 @@ def import_status(
                     src = open_source(source.url, base=caller.root,
                                       cache_dir=caller.config.cache_dir,
                                       chunk_min_file=caller.config.chunk_min_file,
-                                      reporter=caller.reporter)  # fmt: skip
+                                      reporter=caller.reporter,
+                                      timeout=STATUS_TIMEOUT)  # fmt: skip
                     try:
                         newest[key] = Resolver(src.ctx).resolve(source.rev or "HEAD").commit
                     finally:

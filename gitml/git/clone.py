@@ -68,7 +68,7 @@ def clone_dir(cache_home: Path, url: str) -> Path:
     return cache_home / "repos" / f"{tail or 'repo'}-{digest}"
 
 
-def _git(args: list[str], cwd: Path, what: str) -> None:
+def _git(args: list[str], cwd: Path, what: str, timeout: float) -> None:
     env = clean_env()
     env.update(
         LC_ALL="C",
@@ -84,11 +84,11 @@ def _git(args: list[str], cwd: Path, what: str) -> None:
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            timeout=CLONE_TIMEOUT,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise GitError(f"{what} took longer than {CLONE_TIMEOUT:g} s") from None
+        raise GitError(f"{what} took longer than {timeout:g} s") from None
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
     if proc.returncode != 0:
@@ -99,8 +99,9 @@ def _git(args: list[str], cwd: Path, what: str) -> None:
         )
 
 
-def update_clone(url: str, dest: Path) -> Path:
+def update_clone(url: str, dest: Path, *, timeout: float = CLONE_TIMEOUT) -> Path:
     """Clone ``url`` into ``dest`` (first use) or fetch its refs; returns ``dest``.
+    ``timeout``: seconds each git command may take.
 
     Branches and tags of the source become the clone's own (``refs/heads/*``),
     so a revision means in the clone what it means in the source.
@@ -115,8 +116,12 @@ def update_clone(url: str, dest: Path) -> Path:
         args = ["clone", "--quiet", "--no-checkout"]
         if is_network_url(url):
             args.append("--filter=blob:none")
-        _git([*args, "--", url, str(tmp)], dest.parent, f"cloning {shown}")
+        try:
+            _git([*args, "--", url, str(tmp)], dest.parent, f"cloning {shown}", timeout)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         os.replace(tmp, dest)  # a half-made clone is never found under its name
     fetch = ["fetch", "--quiet", "--prune", "--force", "--update-head-ok", "origin"]
-    _git([*fetch, *_FETCH_REFSPECS], dest, f"fetching {shown}")
+    _git([*fetch, *_FETCH_REFSPECS], dest, f"fetching {shown}", timeout)
     return dest

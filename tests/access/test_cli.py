@@ -188,3 +188,16 @@ def test_checkout_writes_a_data_path_of_any_version_elsewhere(
     assert (tmp_path / "b.txt").read_bytes() == b"b\n"
     res = cli("checkout", "metrics.json@v1", "-o", str(tmp_path / "m.json"), expect=2)
     assert res.err.startswith("error: metrics.json is in git, not tracked by gitml\n")
+
+
+def test_status_reports_an_unreachable_source_and_goes_on(
+    repos: Repos, consumer: Path, cli: Cli
+) -> None:
+    cli("import", "../registry", "data/customers.csv")
+    shutil.move(repos.registry, repos.registry.with_name("elsewhere"))
+    res = cli("status")
+    assert res.out == "       clean  customers.csv\n"
+    assert res.err == (
+        "warning: cannot check the source of customers.csv: ../registry: no such repository "
+        f"({repos.registry} does not exist)\n"
+    )
