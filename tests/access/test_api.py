@@ -112,7 +112,11 @@ def test_an_object_nobody_pushed_is_named_with_where_gitml_looked(repos: Repos) 
     assert info.value.message.startswith(f"cannot fetch data/customers.csv from {repos.registry}")
 
 
-def test_a_private_remote_without_credentials_is_a_clear_error(repos: Repos) -> None:
+def test_a_private_remote_without_credentials_is_a_clear_error(
+    repos: Repos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
     _no_local_cache(repos)
     config = repos.registry / ".gitml" / "config.toml"
     config.write_text(
@@ -122,8 +126,11 @@ def test_a_private_remote_without_credentials_is_a_clear_error(repos: Repos) -> 
     git(repos.registry, "commit", "-q", "-am", "private remote")
     with pytest.raises(RemoteError) as info:
         gitml.read("data/customers.csv", repo=repos.registry, cwd=repos.consumer)
-    assert info.value.message.startswith(f"cannot fetch data/customers.csv from {repos.registry}")
-    assert "credentials" in str(info.value).lower()
+    assert info.value.message == (
+        f"cannot fetch data/customers.csv from {repos.registry}: list s3://team-bucket/data "
+        "failed: no credentials (NoCredentialsError: Unable to locate credentials)"
+    )
+    assert info.value.hint is not None and info.value.hint.startswith("set AWS_ACCESS_KEY_ID")
 
 
 def test_a_damaged_object_is_never_returned(repos: Repos) -> None:
