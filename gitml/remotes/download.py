@@ -44,8 +44,11 @@ class Downloader:
         lock: AbstractContextManager[Any],
         result: TransferResult,
         progress: Progress,
+        *,
+        whole: bool = False,
     ) -> None:
         self.remote = remote
+        self.whole = whole  # chunks of a chunked file: never split again
         self.backend = remote.backend
         self.batch = batch
         self.lock = lock
@@ -76,12 +79,14 @@ class Downloader:
                 if hash_bytes(data) != oid:
                     raise BadHashError("the bytes received do not match the object id")
                 with self.lock:  # verified again by the batch before it is named
-                    self.batch.add_bytes(data, expected_oid=oid)
+                    self.batch.add_bytes(data, expected_oid=oid, whole=self.whole)
                 fault_point("remote.download.object")
                 return size
             counter = [0]
             with self.lock:
-                self.batch.add_stream(self._chunks(reader, oid, size, counter), expected_oid=oid)
+                self.batch.add_stream(
+                    self._chunks(reader, oid, size, counter), expected_oid=oid, whole=self.whole
+                )
             fault_point("remote.download.object")
             return counter[0]
         finally:

@@ -109,6 +109,7 @@ class Remote:
         self.damaged_packs: dict[str, DamagedPack] = {}
         self.orphan_packs: dict[str, float | None] = {}  # .pack without .idx → its time
         self._packs_loaded = False
+        self.chunk_entries: set[str] = set()  # files stored as chunks (chunked.py)
         backend.retrier = Retrier(self.options.retry, self._on_retry)
         backend.deadline = self.options.timeout
         backend.on_slow = self._on_slow
@@ -232,7 +233,34 @@ class Remote:
         suggests more than a few thousand objects, the 256 shards are listed in
         parallel instead (``jobs`` at a time).
         """
-        return self._list_all(jobs, None) | set(self.load_packs(jobs=jobs).where)
+        packed = set(self.load_packs(jobs=jobs).where)
+        return self._list_all(jobs, None) | packed | self.load_chunk_entries()
+
+    def load_chunk_entries(self) -> set[str]:
+        """Refresh :attr:`chunk_entries`: the files stored on the remote as chunks
+        (one listing of ``chunked/``; chunked.py)."""
+        from gitml.remotes.chunked import ENTRIES, entry_oid
+
+        keys: list[str] = self._call(
+            "list", lambda: list(self.backend.list_keys(ENTRIES)), retry=False
+        )
+        self.chunk_entries = {oid for oid in map(entry_oid, keys) if oid is not None}
+        return self.chunk_entries
+
+    def chunk_entry_times(self) -> dict[str, float | None]:
+        """file oid → time of its chunk entry (None: the backend gives no times)."""
+        from gitml.remotes.chunked import ENTRIES, entry_oid
+
+        listed: list[KeyTime] = self._call(
+            "list", lambda: list(self.backend.list_times(ENTRIES)), retry=False
+        )
+        out: dict[str, float | None] = {}
+        for key, _size, mtime in listed:
+            oid = entry_oid(key)
+            if oid is not None:
+                out[oid] = mtime
+        self.chunk_entries = set(out)
+        return out
 
     def list_times(self, *, jobs: int = 8) -> dict[str, tuple[int, float | None]]:
         """oid → (size, modification time or None) of every object on the remote; a
@@ -371,16 +399,21 @@ class Remote:
         run_parallel(oids, one, jobs, done)
         return out
 
-    def present(self, oids: Iterable[str], *, jobs: int = 8) -> set[str]:
+    def present(self, oids: Iterable[str], *, jobs: int = 8, entries: bool = True) -> set[str]:
         """Which of ``oids`` the remote has, by listing or by existence checks,
-        whichever needs fewer round trips."""
+        whichever needs fewer round trips. A file stored as chunks counts (its
+        entry exists only once its list and chunks do), unless ``entries`` is off
+        (asking about the chunks themselves)."""
         wanted = check_oids(oids)
         if not wanted:
             return set()
         jobs = max(1, jobs)
         packed = self.load_packs(jobs=jobs).where
         found = {o for o in wanted if o in packed}
-        wanted = [o for o in wanted if o not in packed]
+        if entries:
+            listed = self.load_chunk_entries()
+            found.update(o for o in wanted if o in listed)
+        wanted = [o for o in wanted if o not in found]
         if not wanted:
             return found
         estimate: int | None = None
@@ -446,19 +479,33 @@ class Remote:
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = "not in the local cache"
-        progress = self._begin(reporter, "upload", sum(sizes.values()))
         from gitml.remotes.packio import PackUploader
         from gitml.remotes.upload import Uploader
+        from gitml.store.objects import ObjectStore
 
         opts = self.options
-        small = [o for o in plan.todo if sizes[o] <= opts.pack_object_max and o not in chunked]
+        todo = plan.todo
+        as_chunks = None
+        if opts.chunks and chunked and isinstance(store, ObjectStore):
+            from gitml.remotes.chunked import ChunkedUpload
+
+            as_chunks = ChunkedUpload(self, store, path_of, result)
+            part_bytes = as_chunks.plan([o for o in todo if o in chunked], jobs)
+            todo = [o for o in todo if o not in chunked]
+            total = sum(sizes[o] for o in todo) + part_bytes
+        else:
+            total = sum(sizes[o] for o in todo)
+        progress = self._begin(reporter, "upload", total)
+        small = [o for o in todo if sizes[o] <= opts.pack_object_max and o not in chunked]
         if not opts.pack or len(small) < opts.pack_min_objects:
             small = []
         packed = set(small)
-        loose = [o for o in plan.todo if o not in packed] if small else plan.todo
+        loose = [o for o in todo if o not in packed] if small else todo
         Uploader(self, store, path_of, result, progress).run(loose, jobs)
         if small:
             PackUploader(self, store, path_of, result, progress, sizes).run(small, jobs)
+        if as_chunks is not None:  # parts first, made durable; the entries last
+            as_chunks.run(jobs, progress)
         if self.damaged_packs:  # superseded now that their objects were sent again
             self.load_packs(jobs=jobs)
             self.retire_damaged_packs(jobs=jobs)
@@ -483,8 +530,12 @@ class Remote:
             self.load_packs(jobs=jobs)
         have = set(wanted).difference(needed)
         plan = plan_download(wanted, have.__contains__, remote_oids)
-        packed = [o for o in plan.todo if o in self.packs.where]
-        loose = [o for o in plan.todo if o not in self.packs.where] if packed else plan.todo
+        todo = plan.todo
+        as_chunks = self._chunked_only(store, todo, jobs)
+        if as_chunks:
+            todo = [o for o in todo if o not in as_chunks]
+        packed = [o for o in todo if o in self.packs.where]
+        loose = [o for o in todo if o not in self.packs.where] if packed else todo
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = f"not on the remote {self.url.display()}"
@@ -499,8 +550,32 @@ class Remote:
             Downloader(self, batch, lock, result, progress).run(loose, jobs)
             if packed:
                 PackDownloader(self, batch, result, progress).run(packed, jobs)
+        if as_chunks:
+            from gitml.remotes.chunked import download_files
+            from gitml.store.objects import ObjectStore
+
+            assert isinstance(store, ObjectStore)
+            download_files(self, store, as_chunks, result, progress, jobs)
         self._end(progress, result, "downloaded")
         return result
+
+    def _chunked_only(self, store: StoreLike, todo: list[str], jobs: int) -> list[str]:
+        """Of ``todo``, the files the remote holds as chunks only: a whole object
+        (loose or packed: an older gitml's push) is downloaded as before. One
+        existence check per file that has a chunk entry."""
+        from gitml.store.objects import ObjectStore
+
+        if not isinstance(store, ObjectStore):
+            return []
+        if not todo:
+            return []
+        if not self.chunk_entries:
+            self.load_chunk_entries()
+        candidates = [o for o in todo if o in self.chunk_entries and o not in self.packs.where]
+        if not candidates:
+            return []
+        whole = self._stat_loose_present(candidates, jobs)
+        return [o for o in candidates if o not in whole]
 
     def cleanup(self, *, older_than: float = 86400.0) -> int:
         """Remove what killed uploads left behind more than ``older_than`` seconds ago
