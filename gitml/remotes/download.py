@@ -56,6 +56,7 @@ class Downloader:
         self.progress = progress
         self.opts = remote.options
         self._consecutive = 0
+        self.missing: list[str] = []  # not on the remote (maybe stored as chunks there)
 
     def run(self, oids: list[str], jobs: int) -> None:
         run_parallel(oids, self._one, jobs, self._done)
@@ -115,6 +116,7 @@ class Downloader:
             return
         if isinstance(exc, RemoteMissingError):
             self.result.failed[oid] = f"not on the remote {self.remote.url.display()}"
+            self.missing.append(oid)
             return
         if _bad_bytes(exc):
             reason = (

@@ -531,9 +531,6 @@ class Remote:
         have = set(wanted).difference(needed)
         plan = plan_download(wanted, have.__contains__, remote_oids)
         todo = plan.todo
-        as_chunks = self._chunked_only(store, todo, jobs)
-        if as_chunks:
-            todo = [o for o in todo if o not in as_chunks]
         packed = [o for o in todo if o in self.packs.where]
         loose = [o for o in todo if o not in self.packs.where] if packed else todo
         result = TransferResult(skipped=plan.present)
@@ -547,35 +544,33 @@ class Remote:
             lock: AbstractContextManager[Any] = (
                 nullcontext() if getattr(batch, "thread_safe", False) else threading.Lock()
             )
-            Downloader(self, batch, lock, result, progress).run(loose, jobs)
+            loose_job = Downloader(self, batch, lock, result, progress)
+            loose_job.run(loose, jobs)
             if packed:
                 PackDownloader(self, batch, result, progress).run(packed, jobs)
-        if as_chunks:
+        as_chunks = self._chunked_only(store, loose_job.missing)
+        if as_chunks:  # no whole object (the GET just now said so), but a chunk entry
             from gitml.remotes.chunked import download_files
             from gitml.store.objects import ObjectStore
 
             assert isinstance(store, ObjectStore)
+            for oid in as_chunks:
+                del result.failed[oid]
             download_files(self, store, as_chunks, result, progress, jobs)
         self._end(progress, result, "downloaded")
         return result
 
-    def _chunked_only(self, store: StoreLike, todo: list[str], jobs: int) -> list[str]:
-        """Of ``todo``, the files the remote holds as chunks only: a whole object
-        (loose or packed: an older gitml's push) is downloaded as before. One
-        existence check per file that has a chunk entry."""
+    def _chunked_only(self, store: StoreLike, missing: list[str]) -> list[str]:
+        """Of the files with no whole object on the remote, those it holds as chunks
+        (whole objects, as an older gitml pushes them, are tried first). The
+        listing of ``chunked/`` is read once, when it is needed."""
         from gitml.store.objects import ObjectStore
 
-        if not isinstance(store, ObjectStore):
+        if not missing or not isinstance(store, ObjectStore):
             return []
-        if not todo:
-            return []
-        if not self.chunk_entries:
+        if not self.chunk_entries.issuperset(missing):
             self.load_chunk_entries()
-        candidates = [o for o in todo if o in self.chunk_entries and o not in self.packs.where]
-        if not candidates:
-            return []
-        whole = self._stat_loose_present(candidates, jobs)
-        return [o for o in candidates if o not in whole]
+        return [o for o in missing if o in self.chunk_entries]
 
     def cleanup(self, *, older_than: float = 86400.0) -> int:
         """Remove what killed uploads left behind more than ``older_than`` seconds ago

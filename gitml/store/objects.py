@@ -305,7 +305,7 @@ class ObjectStore:
         for file_oid, list_oid in entries.items():
             if not (is_oid(file_oid) and is_oid(list_oid)):
                 raise UsageError(f"not an object id: {file_oid[:80]!r} / {list_oid[:80]!r}")
-        fault_point("store.before-chunk-index")
+        fault_point("store.before-pulled-chunk-index")
         try:
             chunks.write_entries(self.root, entries)
         except OSError as exc:
