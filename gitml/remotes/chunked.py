@@ -33,10 +33,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gitml.errors import CorruptObjectError, GitmlError, ObjectMissingError
+from gitml.errors import CorruptObjectError, GitmlError, ObjectMissingError, RefusedError
 from gitml.faults import fault_point
 from gitml.remotes.remote import BadHashError, describe
 from gitml.remotes.retry import is_transient
@@ -407,3 +407,138 @@ def _fetch_round(
         store.index_chunked(ready)  # chunks and lists are durable and rebuild the files
         result.transferred.extend(ready)
     return retry
+
+
+# ---------------------------------------------------------------- gc and fsck
+
+
+@dataclass
+class RemoteChunkRoots:
+    """Chunk objects a remote gc must keep, and those owned only by removable files."""
+
+    keep: dict[str, str] = field(default_factory=dict)  # chunk/list oid -> who needs it
+    owned: dict[str, set[str]] = field(default_factory=dict)  # removable file oid -> its parts
+    young: int = 0  # entries no root needs, kept for the grace period
+
+
+def _read_lists(
+    remote: Remote, files: list[str], jobs: int
+) -> dict[str, tuple[str, ChunkList] | RemoteListError]:
+    out: dict[str, tuple[str, ChunkList] | RemoteListError] = {}
+
+    def done(
+        file_oid: str, got: tuple[str, ChunkList, bytes] | None, exc: BaseException | None
+    ) -> None:
+        if isinstance(exc, RemoteListError):
+            out[file_oid] = exc
+        elif exc is not None:
+            raise remote.failure("read chunk lists of", exc) from None
+        else:
+            assert got is not None
+            out[file_oid] = (got[0], got[1])
+
+    run_parallel(files, lambda f: read_list(remote, f), jobs, done)
+    return out
+
+
+def remote_roots(
+    remote: Remote, needed: dict[str, str], grace_seconds: float, now: float, jobs: int
+) -> RemoteChunkRoots:
+    """store/chunkgc.py's rules on a remote: a kept file (or an entry younger than
+    the grace period: a push whose commit is not on git yet) keeps its entry, its
+    list and every chunk the list names; the parts of the other files are theirs
+    to lose, but only those no kept file shares. A kept file whose list cannot be
+    read stops gc: it cannot tell which chunks to keep."""
+    times = remote.chunk_entry_times()
+    lists = _read_lists(remote, sorted(times), jobs)
+    out = RemoteChunkRoots()
+    later: list[str] = []
+    for file_oid, mtime in sorted(times.items()):
+        label = needed.get(file_oid)
+        young = mtime is None or now - mtime < grace_seconds
+        if label is None and not young:
+            later.append(file_oid)
+            continue
+        if label is None:
+            out.young += 1
+        got = lists[file_oid]
+        if isinstance(got, RemoteListError):
+            if label is None:
+                continue  # a recent entry with a damaged list: kept, fsck --cloud reports it
+            raise RefusedError(
+                f"remote gc cannot tell which chunks {label} needs: {got.message}",
+                "gitml fsck --cloud names the problem; gitml push from a clone that has "
+                "the file sends it again",
+            )
+        list_oid, clist = got
+        why = f"{label or 'a recent push'} (chunk)"
+        for oid in (list_oid, *(c for c, _n in clist.chunks)):
+            out.keep.setdefault(oid, why)
+    for file_oid in later:
+        got = lists[file_oid]
+        parts: set[str] = set()
+        if not isinstance(got, RemoteListError):
+            parts = {got[0], *(c for c, _n in got[1].chunks)}
+        out.owned[file_oid] = {o for o in parts if o not in out.keep}
+    return out
+
+
+def delete_entries(remote: Remote, files: Iterable[str]) -> None:
+    """Remove the chunk entries of ``files`` (before their chunks: an entry never
+    names a chunk that is gone)."""
+    keys = [entry_key(f) for f in files]
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        remote.call("delete from", lambda b=batch: remote.backend.delete(b))  # type: ignore[misc]
+    remote.chunk_entries.difference_update(files)
+    fault_point("remote.gc.after-entries")
+
+
+@dataclass
+class ChunkCheck:
+    """What fsck --cloud found about files the remote holds as chunks."""
+
+    corrupt: dict[str, str] = field(default_factory=dict)  # file oid -> label: what is wrong
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def check_files(
+    remote: Remote, files: dict[str, str], sizes: dict[str, int], jobs: int
+) -> ChunkCheck:
+    """Each file's entry and list (hash, header, total size against the pointer's
+    ``sizes``) and every chunk it names: present, with the size the list says.
+    ``files``: file oid -> label. Hashing the chunks is ``--verify``'s download."""
+    out = ChunkCheck()
+    lists = _read_lists(remote, sorted(files), jobs)
+    wanted: dict[str, tuple[str, ChunkList]] = {}
+    for file_oid, got in lists.items():
+        label = files[file_oid]
+        if isinstance(got, RemoteListError):
+            target = out.missing if "is not on the remote" in got.message else out.corrupt
+            target[file_oid] = f"{label}: {got.message}"
+            continue
+        clist = got[1]
+        expected = sizes.get(file_oid, -1)
+        if expected >= 0 and clist.size != expected:
+            out.corrupt[file_oid] = (
+                f"{label}: its chunk list on the remote says {clist.size} bytes, "
+                f"the pointer {expected}"
+            )
+            continue
+        wanted[file_oid] = got
+    every = check_oids(c for _l, clist in wanted.values() for c, _n in clist.chunks)
+    found = remote.stat_many(every, jobs=jobs) if every else {}
+    for file_oid, (_list_oid, clist) in wanted.items():
+        label = files[file_oid]
+        for oid, size in clist.chunks:
+            got_size = found.get(oid)
+            if got_size is None:
+                out.missing[file_oid] = f"{label}: {_chunk_label(clist, oid)} is not on the remote"
+                break
+            if got_size != size:
+                out.corrupt[file_oid] = (
+                    f"{label}: {_chunk_label(clist, oid)} has {got_size} bytes on the remote, "
+                    f"its list says {size}"
+                )
+                break
+    return out

@@ -403,16 +403,21 @@ class Remote:
         """Which of ``oids`` the remote has, by listing or by existence checks,
         whichever needs fewer round trips. A file stored as chunks counts (its
         entry exists only once its list and chunks do), unless ``entries`` is off
-        (asking about the chunks themselves)."""
+        (asking about the chunks themselves); entries are looked up only for the
+        oids no object answers for, so a no-op push costs no extra request."""
         wanted = check_oids(oids)
         if not wanted:
             return set()
         jobs = max(1, jobs)
+        found = self._objects_present(wanted, jobs)
+        rest = [o for o in wanted if o not in found]
+        if entries and rest:
+            found |= self._entries_present(rest, jobs)
+        return found
+
+    def _objects_present(self, wanted: list[str], jobs: int) -> set[str]:
         packed = self.load_packs(jobs=jobs).where
         found = {o for o in wanted if o in packed}
-        if entries:
-            listed = self.load_chunk_entries()
-            found.update(o for o in wanted if o in listed)
         wanted = [o for o in wanted if o not in found]
         if not wanted:
             return found
@@ -430,6 +435,28 @@ class Remote:
             sizes = self._stat_loose(wanted, jobs)
             return found | {o for o, size in sizes.items() if size is not None}
         return found | (self._list_all(jobs, estimate) & set(wanted))
+
+    def _entries_present(self, oids: list[str], jobs: int) -> set[str]:
+        """Which of ``oids`` have a chunk entry: existence checks for a few, else
+        one listing of ``chunked/``."""
+        if len(oids) > 2 * jobs:
+            return self.load_chunk_entries() & set(oids)
+        from gitml.remotes.chunked import entry_key
+
+        found: set[str] = set()
+
+        def one(oid: str) -> int | None:
+            return self.backend.retrier(lambda: self.backend.size(entry_key(oid)))
+
+        def done(oid: str, size: int | None, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise self.failure("check objects on", exc) from None
+            if size is not None:
+                found.add(oid)
+
+        run_parallel(oids, one, jobs, done)
+        self.chunk_entries |= found
+        return found
 
     # ------------------------------------------------------------ transfers
     def _begin(self, reporter: Reporter | None, task: str, total: int) -> Progress:
