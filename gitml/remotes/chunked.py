@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from gitml.remotes.remote import Remote
     from gitml.store.objects import ObjectStore
+    from gitml.store.usage import CacheUsage
 
 ENTRIES = "chunked"
 _FSCK_HINT = (
@@ -541,4 +542,39 @@ def check_files(
                     f"its list says {size}"
                 )
                 break
+    return out
+
+
+def remote_usage(remote: Remote, jobs: int) -> CacheUsage:
+    """``gitml du`` for a remote: *logical* is every file as if stored whole (a
+    chunked file counts its full size), *stored* the bytes of its objects, loose
+    or packed (chunks and lists once, however many files share them). One listing
+    of objects/, packs/ and chunked/, plus one read of each chunk list."""
+    from gitml.store.usage import CacheUsage
+
+    out = CacheUsage()
+    objects = remote.list_times(jobs=jobs)
+    entries = sorted(remote.load_chunk_entries())
+    lists = _read_lists(remote, entries, jobs)
+    parts: set[str] = set()
+    list_oids: set[str] = set()
+    for file_oid, got in lists.items():
+        if isinstance(got, RemoteListError):
+            out.damaged_lists += 1
+            continue
+        list_oid, clist = got
+        list_oids.add(list_oid)
+        parts.add(list_oid)
+        parts.update(c for c, _n in clist.chunks)
+        if file_oid not in objects:  # else counted as a whole object below
+            out.chunked_files += 1
+            out.logical += clist.size
+    for oid, (size, _mtime) in objects.items():
+        out.objects += 1
+        out.stored += size
+        if oid in parts:
+            out.chunks += oid not in list_oids
+        else:
+            out.whole_files += 1
+            out.logical += size
     return out

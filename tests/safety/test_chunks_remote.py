@@ -117,3 +117,25 @@ def test_remote_fsck_names_a_missing_and_a_corrupt_chunk(
     res = cli("pull", expect=None)
     assert res.code != 0 and "m.bin" in res.err
     assert not (chunked_repo / "m.bin").exists()
+
+
+def test_du_of_a_remote(chunked_repo: Path, cli: Cli, tmp_path: Path) -> None:
+    _with_remote(chunked_repo, cli, tmp_path)
+    (chunked_repo / "small.txt").write_text("hello\n")  # stored whole
+    v1 = bytearray(_rand(8 * MIB, 23))
+    (chunked_repo / "d.bin").write_bytes(v1)
+    cli("add", "d.bin", "small.txt")
+    cli("push")
+    v1[MIB : MIB + 100_000] = _rand(100_000, 24)
+    (chunked_repo / "d.bin").write_bytes(v1)
+    cli("add", "d.bin")
+    cli("push")
+    usage = json.loads(cli("du", "--cloud", "--json").out)
+    assert usage["chunked_files"] == 2 and usage["whole_files"] == 1
+    assert usage["damaged_lists"] == 0
+    assert usage["logical"] == 16 * MIB + 6
+    assert 8 * MIB < usage["stored"] < 10 * MIB + 8192  # the shared chunks once
+    assert usage["ratio"] > 1.5
+    local = json.loads(cli("du", "--json").out)
+    assert local["logical"] == usage["logical"]
+    assert "dedup ratio: " in cli("du", "-r", "origin").out
