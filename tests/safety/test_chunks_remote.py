@@ -116,6 +116,7 @@ def test_remote_fsck_names_a_missing_and_a_corrupt_chunk(
     shutil.rmtree(_cache(chunked_repo))
     res = cli("pull", expect=None)
     assert res.code != 0 and "m.bin" in res.err
+    assert f"chunk 2 of {len(parts)} ({parts[1]})" in res.err  # the error names the chunk
     assert not (chunked_repo / "m.bin").exists()
 
 
