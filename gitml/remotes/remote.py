@@ -16,6 +16,7 @@ missing bucket, local disk full) stops the transfer with a one-line, redacted
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -123,6 +124,8 @@ class Remote:
         """The remote described by ``config`` (relative folder paths are taken from ``base``)."""
         url = parse_url(config.url, base=base)
         opts = options or RemoteOptions(timeout=config.timeout)
+        if not config.chunks and opts.chunks:  # remote.<name>.chunks = off
+            opts = dataclasses.replace(opts, chunks=False)
         return cls(url, make_backend(url, config, opts), name=config.name, options=opts)
 
     @classmethod

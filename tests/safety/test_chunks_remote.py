@@ -140,3 +140,23 @@ def test_du_of_a_remote(chunked_repo: Path, cli: Cli, tmp_path: Path) -> None:
     local = json.loads(cli("du", "--json").out)
     assert local["logical"] == usage["logical"]
     assert "dedup ratio: " in cli("du", "-r", "origin").out
+
+
+def test_remote_chunks_off_pushes_whole_objects(
+    chunked_repo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    """remote.NAME.chunks = off: the format every gitml can pull (streamed from the
+    chunks, the whole re-hashed); a later push with it on does not send it again."""
+    remote = _with_remote(chunked_repo, cli, tmp_path)
+    cli("config", "set", "remote.origin.chunks", "off")
+    data = _rand(3 * MIB, 25)
+    (chunked_repo / "w.bin").write_bytes(data)
+    cli("add", "w.bin")
+    cli("push")
+    oid = hash_bytes(data)
+    assert _loose(remote, oid).read_bytes() == data and not (remote / "chunked").exists()
+    cli("config", "set", "remote.origin.chunks", "on")
+    again = json.loads(cli("push", "--json").out)["objects"]
+    assert again["skipped"] == [oid] and again["bytes"] == 0
+    res = cli("config", "set", "remote.origin.chunks", "maybe", expect=None)
+    assert res.code != 0 and "on, off" in res.err
