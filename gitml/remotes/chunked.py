@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from gitml.store.usage import CacheUsage
 
 ENTRIES = "chunked"
+# The list of a 1 TiB file of 256 KiB-average chunks is ~250 MiB; nothing bigger is read.
+MAX_LIST = 256 << 20
 _FSCK_HINT = (
     "gitml fsck --cloud names what is wrong; a gitml push from a clone that has the file repairs it"
 )
@@ -88,10 +90,30 @@ class RemoteListError(GitmlError):
     """A chunk entry or chunk list on the remote is missing or damaged."""
 
 
-def fetch_object(remote: Remote, oid: str) -> bytes:
+class TooBigError(Exception):
+    """An object on the remote is bigger than what is read into memory for it."""
+
+
+def _read_capped(remote: Remote, key: str, limit: int) -> bytes:
+    """The bytes of ``key``, refusing (TooBigError) anything over ``limit`` bytes
+    before it is read: a remote's word is not enough to fill memory."""
+    reader = remote.backend.open_reader(key)
+    try:
+        if reader.size is not None and reader.size > limit:
+            raise TooBigError(f"{reader.size} bytes")
+        data = reader.read(limit + 1)
+    finally:
+        reader.close()
+    if len(data) > limit:
+        raise TooBigError(f"over {limit} bytes")
+    return data
+
+
+def fetch_object(remote: Remote, oid: str, limit: int = MAX_LIST) -> bytes:
     """A small object's bytes from the remote (its pack by a ranged read, or its
-    loose key), verified against ``oid``; wrong bytes are retried, then raise
-    :class:`BadHashError`. FileNotFoundError when it is not there."""
+    loose key, at most ``limit`` bytes), verified against ``oid``; wrong bytes are
+    retried, then raise :class:`BadHashError`. FileNotFoundError when it is not
+    there, TooBigError when it is bigger than ``limit``."""
     backend = remote.backend
     where = remote.packs.where.get(oid)
 
@@ -99,10 +121,10 @@ def fetch_object(remote: Remote, oid: str) -> bytes:
         if where is not None:
             from gitml.remotes.packs import pack_key
 
-            pack_id, offset, size = where
+            pack_id, offset, size = where  # packs.MAX_ENTRY bounds a packed object
             data = backend.get_range(pack_key(pack_id), offset, size)
         else:
-            data = backend.get_bytes(remote.key(oid))
+            data = _read_capped(remote, remote.key(oid), limit)
         if hash_bytes(data) != oid:
             raise BadHashError("the bytes received do not match the object id")
         return data
@@ -118,9 +140,11 @@ def read_list(
     RemoteListError says what is missing or damaged; transport errors propagate."""
     label = f"file {file_oid}"
     try:
-        raw = remote.backend.retrier(lambda: remote.backend.get_bytes(entry_key(file_oid)))
+        raw = remote.backend.retrier(lambda: _read_capped(remote, entry_key(file_oid), 65))
     except FileNotFoundError:
         raise RemoteListError(f"{label} has no chunk entry on the remote") from None
+    except TooBigError:
+        raw = b""  # not one oid line: damaged
     list_oid = decode_entry(raw)
     if list_oid is None:
         raise RemoteListError(f"the chunk entry of {label} on the remote is damaged", _FSCK_HINT)
@@ -138,6 +162,12 @@ def read_list(
         except BadHashError:
             raise RemoteListError(
                 f"chunk list {list_oid} of {label} is corrupt on the remote", _FSCK_HINT
+            ) from None
+        except TooBigError as exc:
+            raise RemoteListError(
+                f"chunk list {list_oid} of {label} on the remote is too big to be one "
+                f"({exc}; the limit is {MAX_LIST >> 20} MiB)",
+                _FSCK_HINT,
             ) from None
     try:
         clist = chunks.decode(data, source=f"{list_oid} of {label} on the remote")

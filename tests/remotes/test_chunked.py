@@ -350,3 +350,16 @@ def test_hash_of_rebuilt_file_is_checked(make_url_remote: MakeRemote, tmp_path: 
     assert list(down.failed) == [oid]
     assert "rebuild object" in down.failed[oid] and oid in down.failed[oid]
     assert not fresh.has(oid)
+
+
+def test_damaged_or_oversized_entry_is_refused(make_url_remote: MakeRemote, tmp_path: Path) -> None:
+    handle = make_url_remote()
+    store = _cstore(tmp_path / "cache")
+    oid = _add(store, tmp_path, _rand(3 * MIB, 16))
+    assert handle.remote.upload(store, [oid]).ok
+    for raw in (b"not an oid\n", b"a" * 64 + b"\n" + b"x" * 100_000):
+        handle.put_raw(entry_key(oid), raw)
+        fresh = ObjectStore(tmp_path / f"fresh-{len(raw)}")
+        down = handle.remote.download(fresh, [oid])
+        assert down.failed == {oid: f"the chunk entry of file {oid} on the remote is damaged"}
+        assert not fresh.has(oid)
