@@ -52,7 +52,8 @@ SECRET_KEYS = frozenset(
 _REMOTE_TEXT_KEYS = frozenset(
     {"url", "endpoint_url", "region", "profile", "git_remote", "account_name"}
 )
-_REMOTE_KEYS = _REMOTE_TEXT_KEYS | SECRET_KEYS | {"timeout"}
+_REMOTE_KEYS = _REMOTE_TEXT_KEYS | SECRET_KEYS | {"timeout", "chunks"}
+REMOTE_CHUNKS = ("on", "off")  # remote.<name>.chunks: push chunked files as chunks, or whole
 _MAX_JOBS = 256  # a cloned repository's core.jobs cannot ask for 100,000 threads
 REMOTE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SCHEMA: dict[str, frozenset[str]] = {
@@ -101,6 +102,13 @@ KEYS: dict[str, KeySpec] = {
     "remote.*.timeout": KeySpec(
         "number", f"seconds one request to the remote may take in all ({DEFAULT_REMOTE_TIMEOUT:g})"
     ),
+    "remote.*.chunks": KeySpec(
+        "choice",
+        "push files the cache keeps as chunks as their chunks (on, the default: only "
+        "what the remote lacks) or as whole objects (off: what gitml before chunked "
+        "remotes can pull)",
+        REMOTE_CHUNKS,
+    ),
     **{
         f"remote.*.{name}": KeySpec("text", "credential (config.local.toml only)", local_only=True)
         for name in sorted(SECRET_KEYS)
@@ -119,6 +127,7 @@ class RemoteConfig:
     timeout: float = DEFAULT_REMOTE_TIMEOUT
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     account_name: str | None = None  # Azure storage account
+    chunks: bool = True  # remote.<name>.chunks: chunked files travel as chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +307,12 @@ def _remote_problem(name: str, body: object, *, tracked: bool, where: str) -> Co
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if not number or not math.isfinite(value) or value <= 0:
                 return ConfigError(f"{where}: remote.{name}.timeout must be a positive number")
+        elif key == "chunks":
+            if value not in REMOTE_CHUNKS:
+                return ConfigError(
+                    f"{where}: remote.{name}.chunks must be on or off",
+                    f"gitml config set remote.{name}.chunks on",
+                )
         elif not isinstance(value, str):
             return ConfigError(f"{where}: remote.{name}.{key} must be a string")
         if tracked and key in SECRET_KEYS:
@@ -345,6 +360,7 @@ def _load_remotes(
             timeout=float(body.get("timeout", DEFAULT_REMOTE_TIMEOUT)),
             secrets={k: v for k, v in body.items() if k in SECRET_KEYS},
             account_name=body.get("account_name"),
+            chunks=body.get("chunks", "on") == "on",
         )
     return remotes, broken
 

@@ -248,6 +248,7 @@ DEFAULTS: dict[str, object] = {
     "cache.dir": DEFAULT_CACHE,
     "cache.link": "auto",
     "remote.*.timeout": DEFAULT_REMOTE_TIMEOUT,
+    "remote.*.chunks": "on",
 }
 
 

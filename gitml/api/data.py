@@ -260,10 +260,27 @@ def remove(
         return do_remove(ctx, resolve_targets(ctx, targets, cwd))
 
 
-def du(*, cwd: UserPath | None = None, callback: Callback | None = None) -> CacheUsage:
+def du(
+    *,
+    remote: bool = False,
+    remote_name: str | None = None,
+    cwd: UserPath | None = None,
+    callback: Callback | None = None,
+) -> CacheUsage:
     """The cache's logical size (every version as whole files), its stored size
-    (chunks shared between versions counted once) and their ratio."""
+    (chunks shared between versions counted once) and their ratio; with
+    ``remote`` (or ``remote_name``), the same for everything on the data remote."""
     from gitml.store.usage import cache_usage
 
     with session(cwd, callback, write=False) as ctx:
+        if remote or remote_name is not None:
+            from gitml.remotes.chunked import remote_usage
+            from gitml.remotes.workflow import check_folder_exists, remote_for
+
+            rem = remote_for(ctx, remote_name)
+            try:
+                check_folder_exists(rem, create=False, reading=True)
+                return remote_usage(rem, ctx.config.jobs)
+            finally:
+                rem.close()
         return cache_usage(ctx.store)

@@ -484,7 +484,7 @@ def remote_modify(
 ) -> bool:
     """Set (or with ``unset``, remove) one option of an existing data remote:
     ``url``, ``endpoint_url``, ``region``, ``profile``, ``git_remote``,
-    ``timeout``, or a credential (``local`` only). The same checks as
+    ``timeout``, ``chunks`` (``on``/``off``), or a credential (``local`` only). The same checks as
     ``gitml config set remote.NAME.KEY``. Returns False when unsetting a key
     that was not set."""
     from gitml.api.config import config_set, config_unset

@@ -321,17 +321,23 @@ def rm(
 
 def du(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    cloud: bool = typer.Option(False, "--cloud", "-c", help="The data remote instead."),
+    remote_name: str = typer.Option(None, "-r", "--remote", help=REMOTE_CLOUD_HELP),
 ) -> None:
     """How much the cache holds: logical size (every version as whole files),
-    stored size (chunks shared by versions counted once) and the dedup ratio.
+    stored size (chunks shared by versions counted once) and the dedup ratio;
+    with --cloud, the same for the data remote.
 
     Examples:
 
     \b
       gitml du
       gitml du --json
+      gitml du --cloud
+      gitml du -r s3
     """
-    usage = api.du()
+    with progress() as cb:
+        usage = api.du(remote=cloud, remote_name=remote_name, callback=cb)
     if json_out:
         print_json(
             {

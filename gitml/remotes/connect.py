@@ -55,6 +55,7 @@ class RemoteOptions:
     pack_max_objects: int = 10_000  # ... and this many objects
     range_gap: int = 256 * 1024  # packed objects closer than this share one ranged read
     range_max: int = 4 * 1024 * 1024  # one ranged read covers at most this many bytes
+    chunks: bool = True  # push chunked files as chunks + list + entry (False: whole objects)
 
 
 def _import(scheme: str) -> Any:

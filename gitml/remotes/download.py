@@ -44,8 +44,11 @@ class Downloader:
         lock: AbstractContextManager[Any],
         result: TransferResult,
         progress: Progress,
+        *,
+        whole: bool = False,
     ) -> None:
         self.remote = remote
+        self.whole = whole  # chunks of a chunked file: never split again
         self.backend = remote.backend
         self.batch = batch
         self.lock = lock
@@ -53,6 +56,7 @@ class Downloader:
         self.progress = progress
         self.opts = remote.options
         self._consecutive = 0
+        self.missing: list[str] = []  # not on the remote (maybe stored as chunks there)
 
     def run(self, oids: list[str], jobs: int) -> None:
         run_parallel(oids, self._one, jobs, self._done)
@@ -76,12 +80,14 @@ class Downloader:
                 if hash_bytes(data) != oid:
                     raise BadHashError("the bytes received do not match the object id")
                 with self.lock:  # verified again by the batch before it is named
-                    self.batch.add_bytes(data, expected_oid=oid)
+                    self.batch.add_bytes(data, expected_oid=oid, whole=self.whole)
                 fault_point("remote.download.object")
                 return size
             counter = [0]
             with self.lock:
-                self.batch.add_stream(self._chunks(reader, oid, size, counter), expected_oid=oid)
+                self.batch.add_stream(
+                    self._chunks(reader, oid, size, counter), expected_oid=oid, whole=self.whole
+                )
             fault_point("remote.download.object")
             return counter[0]
         finally:
@@ -110,6 +116,7 @@ class Downloader:
             return
         if isinstance(exc, RemoteMissingError):
             self.result.failed[oid] = f"not on the remote {self.remote.url.display()}"
+            self.missing.append(oid)
             return
         if _bad_bytes(exc):
             reason = (

@@ -330,6 +330,7 @@ def fsck_remote(
     with ``verify`` its bytes are downloaded (into a scratch store) and hashed."""
     import tempfile
 
+    from gitml.remotes.chunked import check_files
     from gitml.store.objects import ObjectStore
 
     pointers = pointers_for(ctx, [], all_commits=all_commits)
@@ -344,11 +345,17 @@ def fsck_remote(
             result.damaged_packs[pack_id] = (
                 damaged.describe() + "; gitml push sends its objects again"
             )
+        entries = rem.load_chunk_entries() if any(s is None for s in found.values()) else set()
+        as_chunks = {o: needed[o] for o, size in found.items() if size is None and o in entries}
         for oid, size in found.items():
-            if size is None:
+            if size is None and oid not in as_chunks:
                 result.missing[oid] = needed[oid]
-            elif sizes.get(oid, -1) >= 0 and size != sizes[oid]:
+            elif size is not None and sizes.get(oid, -1) >= 0 and size != sizes[oid]:
                 result.corrupt[oid] = needed[oid]
+        if as_chunks:  # stored as chunks: the list and every chunk it names
+            checked = check_files(rem, as_chunks, sizes, ctx.config.jobs)
+            result.missing.update(checked.missing)
+            result.corrupt.update(checked.corrupt)
         if verify:
             with tempfile.TemporaryDirectory(dir=ctx.gitml_dir) as scratch:
                 probe = rem.download(
@@ -357,8 +364,12 @@ def fsck_remote(
                     jobs=ctx.config.jobs,
                     reporter=ctx.reporter,
                 )
-            for oid in probe.failed:
-                result.corrupt[oid] = needed.get(oid, oid)
+            for oid, why in probe.failed.items():
+                label = needed.get(oid, oid)
+                if oid in as_chunks:  # the reason names the chunk
+                    result.corrupt.setdefault(oid, f"{label}: {why}")
+                else:
+                    result.corrupt[oid] = label
     finally:
         rem.close()
     return result
@@ -383,6 +394,8 @@ def gc_remote(
     another clone may have pushed them for a commit not pushed to git yet. An
     object whose backend gives no time counts as new (kept): gc only ever errs
     on the side of keeping."""
+    from gitml.remotes.chunked import delete_entries, remote_roots
+
     rem = remote_for(ctx, remote)
     out = GcResult()
     now = time.time()
@@ -392,6 +405,12 @@ def gc_remote(
             ctx, all_commits=all_commits, workspace_only=workspace_only, manifests_from=lambda: rem
         )
         out.repositories.append(str(ctx.root))
+        croots = remote_roots(rem, needed, grace_seconds, now, ctx.config.jobs)
+        for oid, label in croots.keep.items():
+            needed.setdefault(oid, label)
+        out.kept_recent += croots.young
+        if only is not None:  # a removable chunked file brings the chunks only it needs
+            only = set(only).union(*(croots.owned.get(o, ()) for o in only))
         listed = rem.list_times(jobs=ctx.config.jobs)
         sizes: dict[str, int] = {}
         allowed = None if only is None else set(only)
@@ -403,12 +422,17 @@ def gc_remote(
                 out.kept_recent += 1
                 continue
             sizes[oid] = size
+        parts = _fold_chunked(sizes, croots.owned, only)
         out.lost = name_losses(ctx, sizes)
         out.removed = [loss.oid for loss in out.lost]
         out.bytes = sum(sizes.values())
         if not dry_run:
-            if out.removed:
-                result = rem.delete(out.removed, jobs=ctx.config.jobs)
+            entries = [oid for oid in out.removed if oid in parts]
+            if entries:  # the entries first: an entry never names a chunk that is gone
+                delete_entries(rem, entries)
+            doomed = sorted({*out.removed, *(p for oid in entries for p in parts[oid])})
+            if doomed:
+                result = rem.delete(doomed, jobs=ctx.config.jobs)
                 if result.failed:
                     raise RemoteError(f"{len(result.failed)} remote objects could not be deleted")
             out.orphan_packs = _remove_orphan_packs(rem, now)

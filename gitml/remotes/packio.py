@@ -111,10 +111,17 @@ class PackDownloader:
     """Ranged reads of packs; each object is verified before it reaches the batch."""
 
     def __init__(
-        self, remote: Remote, batch: BatchLike, result: TransferResult, progress: Progress
+        self,
+        remote: Remote,
+        batch: BatchLike,
+        result: TransferResult,
+        progress: Progress,
+        *,
+        whole: bool = False,
     ) -> None:
         self.remote, self.batch, self.result, self.progress = remote, batch, result, progress
         self.opts = remote.options
+        self.whole = whole  # chunks of a chunked file: never split again
 
     def run(self, oids: list[str], jobs: int) -> None:
         where = self.remote.packs.where
@@ -169,7 +176,7 @@ class PackDownloader:
         assert out is not None
         good, bad = out
         for oid, blob in good.items():  # calling thread: the batch is ours alone
-            self.batch.add_bytes(blob, expected_oid=oid)
+            self.batch.add_bytes(blob, expected_oid=oid, whole=self.whole)
             self.result.transferred.append(oid)
             self.result.bytes += len(blob)
         self.progress.advance(len(good), sum(map(len, good.values())))

@@ -16,6 +16,7 @@ missing bucket, local disk full) stops the transfer with a one-line, redacted
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -109,6 +110,7 @@ class Remote:
         self.damaged_packs: dict[str, DamagedPack] = {}
         self.orphan_packs: dict[str, float | None] = {}  # .pack without .idx → its time
         self._packs_loaded = False
+        self.chunk_entries: set[str] = set()  # files stored as chunks (chunked.py)
         backend.retrier = Retrier(self.options.retry, self._on_retry)
         backend.deadline = self.options.timeout
         backend.on_slow = self._on_slow
@@ -122,6 +124,8 @@ class Remote:
         """The remote described by ``config`` (relative folder paths are taken from ``base``)."""
         url = parse_url(config.url, base=base)
         opts = options or RemoteOptions(timeout=config.timeout)
+        if not config.chunks and opts.chunks:  # remote.<name>.chunks = off
+            opts = dataclasses.replace(opts, chunks=False)
         return cls(url, make_backend(url, config, opts), name=config.name, options=opts)
 
     @classmethod
@@ -232,7 +236,34 @@ class Remote:
         suggests more than a few thousand objects, the 256 shards are listed in
         parallel instead (``jobs`` at a time).
         """
-        return self._list_all(jobs, None) | set(self.load_packs(jobs=jobs).where)
+        packed = set(self.load_packs(jobs=jobs).where)
+        return self._list_all(jobs, None) | packed | self.load_chunk_entries()
+
+    def load_chunk_entries(self) -> set[str]:
+        """Refresh :attr:`chunk_entries`: the files stored on the remote as chunks
+        (one listing of ``chunked/``; chunked.py)."""
+        from gitml.remotes.chunked import ENTRIES, entry_oid
+
+        keys: list[str] = self._call(
+            "list", lambda: list(self.backend.list_keys(ENTRIES)), retry=False
+        )
+        self.chunk_entries = {oid for oid in map(entry_oid, keys) if oid is not None}
+        return self.chunk_entries
+
+    def chunk_entry_times(self) -> dict[str, float | None]:
+        """file oid → time of its chunk entry (None: the backend gives no times)."""
+        from gitml.remotes.chunked import ENTRIES, entry_oid
+
+        listed: list[KeyTime] = self._call(
+            "list", lambda: list(self.backend.list_times(ENTRIES)), retry=False
+        )
+        out: dict[str, float | None] = {}
+        for key, _size, mtime in listed:
+            oid = entry_oid(key)
+            if oid is not None:
+                out[oid] = mtime
+        self.chunk_entries = set(out)
+        return out
 
     def list_times(self, *, jobs: int = 8) -> dict[str, tuple[int, float | None]]:
         """oid → (size, modification time or None) of every object on the remote; a
@@ -371,16 +402,26 @@ class Remote:
         run_parallel(oids, one, jobs, done)
         return out
 
-    def present(self, oids: Iterable[str], *, jobs: int = 8) -> set[str]:
+    def present(self, oids: Iterable[str], *, jobs: int = 8, entries: bool = True) -> set[str]:
         """Which of ``oids`` the remote has, by listing or by existence checks,
-        whichever needs fewer round trips."""
+        whichever needs fewer round trips. A file stored as chunks counts (its
+        entry exists only once its list and chunks do), unless ``entries`` is off
+        (asking about the chunks themselves); entries are looked up only for the
+        oids no object answers for, so a no-op push costs no extra request."""
         wanted = check_oids(oids)
         if not wanted:
             return set()
         jobs = max(1, jobs)
+        found = self._objects_present(wanted, jobs)
+        rest = [o for o in wanted if o not in found]
+        if entries and rest:
+            found |= self._entries_present(rest, jobs)
+        return found
+
+    def _objects_present(self, wanted: list[str], jobs: int) -> set[str]:
         packed = self.load_packs(jobs=jobs).where
         found = {o for o in wanted if o in packed}
-        wanted = [o for o in wanted if o not in packed]
+        wanted = [o for o in wanted if o not in found]
         if not wanted:
             return found
         estimate: int | None = None
@@ -397,6 +438,28 @@ class Remote:
             sizes = self._stat_loose(wanted, jobs)
             return found | {o for o, size in sizes.items() if size is not None}
         return found | (self._list_all(jobs, estimate) & set(wanted))
+
+    def _entries_present(self, oids: list[str], jobs: int) -> set[str]:
+        """Which of ``oids`` have a chunk entry: existence checks for a few, else
+        one listing of ``chunked/``."""
+        if len(oids) > 2 * jobs:
+            return self.load_chunk_entries() & set(oids)
+        from gitml.remotes.chunked import entry_key
+
+        found: set[str] = set()
+
+        def one(oid: str) -> int | None:
+            return self.backend.retrier(lambda: self.backend.size(entry_key(oid)))
+
+        def done(oid: str, size: int | None, exc: BaseException | None) -> None:
+            if exc is not None:
+                raise self.failure("check objects on", exc) from None
+            if size is not None:
+                found.add(oid)
+
+        run_parallel(oids, one, jobs, done)
+        self.chunk_entries |= found
+        return found
 
     # ------------------------------------------------------------ transfers
     def _begin(self, reporter: Reporter | None, task: str, total: int) -> Progress:
@@ -446,19 +509,33 @@ class Remote:
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = "not in the local cache"
-        progress = self._begin(reporter, "upload", sum(sizes.values()))
         from gitml.remotes.packio import PackUploader
         from gitml.remotes.upload import Uploader
+        from gitml.store.objects import ObjectStore
 
         opts = self.options
-        small = [o for o in plan.todo if sizes[o] <= opts.pack_object_max and o not in chunked]
+        todo = plan.todo
+        as_chunks = None
+        if opts.chunks and chunked and isinstance(store, ObjectStore):
+            from gitml.remotes.chunked import ChunkedUpload
+
+            as_chunks = ChunkedUpload(self, store, path_of, result)
+            part_bytes = as_chunks.plan([o for o in todo if o in chunked], jobs)
+            todo = [o for o in todo if o not in chunked]
+            total = sum(sizes[o] for o in todo) + part_bytes
+        else:
+            total = sum(sizes[o] for o in todo)
+        progress = self._begin(reporter, "upload", total)
+        small = [o for o in todo if sizes[o] <= opts.pack_object_max and o not in chunked]
         if not opts.pack or len(small) < opts.pack_min_objects:
             small = []
         packed = set(small)
-        loose = [o for o in plan.todo if o not in packed] if small else plan.todo
+        loose = [o for o in todo if o not in packed] if small else todo
         Uploader(self, store, path_of, result, progress).run(loose, jobs)
         if small:
             PackUploader(self, store, path_of, result, progress, sizes).run(small, jobs)
+        if as_chunks is not None:  # parts first, made durable; the entries last
+            as_chunks.run(jobs, progress)
         if self.damaged_packs:  # superseded now that their objects were sent again
             self.load_packs(jobs=jobs)
             self.retire_damaged_packs(jobs=jobs)
@@ -483,8 +560,9 @@ class Remote:
             self.load_packs(jobs=jobs)
         have = set(wanted).difference(needed)
         plan = plan_download(wanted, have.__contains__, remote_oids)
-        packed = [o for o in plan.todo if o in self.packs.where]
-        loose = [o for o in plan.todo if o not in self.packs.where] if packed else plan.todo
+        todo = plan.todo
+        packed = [o for o in todo if o in self.packs.where]
+        loose = [o for o in todo if o not in self.packs.where] if packed else todo
         result = TransferResult(skipped=plan.present)
         for oid in plan.missing:
             result.failed[oid] = f"not on the remote {self.url.display()}"
@@ -496,11 +574,33 @@ class Remote:
             lock: AbstractContextManager[Any] = (
                 nullcontext() if getattr(batch, "thread_safe", False) else threading.Lock()
             )
-            Downloader(self, batch, lock, result, progress).run(loose, jobs)
+            loose_job = Downloader(self, batch, lock, result, progress)
+            loose_job.run(loose, jobs)
             if packed:
                 PackDownloader(self, batch, result, progress).run(packed, jobs)
+        as_chunks = self._chunked_only(store, loose_job.missing)
+        if as_chunks:  # no whole object (the GET just now said so), but a chunk entry
+            from gitml.remotes.chunked import download_files
+            from gitml.store.objects import ObjectStore
+
+            assert isinstance(store, ObjectStore)
+            for oid in as_chunks:
+                del result.failed[oid]
+            download_files(self, store, as_chunks, result, progress, jobs)
         self._end(progress, result, "downloaded")
         return result
+
+    def _chunked_only(self, store: StoreLike, missing: list[str]) -> list[str]:
+        """Of the files with no whole object on the remote, those it holds as chunks
+        (whole objects, as an older gitml pushes them, are tried first). The
+        listing of ``chunked/`` is read once, when it is needed."""
+        from gitml.store.objects import ObjectStore
+
+        if not missing or not isinstance(store, ObjectStore):
+            return []
+        if not self.chunk_entries.issuperset(missing):
+            self.load_chunk_entries()
+        return [o for o in missing if o in self.chunk_entries]
 
     def cleanup(self, *, older_than: float = 86400.0) -> int:
         """Remove what killed uploads left behind more than ``older_than`` seconds ago

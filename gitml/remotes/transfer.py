@@ -27,9 +27,13 @@ R = TypeVar("R")
 class BatchLike(Protocol):
     """What remotes need of ``gitml.store.batch.Batch``."""
 
-    def add_bytes(self, data: bytes, *, expected_oid: str | None = None) -> str: ...
+    def add_bytes(
+        self, data: bytes, *, expected_oid: str | None = None, whole: bool = False
+    ) -> str: ...
 
-    def add_stream(self, chunks: Iterable[bytes], *, expected_oid: str) -> None: ...
+    def add_stream(
+        self, chunks: Iterable[bytes], *, expected_oid: str, whole: bool = False
+    ) -> None: ...
 
 
 class StoreLike(Protocol):
@@ -56,7 +60,11 @@ def check_oids(oids: Iterable[str]) -> list[str]:
 
 @dataclass(slots=True)
 class TransferResult:
-    """What a transfer did. ``failed`` maps oid -> one-line, redacted reason."""
+    """What a transfer did. ``failed`` maps oid -> one-line, redacted reason.
+
+    The oids are those asked for; a file moved as chunks counts once there, and
+    its chunks and chunk list in ``parts`` (moved) and ``parts_present`` (already
+    at the destination). ``bytes`` is what actually travelled."""
 
     transferred: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -64,6 +72,8 @@ class TransferResult:
     bytes: int = 0
     seconds: float = 0.0
     retries: int = 0
+    parts: int = 0
+    parts_present: int = 0
 
     @property
     def ok(self) -> bool:
@@ -79,6 +89,8 @@ class TransferResult:
             f"{verb} {len(self.transferred)} objects ({human_size(self.bytes)}, "
             f"{human_size(int(self.rate))}/s), {len(self.skipped)} already there"
         )
+        if self.parts or self.parts_present:
+            text += f" ({self.parts} chunks moved, {self.parts_present} already there)"
         if self.failed:
             text += f", {len(self.failed)} failed"
         return text

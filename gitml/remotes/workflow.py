@@ -122,7 +122,16 @@ def expand(ctx: RepoContext, pointers: dict[str, Pointer]) -> tuple[dict[str, st
 def _raise_failed(result: TransferResult, needed: dict[str, str], what: str, hint: str) -> None:
     if result.failed:
         names = ", ".join(needed.get(o, o[:12]) for o in list(result.failed)[:5])
-        raise RemoteError(f"{len(result.failed)} objects {what}: {names}", hint)
+        message = f"{len(result.failed)} objects {what}: {names}"
+        chunky = next((r for r in result.failed.values() if r.startswith("chunk")), None)
+        if chunky is not None:  # a chunked file: say which chunk (or list) is the problem
+            message += f" ({chunky})"
+            if "remote" in chunky:
+                hint = (
+                    "gitml fsck --cloud names what is wrong on the remote; a gitml push "
+                    "from a clone that has the file sends it again"
+                )
+        raise RemoteError(message, hint)
 
 
 def download_for(

@@ -104,8 +104,11 @@ class Batch(Writer):
         finally:
             os.close(fd)
 
-    def add_bytes(self, data: bytes, *, expected_oid: str | None = None) -> str:
-        """Store ``data``; with ``expected_oid``, wrong bytes raise and store nothing."""
+    def add_bytes(
+        self, data: bytes, *, expected_oid: str | None = None, whole: bool = False
+    ) -> str:
+        """Store ``data``; with ``expected_oid``, wrong bytes raise and store nothing.
+        ``whole``: never store it as chunks (it is a chunk, pulled from a remote)."""
         oid = hash_bytes(data)
         if expected_oid is not None and oid != expected_oid:
             raise CorruptObjectError(
@@ -113,7 +116,7 @@ class Batch(Writer):
             )
         # A verified download (expected_oid) of a big file is stored as chunks too;
         # what gitml itself writes (manifests, chunk lists) always stays whole.
-        if expected_oid is not None and self._chunk_it(len(data), "copy"):
+        if expected_oid is not None and not whole and self._chunk_it(len(data), "copy"):
             self._chunked[oid] = self.add_bytes(
                 chunks.split_bytes(data, self._chunk_keeper(0o444))[1].encode()
             )
@@ -121,11 +124,14 @@ class Batch(Writer):
         self._queue_small(oid, bytes(data))
         return oid
 
-    def add_stream(self, chunks: Iterable[bytes], *, expected_oid: str) -> None:
+    def add_stream(
+        self, chunks: Iterable[bytes], *, expected_oid: str, whole: bool = False
+    ) -> None:
         """Store a stream (e.g. a download) that must hash to ``expected_oid``.
 
         The bytes go to a temp file and get the final name only once verified;
-        wrong bytes raise CorruptObjectError and nothing is stored.
+        wrong bytes raise CorruptObjectError and nothing is stored. ``whole``:
+        never store it as chunks.
         """
         if not is_oid(expected_oid):
             raise UsageError(f"not an object id: {expected_oid!r}")
@@ -152,7 +158,7 @@ class Batch(Writer):
         except BaseException:
             unlink_quiet(tmp)
             raise
-        if self._chunk_it(os.stat(tmp).st_size, "copy"):
+        if not whole and self._chunk_it(os.stat(tmp).st_size, "copy"):
             self._chunk_temp(tmp, expected_oid)  # a pulled big file is stored as chunks too
             return
         self._queue_temp(expected_oid, tmp, None)

@@ -38,6 +38,7 @@ from gitml.errors import (
     SizeMismatchError,
     UsageError,
 )
+from gitml.faults import fault_point
 from gitml.store import chunkread, chunks, copyout, journal
 from gitml.store.batch import Batch
 from gitml.store.chunks import ChunkList
@@ -296,6 +297,19 @@ class ObjectStore:
             if clist is None:
                 raise ObjectMissingError(f"object {oid} is not in the cache {self.root}") from None
             return clist.size
+
+    def index_chunked(self, entries: dict[str, str]) -> None:
+        """Record ``file oid -> chunk list oid`` for files whose list and chunks are
+        already durable in this cache and verified (a pull of chunks: chunked.py in
+        remotes). Each entry is written durably (chunks.write_entries)."""
+        for file_oid, list_oid in entries.items():
+            if not (is_oid(file_oid) and is_oid(list_oid)):
+                raise UsageError(f"not an object id: {file_oid[:80]!r} / {list_oid[:80]!r}")
+        fault_point("store.before-pulled-chunk-index")
+        try:
+            chunks.write_entries(self.root, entries)
+        except OSError as exc:
+            raise write_error(f"the chunk index in {self.root}", exc) from None
 
     def open_chunked(self, oid: str, what: str = "") -> chunkread.ChunkedReader | None:
         """A verified-per-chunk reader of a chunked object, None for a whole one."""

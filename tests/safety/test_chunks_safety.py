@@ -137,9 +137,8 @@ def test_gc_keeps_the_chunks_a_kept_version_needs_and_removes_the_rest(
 
 
 def test_push_and_pull_of_a_chunked_file(chunked_repo: Path, cli: Cli, tmp_path: Path) -> None:
-    """The remote keeps whole objects (the format older gitml reads); each chunk is
-    verified on the way out and the whole file's hash by the upload; a pulled
-    big file is verified, then stored as chunks."""
+    """The remote gets the chunks, the list and an entry naming it (no whole
+    object); a pulled file is stored as chunks again, verified whole first."""
     data = _rand(3 * MIB, 5)
     (chunked_repo / "w.bin").write_bytes(data)
     cli("add", "w.bin")
@@ -147,7 +146,8 @@ def test_push_and_pull_of_a_chunked_file(chunked_repo: Path, cli: Cli, tmp_path:
     cli("remote", "add", "origin", str(remote))
     cli("push")
     oid = hash_bytes(data)
-    assert (remote / "objects" / oid[:2] / oid[2:]).read_bytes() == data
+    assert not (remote / "objects" / oid[:2] / oid[2:]).exists()
+    assert (remote / "chunked" / oid).read_text() == f"{_entry(chunked_repo, data)}\n"
     cache = _cache(chunked_repo)
     for sub in [p for p in cache.iterdir() if len(p.name) == 2] + [cache / "chunked"]:
         for f in sub.iterdir():
@@ -179,6 +179,8 @@ def test_push_refuses_a_chunked_file_with_a_corrupt_chunk(
     assert res.code != 0
     oid = hash_bytes(data)
     assert not (remote / "objects" / oid[:2] / oid[2:]).exists()
+    assert not (remote / "chunked" / oid).exists()  # no entry names a chunk not sent
+    assert "w.bin" in res.err, res.err
 
 
 def test_chunking_off_stores_whole_objects(repo: Path, cli: Cli) -> None:
