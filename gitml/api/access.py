@@ -504,12 +504,17 @@ def _object_url(place: Place, path: str, remote: str | None) -> str:
     try:
         size = rem.stat_many([located.oid]).get(located.oid)
         if size is None:
-            packed = located.oid in rem.present([located.oid])
-            how = "inside a pack (small files are packed)" if packed else "not there"
+            packed = located.oid in rem.present([located.oid], entries=False)
+            chunked = not packed and located.oid in rem.present([located.oid])
+            how = (
+                "inside a pack (small files are packed)" if packed
+                else "stored as chunks (big files are deduplicated)" if chunked
+                else "not there"
+            )  # fmt: skip
             raise UsageError(
                 f"{path} at {place.revision.text} has no URL of its own on remote "
                 f"{rem.name}: {how}",
-                "gitml.open() reads it" if packed else "push it first (gitml push)",
+                "gitml.open() reads it" if packed or chunked else "push it first (gitml push)",
             )
         return f"{rem.url.display().rstrip('/')}/{rem.key(located.oid)}"
     finally:

@@ -293,3 +293,23 @@ def test_object_missing_everywhere_in_this_repository(repos: Repos) -> None:
         "data/customers.csv is not in the cache, and this repository has no data remote "
         "to fetch it from"
     )
+
+
+def test_a_chunked_file_streams_from_a_chunked_remote(repos: Repos) -> None:
+    from tests.testing.registry_repo import gitml as run
+
+    reg = repos.registry
+    run(reg, "config", "set", "cache.chunk_min_file", "1048576")
+    data = b"".join(i.to_bytes(4, "little") * 64 for i in range(3 * 4096))  # 3 MiB
+    (reg / "data" / "big.bin").write_bytes(data)
+    run(reg, "add", "data/big.bin")
+    git(reg, "commit", "-q", "-am", "a chunked file")
+    run(reg, "push")
+    _no_local_cache(repos)
+    assert gitml.read("data/big.bin", repo=reg, cwd=repos.consumer) == data
+    with pytest.raises(UsageError) as info:
+        gitml.get_url("data/big.bin", repo=reg, cwd=repos.consumer)
+    assert info.value.message == (
+        "data/big.bin at HEAD has no URL of its own on remote store: stored as chunks "
+        "(big files are deduplicated)"
+    )
