@@ -109,7 +109,9 @@ def test_stall_times_out_then_retries(
     quick = make_faulty(dataclasses.replace(FAST, read_timeout=0.5))
     quick.proxy = handle.proxy
     quick.remote.load_packs()
-    handle.proxy.stall_next(1, seconds=6, method="GET")
+    # Two stalls: one GET may be a read the client does not wait for (GCS
+    # clients fire some off); at least one lands on a read the download needs.
+    handle.proxy.stall_next(2, seconds=6, method="GET")
     start = time.monotonic()
     result = quick.remote.download(other_store, oids, remote_oids=set(oids))
     assert result.ok, result.failed
