@@ -35,8 +35,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Plugins are named, not auto-loaded: pytest rewrites the asserts of every
+# package of an auto-loaded plugin's distribution (all of hypothesis, hydra...),
+# and with PYTHONDONTWRITEBYTECODE set it re-parses them each run, which now and
+# then trips CPython 3.11.7's "AST constructor recursion depth mismatch".
+PYTEST_PLUGINS = -p xdist.plugin -p pytest_timeout -p _hypothesis_pytestplugin -p pytest_cov.plugin
+
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile -q \
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest $(PYTEST_PLUGINS) -n 2 --dist loadfile -q \
 		--cov=gitml --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: lint typecheck unit
