@@ -90,7 +90,6 @@ def import_dvc(
             any(i.changed for i in result.imported)
             or result.removed_from_index
             or any(s.changed for s in result.stages)
-            or result.carried
         )
         if changed and not dry_run:
             say("Next: git status shows the swap; commit it with git commit")
