@@ -139,10 +139,6 @@ class Backend(ABC):
         caller streams the bytes through :meth:`open_writer`)."""
         return None
 
-    def local_path(self, key: str) -> str | None:
-        """A path on this machine holding ``key``'s bytes (folder remotes), else None."""
-        return None
-
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Make every write so far durable under its final key."""
 

@@ -2,20 +2,16 @@
 
 Small objects are read whole, hashed, and handed to ``Batch.add_bytes`` only when
 they match (it re-hashes and writes straight to the final name under the batch's
-journal: no temp file + rename per small object). Big objects of a folder remote
-are copied in the kernel into a temp file of the cache (``Batch.add_copy``, which
-hashes the bytes that landed). Other big objects are streamed into
+journal: no temp file + rename per small object). Big objects are streamed into
 ``Batch.add_stream`` through a generator that hashes as it yields and raises
 *before its last step* when the length or hash is wrong, so the batch drops its
 temp file; ``add_stream`` verifies again before the object gets its final name.
-Either way wrong bytes raise before anything is named.
 A mismatch is retried (damage in transit); when every attempt gives wrong bytes
 the object is reported as failed and nothing is stored.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -71,11 +67,6 @@ class Downloader:
         return self.backend.retrier(lambda: self._attempt(oid, key))
 
     def _attempt(self, oid: str, key: str) -> int:
-        path = None if self.whole else self.backend.local_path(key)
-        if path is not None:
-            sent = self._copy(oid, path)
-            if sent is not None:
-                return sent
         try:
             reader = self.backend.open_reader(key)
         except FileNotFoundError:
@@ -101,24 +92,6 @@ class Downloader:
             return counter[0]
         finally:
             reader.close()
-
-    def _copy(self, oid: str, path: str) -> int | None:
-        """A big object of a folder remote, copied in the kernel into the cache and
-        hashed there as it lands (``Batch.add_copy``); None for a small one."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise RemoteMissingError(oid) from None
-        try:
-            size = os.fstat(fd).st_size
-            if size <= self.opts.small_object:
-                return None
-            with self.lock:  # the batch's bookkeeping is one thread at a time
-                self.batch.add_copy(fd, size, expected_oid=oid, src=path)
-        finally:
-            os.close(fd)
-        fault_point("remote.download.object")
-        return size
 
     def _chunks(
         self, reader: Reader, oid: str, size: int | None, counter: list[int]

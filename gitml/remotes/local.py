@@ -164,9 +164,6 @@ class LocalBackend(Backend):
         self._pending_add(tmp, self.path(key), durable=True)
         return True
 
-    def local_path(self, key: str) -> str:
-        return self.path(key)
-
     def open_reader(self, key: str) -> Reader:
         return _FileReader(self.path(key))
 

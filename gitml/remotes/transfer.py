@@ -35,8 +35,6 @@ class BatchLike(Protocol):
         self, chunks: Iterable[bytes], *, expected_oid: str, whole: bool = False
     ) -> None: ...
 
-    def add_copy(self, fd: int, size: int, *, expected_oid: str, src: str) -> None: ...
-
 
 class StoreLike(Protocol):
     """What remotes need of ``gitml.store.objects.ObjectStore``."""

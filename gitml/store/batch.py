@@ -163,37 +163,6 @@ class Batch(Writer):
             return
         self._queue_temp(expected_oid, tmp, None)
 
-    def add_copy(self, fd: int, size: int, *, expected_oid: str, src: str) -> None:
-        """Store ``size`` bytes of the open file ``fd`` (a folder remote's object)
-        that must hash to ``expected_oid``: a kernel copy into a temp file, hashed
-        back from the bytes that landed (bulk.copy_pipelined). Wrong bytes (or
-        length) raise CorruptObjectError and nothing is stored, as in add_stream."""
-        if not is_oid(expected_oid):
-            raise UsageError(f"not an object id: {expected_oid!r}")
-        tmp = self._new_temp()
-        what = f"object {expected_oid} into {self._store.root}"
-        try:
-            hasher = new_hasher(size)
-            out = _create(tmp, what)
-            try:
-                got = copy_pipelined(fd, out, hasher, src, what, size + 1)
-            finally:
-                os.close(out)
-            oid = str(hasher.hexdigest())
-            if got != size or oid != expected_oid:
-                raise CorruptObjectError(
-                    f"received {got} bytes for object {expected_oid} ({size} expected) "
-                    f"that hash to {oid}; nothing stored",
-                    "the remote copy may be corrupt: check it with gitml fsck --cloud",
-                )
-        except BaseException:
-            unlink_quiet(tmp)
-            raise
-        if self._chunk_it(size, "copy"):
-            self._chunk_temp(tmp, expected_oid)  # a pulled big file is stored as chunks too
-            return
-        self._queue_temp(expected_oid, tmp, None)
-
     def _chunk_temp(self, tmp: str, oid: str) -> None:
         """Store the verified temp file ``tmp`` as chunks, then drop it."""
         try:

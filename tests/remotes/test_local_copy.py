@@ -1,5 +1,6 @@
-"""Folder remotes: big objects are kernel copies verified as they land, made durable
-with fsync (never a machine-wide ``os.sync``), and wrong bytes never get a name."""
+"""Folder remotes: big objects are pushed as kernel copies verified as they land, made
+durable with fsync (never a machine-wide ``os.sync``), and wrong bytes never get a
+name, on the way up or down."""
 
 from __future__ import annotations
 
