@@ -1,9 +1,14 @@
 """The folder backend: local disk, NFS, a mounted share.
 
-Objects are written to a temp file beside their final name; :meth:`LocalBackend.flush`
-runs ``os.sync()``, renames every finished temp file and syncs again, so an object
-never has its final name before its bytes are on disk and ``flush`` returning means
-the names are durable too (see backends.py).
+Objects are written to a temp file beside their final name. A big object from the
+cache is copied by the kernel (``copy_file_range``) while BLAKE3 hashes the pages
+that landed (``store.bulk.copy_pipelined``, as ``gitml add`` does), and the worker
+fsyncs it. :meth:`LocalBackend.flush` makes the other temp files durable (an fsync
+each for up to ``FSYNC_MAX``, else one ``syncfs`` of the remote's filesystem: never
+``os.sync()``, which waits for every dirty page of the machine), renames every
+finished temp file and then fsyncs the folders that changed (or syncs the filesystem
+again), so an object never has its final name before its bytes are on disk and
+``flush`` returning means the names are durable too (see backends.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from collections.abc import Iterator
 
 from gitml.faults import fault_point
 from gitml.remotes.backends import Backend, KeyTime, Reader, Writer, temp_key
+from gitml.store.bulk import copy_pipelined, fsync_path, syncfs
+from gitml.store.hashing import new_hasher
+
+FSYNC_MAX = 16  # up to this many files (or folders) per flush: fsync each, else syncfs
+_CREATE_RW = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class _LocalWriter:
@@ -57,8 +67,9 @@ class LocalBackend(Backend):
         self.root = root
         self.display = root
         self._lock = threading.Lock()
-        self._pending: list[tuple[str, str]] = []
+        self._pending: list[tuple[str, str, bool]] = []  # (temp, final, already fsync'd)
         self._made: set[str] = set()
+        self._new_dirs: set[str] = set()  # folders whose entries changed by a makedirs
 
     def path(self, key: str) -> str:
         return os.path.join(self.root, key)
@@ -68,12 +79,18 @@ class LocalBackend(Backend):
         parent = os.path.dirname(final)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
+            with self._lock:
+                self._made.add(parent)
+                # the folders above it may have got a new entry: fsync'd at flush
+                up, top = os.path.dirname(parent), len(os.path.normpath(self.root))
+                while len(up) >= top and up not in self._new_dirs:
+                    self._new_dirs.add(up)
+                    up = os.path.dirname(up)
         return self.path(temp_key(key))
 
-    def _pending_add(self, tmp: str, final: str) -> None:
+    def _pending_add(self, tmp: str, final: str, durable: bool = False) -> None:
         with self._lock:
-            self._pending.append((tmp, final))
+            self._pending.append((tmp, final, durable))
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         top = self.path(prefix)
@@ -121,6 +138,32 @@ class LocalBackend(Backend):
     def open_writer(self, key: str) -> Writer:
         return _LocalWriter(self, key)
 
+    def put_file(self, key: str, src_fd: int, size: int, oid: str) -> bool:
+        """A kernel copy into the temp file, hashed back from the bytes that landed
+        (BLAKE3's threads, overlapped with the copy), then fsync'd here on the worker
+        thread, so :meth:`flush` has only the rename and the folders left."""
+        tmp = self._temp_path(key)
+        what = f"{key} in {self.display}"
+        fd = os.open(tmp, _CREATE_RW, 0o444)  # read-write: the copy is hashed back from it
+        try:
+            hasher = new_hasher(size)
+            got = copy_pipelined(src_fd, fd, hasher, f"cache object {oid}", what, size + 1)
+            ok = got == size and hasher.hexdigest() == oid
+            if ok:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        os.close(fd)
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return False
+        self._pending_add(tmp, self.path(key), durable=True)
+        return True
+
     def open_reader(self, key: str) -> Reader:
         return _FileReader(self.path(key))
 
@@ -161,10 +204,24 @@ class LocalBackend(Backend):
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
+            new_dirs, self._new_dirs = self._new_dirs, set()
         if not pending:
             return
-        os.sync()  # the bytes of every temp file are on disk before any gets its name
-        for tmp, final in pending:
+        # the bytes of every temp file are on disk before any gets its name
+        unsynced = [tmp for tmp, _final, durable in pending if not durable]
+        if len(unsynced) > FSYNC_MAX:
+            syncfs(self.root, what=f"the remote {self.display}")
+        else:
+            for tmp in unsynced:
+                fsync_path(tmp)
+        folders = set(new_dirs)
+        for tmp, final, _durable in pending:
             fault_point("remote.local.before-rename")
             os.replace(tmp, final)
-        os.sync()  # and the names are durable before we report success
+            folders.add(os.path.dirname(final))
+        # and the names are durable before we report success
+        if len(folders) > FSYNC_MAX:
+            syncfs(self.root, what=f"the remote {self.display}")
+            return
+        for folder in sorted(folders, key=len, reverse=True):  # deepest first
+            fsync_path(folder, directory=True)

@@ -1,8 +1,14 @@
-"""Upload workers: read + hash each cache object once, send only verified bytes."""
+"""Upload workers: read + hash each cache object once, send only verified bytes.
+
+A big object goes to a backend that can copy it itself (a folder remote: kernel copy,
+the bytes written hashed as they land) that way, else it is streamed: read in chunks,
+hashed, written; either way the backend keeps it only if the hash is the object id.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -12,6 +18,7 @@ from gitml.faults import fault_point
 from gitml.remotes.remote import GIVE_UP_AFTER, LocalCorruptError, describe
 from gitml.remotes.retry import is_transient
 from gitml.remotes.transfer import Progress, StoreLike, TransferResult, run_parallel
+from gitml.store.copyout import hash_fd
 from gitml.store.hashing import hash_bytes, new_hasher
 
 if TYPE_CHECKING:
@@ -78,6 +85,10 @@ class Uploader:
         return len(data)
 
     def _stream(self, oid: str, key: str) -> int:
+        if chunked_reader(self.store, oid) is None:
+            sent = self._put_file(oid, key)
+            if sent is not None:
+                return sent
         hasher = new_hasher(0)
         total = 0
         with chunked_reader(self.store, oid) or open(self.path_of(oid), "rb") as fh:
@@ -94,6 +105,24 @@ class Uploader:
                 raise
             writer.commit()
         return total
+
+    def _put_file(self, oid: str, key: str) -> int | None:
+        """The backend's own copy of a whole cache object (folder remotes: in the
+        kernel, the bytes written hashed as they land); None where it has none."""
+        fd = os.open(self.path_of(oid), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size
+            stored = self.backend.put_file(key, fd, size, oid)
+            if stored is False and hash_fd(fd, size) == oid:
+                # the cache object is intact: the copy went wrong on the way
+                raise OSError(errno.EIO, f"the copy of object {oid} does not match its id")
+        finally:
+            os.close(fd)
+        if stored is None:
+            return None
+        if not stored:
+            raise LocalCorruptError(oid)
+        return size
 
     # runs on the calling thread
     def _done(self, oid: str, nbytes: int | None, exc: BaseException | None) -> None:

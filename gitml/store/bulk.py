@@ -88,12 +88,13 @@ def _hash_range(fd: int, hasher: Hasher, off: int, n: int) -> None:
         hasher.update(view[off - start :])
 
 
-def syncfs(path: str | Path) -> None:
+def syncfs(path: str | Path, *, what: str | None = None) -> None:
     """Make everything written on the filesystem holding ``path`` durable.
 
     ``syncfs(2)`` flushes that one filesystem (``os.sync`` flushes them all,
     including other programs' unrelated writes); ``os.sync`` where it is
-    missing. A write-back error (EIO, ENOSPC) raises: the caller's intent
+    missing. ``what`` names the folder in the error (default: the cache at
+    ``path``). A write-back error (EIO, ENOSPC) raises: the caller's intent
     journal must then stay, so a later recover() re-checks its objects.
     """
     fn = _libc_syncfs()
@@ -109,7 +110,8 @@ def syncfs(path: str | Path) -> None:
             if err == errno.ENOSYS:
                 os.sync()
                 return
-            raise write_error(f"the cache {path} to disk", OSError(err, os.strerror(err)))
+            where = what or f"the cache {path}"
+            raise write_error(f"{where} to disk", OSError(err, os.strerror(err)))
     finally:
         os.close(fd)
 
