@@ -9,10 +9,11 @@ from the source's folder manifest, and checked against the pointer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gitml.access.imports import bring
-from gitml.access.place import place_in
+from gitml.access.place import Place, place_in
 from gitml.context import RepoContext
 from gitml.errors import GitmlError
 from gitml.store.manifest import decode_manifest
@@ -50,8 +51,20 @@ def complete(ctx: RepoContext, pointer: Pointer) -> bool:
     return not ctx.store.missing(e.oid for e in entries)
 
 
-def restore_imports(ctx: RepoContext, imports: dict[str, Pointer]) -> Restored:
-    """Fetch from each import's source what the cache still lacks."""
+# (place, path in the source, tracked path here) -> the pointer of the data brought
+Bring = Callable[[Place, str, str], Pointer]
+
+
+def bring_tracked(place: Place, path: str, _tracked: str) -> Pointer:
+    """The default :data:`Bring`: data gitml tracks in the source."""
+    return bring(place, place.locate(path))
+
+
+def restore_imports(
+    ctx: RepoContext, imports: dict[str, Pointer], *, bring_from: Bring = bring_tracked
+) -> Restored:
+    """Fetch from each import's source what the cache still lacks. ``bring_from``
+    reads a source (the API passes one that also reads DVC sources)."""
     done = Restored()
     for tracked, pointer in sorted(imports.items()):
         source = pointer.source
@@ -60,7 +73,7 @@ def restore_imports(ctx: RepoContext, imports: dict[str, Pointer]) -> Restored:
         try:
             with place_in(ctx, source.url, source.commit, base=ctx.root,
                           reporter=ctx.reporter) as place:  # fmt: skip
-                again = bring(place, place.locate(source.path))
+                again = bring_from(place, source.path, tracked)
             if again.oid != pointer.oid:
                 done.failed[tracked] = (
                     f"{source.url} at {source.commit[:12]} no longer has the data this pointer "

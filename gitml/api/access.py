@@ -280,13 +280,13 @@ def update(
                     pointer = _pointer(caller, tracked)
                     done.append(Imported(tracked, source, pointer.oid, pointer.size, False))
                     continue
-                pointer = _bring_any(caller, place, source.path, tracked)
+                pointer = bring_any(caller, place, source.path, tracked)
             moved = ImportSource(source.url, source.path, want, place.commit)
             done.append(install(caller, tracked, pointer, moved, force=force))
         return done
 
 
-def _bring_any(caller: RepoContext, place: Place, path: str, tracked: str) -> Pointer:
+def bring_any(caller: RepoContext, place: Place, path: str, tracked: str) -> Pointer:
     """The data of ``path`` at the place: gitml-tracked, or tracked by DVC in a
     DVC data registry (a converted ``dvc import``; read by DVC itself)."""
     from gitml.access.imports import bring

@@ -178,7 +178,12 @@ def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
     fetch_missing(ctx, {f"{t.tracked}.gitml@{t.source}": t.pointer for t in targets})
     imports = {t.tracked: t.pointer for t in targets if t.pointer.source is not None}
     if imports:  # what the data remote lacks of imports comes from their sources
-        for path, why in restore_imports(ctx, imports).failed.items():
+        from functools import partial
+
+        from gitml.api.access import bring_any
+
+        restored = restore_imports(ctx, imports, bring_from=partial(bring_any, ctx))
+        for path, why in restored.failed.items():
             ctx.reporter.warning(f"cannot restore the import {path} {why}")
 
 
@@ -237,9 +242,14 @@ def _copy_version(
     with place_in(ctx, None, rev, base=base, reporter=ctx.reporter) as place:
         located = place.locate(ctx.relpath(path, cwd=base))
         if located.pointer is not None and located.pointer.source is not None:
-            from gitml.access.restore import restore_imports
+            from functools import partial
 
-            restore_imports(ctx, {located.tracked: located.pointer})
+            from gitml.access.restore import restore_imports
+            from gitml.api.access import bring_any
+
+            restore_imports(
+                ctx, {located.tracked: located.pointer}, bring_from=partial(bring_any, ctx)
+            )
         if located.kind == "git":
             raise UsageError(f"{located.path} is in git, not tracked by gitml",
                              f"git show {place.revision.text}:{located.path} > FILE")  # fmt: skip

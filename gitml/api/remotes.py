@@ -214,10 +214,13 @@ def _from_sources(
 ) -> None:
     """What the data remote did not have, for imports, from their sources; then
     the fetch's own verdict on whatever is still missing."""
+    from functools import partial
+
     from gitml.access.restore import restore_imports
+    from gitml.api.access import bring_any
     from gitml.remotes.workflow import expand, pointers_for, raise_unfetched
 
-    restored = restore_imports(ctx, imports)
+    restored = restore_imports(ctx, imports, bring_from=partial(bring_any, ctx))
     result.imports = restored.restored
     if restored.failed:
         path, why = next(iter(restored.failed.items()))

@@ -184,3 +184,17 @@ def test_a_clone_checks_out_the_dvc_made_versions(project: Path, cli: Cli, tmp_p
     run_gitml(clone, "checkout", "text-classification@v1.0.0", "-o", str(tmp_path / "v1"),
               check=True)  # fmt: skip
     assert (tmp_path / "v1").read_bytes().startswith(b"model 5 ")
+
+
+def test_a_clone_without_a_data_remote_pulls_the_dvc_import_from_its_source(
+    project: Path, cli: Cli, tmp_path: Path
+) -> None:
+    from tests.conftest import run_gitml
+
+    cli("import-dvc")
+    git(project, "commit", "-q", "-m", "from DVC")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    res = run_gitml(clone, "pull", "data/data.xml", check=True)
+    assert "restored 1 imports from their sources: data/data.xml" in res.stdout
+    assert (clone / "data" / "data.xml").read_text() == "<posts>v1</posts>\n"
