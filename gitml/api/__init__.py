@@ -151,6 +151,9 @@ _LAZY: dict[str, str] = {
         "gitml.api.interop",
     ),
     "AddResult": "gitml.workspace.add",
+    "Copied": "gitml.access.copying",
+    "Imported": "gitml.access.imports",
+    "Listing": "gitml.access.listing",
     "CheckoutResult": "gitml.workspace.checkout",
     "DiffResult": "gitml.workspace.diff",
     "InitResult": "gitml.workspace.init",
@@ -159,6 +162,9 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
+    from gitml.access.copying import Copied as Copied
+    from gitml.access.imports import Imported as Imported
+    from gitml.access.listing import Listing as Listing
     from gitml.api.access import ImportState as ImportState
     from gitml.api.access import get as get
     from gitml.api.access import get_url as get_url
