@@ -48,19 +48,11 @@ def _copy_from_cache(store: ObjectStore, other: ObjectStore, oids: list[str]) ->
 
 
 def _object_blocks(store: ObjectStore, oid: str) -> Iterator[bytes]:
-    """The object's bytes in blocks (a whole object, or its chunks)."""
-    reader = store.open_chunked(oid)
-    if reader is not None:
-        with reader:
-            while block := reader.read(_BLOCK):
-                yield block
-        return
-    try:
-        handle = open(store.path_of(oid), "rb")  # noqa: SIM115 - closed below
-    except (FileNotFoundError, NotADirectoryError):
-        raise ObjectMissingError(f"object {oid} is not in {store.root}") from None
-    with handle:
-        while block := handle.read(_BLOCK):
+    """The object's bytes in blocks (a whole object, or its chunks in order)."""
+    from gitml.access.reader import ObjectReader
+
+    with ObjectReader(store, oid, store.size_of(oid), oid) as reader:
+        while block := reader.read(_BLOCK):
             yield block
 
 

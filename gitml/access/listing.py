@@ -153,10 +153,5 @@ def _models(place: Place) -> list[ListedModel]:
         latest = artifact.latest()
         if latest is None:
             continue
-        stages = {
-            stage: str(state.current.version)
-            for stage, state in sorted(artifact.stages.items())
-            if state.current is not None
-        }
-        out.append(ListedModel(name, str(latest.version), latest.commit, stages))
+        out.append(ListedModel(name, str(latest.version), latest.commit, artifact.stage_versions()))
     return out

@@ -166,14 +166,6 @@ def deprecate(
         return _event(plan.tag, target, "deprecate", None, None)
 
 
-def _stages(artifact: Artifact) -> dict[str, str]:
-    return {
-        s.stage: str(s.current.version)
-        for s in sorted(artifact.stages.values(), key=lambda s: s.stage)
-        if s.current is not None
-    }
-
-
 def _summary(ctx: RepoContext, artifact: Artifact) -> ModelSummary:
     latest = artifact.latest()
     path, metrics = service.version_metrics(ctx, latest) if latest is not None else (None, {})
@@ -181,7 +173,7 @@ def _summary(ctx: RepoContext, artifact: Artifact) -> ModelSummary:
     return ModelSummary(
         name=artifact.name,
         latest=str(latest.version) if latest is not None else None,
-        stages=_stages(artifact),
+        stages=artifact.stage_versions(),
         metrics=metrics,
         registered_at=_iso(reg.date) if reg is not None else None,
         registered_by=reg.tagger if reg is not None else None,
@@ -241,7 +233,7 @@ def model_show(
         return ModelDetail(
             name=name,
             deprecated=artifact.deprecated,
-            stages=_stages(artifact),
+            stages=artifact.stage_versions(),
             versions=[_version_detail(ctx, v) for v in versions],
             history=[_history(e) for e in artifact.history],
             warnings=[str(w) for w in state.warnings if w.tag.split("@")[0].split("#")[0] == name],

@@ -181,6 +181,14 @@ class Artifact:
         active = self.active_versions()
         return active[0] if active else None
 
+    def stage_versions(self) -> dict[str, str]:
+        """stage -> the version currently in it (as ``gto show``), by stage name."""
+        return {
+            s.stage: str(s.current.version)
+            for s in sorted(self.stages.values(), key=lambda s: s.stage)
+            if s.current is not None
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RegistryState:
