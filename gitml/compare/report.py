@@ -168,11 +168,11 @@ def gather(ctx: RepoContext, spec: str | None = None, *, model: str | None = Non
 def _plot_specs(ctx: RepoContext, commit: str, data: ReportData) -> tuple[PlotSpec, ...]:
     """``plots:`` as committed at ``commit``, else as gitml.yaml has them now
     (a project imported from DVC declares them only from the import on)."""
-    from gitml.project.file import PROJECT_FILE, load_project, project_from
+    from gitml.guards.commit import project_of
 
     try:
-        committed = project_from(ctx.git.read_files_at(commit, [PROJECT_FILE]).get(PROJECT_FILE))
-        return committed.plots or load_project(ctx.root).plots
+        committed = project_of(Snapshot(ctx, "commit", commit))
+        return committed.plots or project_of(Snapshot.workspace(ctx)).plots
     except GitmlError as exc:
         data.warnings.append(f"no plots: {exc.message}")
         return ()

@@ -103,26 +103,26 @@ class Declaration:
     description: str | None = None
 
 
-def declarations(ctx: RepoContext) -> dict[str, Declaration]:
-    """The ``artifacts:`` section of gitml.yaml (validated by its loader)."""
-    from gitml.project.file import load_project
-
-    return {
-        name: Declaration(name, spec.path, spec.metrics_file, spec.description)
-        for name, spec in load_project(ctx.root).artifacts.items()
-    }
-
-
-def declarations_at(ctx: RepoContext, commit: str) -> dict[str, Declaration]:
-    """The ``artifacts:`` section of gitml.yaml as committed at ``commit``."""
-    from gitml.project.file import project_from
-
-    data = ctx.git.read_files_at(commit, [PROJECT_FILE]).get(PROJECT_FILE)
-    project = project_from(data, source=f"{commit[:12]}:{PROJECT_FILE}")
+def _declared(project: ProjectFile) -> dict[str, Declaration]:
     return {
         name: Declaration(name, spec.path, spec.metrics_file, spec.description)
         for name, spec in project.artifacts.items()
     }
+
+
+def declarations(ctx: RepoContext) -> dict[str, Declaration]:
+    """The ``artifacts:`` section of gitml.yaml (validated by its loader)."""
+    from gitml.project.file import load_project
+
+    return _declared(load_project(ctx.root))
+
+
+def declaration_of(ctx: RepoContext, v: Version) -> Declaration | None:
+    """The artifact's declaration as committed with version ``v`` (the workspace's
+    gitml.yaml may have moved on, and a source clone has no work tree); a GTO or
+    DVC tag made before the declaration falls back to today's file."""
+    committed = _declared(_commit_project(ctx, v.commit))
+    return committed.get(v.artifact) or declarations(ctx).get(v.artifact)
 
 
 def declare(ctx: RepoContext, name: str, path: str) -> bytes:
@@ -389,10 +389,7 @@ def model_file(ctx: RepoContext, v: Version) -> tuple[str, Pointer]:
     record = v.record
     path = record.model.path if record is not None else None
     if path is None:
-        # The declaration as committed with that version: the workspace's
-        # gitml.yaml may have moved on, and a source clone has no work tree
-        # (GTO tags made before the declaration fall back to today's file.)
-        decl = declarations_at(ctx, v.commit).get(v.artifact) or declarations(ctx).get(v.artifact)
+        decl = declaration_of(ctx, v)
         if decl is None:
             raise RegistryError(
                 f"{v.artifact}@{v.version} has no gitml record and no path in {PROJECT_FILE}",
@@ -413,7 +410,7 @@ def version_metrics(ctx: RepoContext, v: Version) -> tuple[str | None, dict[str,
     if v.record is not None:
         return v.record.model.path, dict(v.record.metrics)
     try:
-        decl = declarations_at(ctx, v.commit).get(v.artifact) or declarations(ctx).get(v.artifact)
+        decl = declaration_of(ctx, v)
     except GitmlError:
         return None, {}
     if decl is None:
