@@ -32,17 +32,17 @@ _PUBLIC = (
 __all__ = ["__version__", *_PUBLIC]
 
 if TYPE_CHECKING:
-    from gitml.api.access import get as get
     from gitml.api.access import get_url as get_url
-    from gitml.api.access import import_data as import_data
-    from gitml.api.access import import_status as import_status
     from gitml.api.access import load_model as load_model
     from gitml.api.access import ls as ls
     from gitml.api.access import metrics as metrics
     from gitml.api.access import open as open
     from gitml.api.access import params as params
     from gitml.api.access import read as read
-    from gitml.api.access import update as update
+    from gitml.api.imports import get as get
+    from gitml.api.imports import import_data as import_data
+    from gitml.api.imports import import_status as import_status
+    from gitml.api.imports import update as update
     from gitml.api.registry import model_path as model_path
 else:
 

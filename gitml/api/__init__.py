@@ -5,7 +5,7 @@ One module per command group, mirroring :mod:`gitml.cli`: :mod:`~gitml.api.data`
 :mod:`~gitml.api.hooks`, :mod:`~gitml.api.registry`, :mod:`~gitml.api.remotes`,
 :mod:`~gitml.api.pipelines`, :mod:`~gitml.api.experiments`,
 :mod:`~gitml.api.interop`, :mod:`~gitml.api.access` (reading any version, here
-or in another repository).
+or in another repository), :mod:`~gitml.api.imports` (copies and imports).
 This package re-exports every public function (``from gitml import api;
 api.push(...)``) lazily (PEP 562): every CLI command and hook imports
 ``gitml.api``, so importing it loads nothing but this file; a function's module
@@ -20,21 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(
-        [
-            "ImportState",
-            "get",
-            "get_url",
-            "import_data",
-            "import_status",
-            "load_model",
-            "ls",
-            "metrics",
-            "open",
-            "params",
-            "read",
-            "update",
-        ],
+        ["get_url", "load_model", "ls", "metrics", "open", "params", "read"],
         "gitml.api.access",
+    ),
+    **dict.fromkeys(
+        ["ImportState", "get", "import_data", "import_status", "update"],
+        "gitml.api.imports",
     ),
     **dict.fromkeys(
         [
@@ -165,18 +156,13 @@ if TYPE_CHECKING:
     from gitml.access.copying import Copied as Copied
     from gitml.access.imports import Imported as Imported
     from gitml.access.listing import Listing as Listing
-    from gitml.api.access import ImportState as ImportState
-    from gitml.api.access import get as get
     from gitml.api.access import get_url as get_url
-    from gitml.api.access import import_data as import_data
-    from gitml.api.access import import_status as import_status
     from gitml.api.access import load_model as load_model
     from gitml.api.access import ls as ls
     from gitml.api.access import metrics as metrics
     from gitml.api.access import open as open
     from gitml.api.access import params as params
     from gitml.api.access import read as read
-    from gitml.api.access import update as update
     from gitml.api.compare import diff_rows as diff_rows
     from gitml.api.compare import metrics_diff as metrics_diff
     from gitml.api.compare import metrics_show as metrics_show
@@ -214,6 +200,11 @@ if TYPE_CHECKING:
     from gitml.api.hooks import pre_commit as pre_commit
     from gitml.api.hooks import push_for_hook as push_for_hook
     from gitml.api.hooks import sync_after as sync_after
+    from gitml.api.imports import ImportState as ImportState
+    from gitml.api.imports import get as get
+    from gitml.api.imports import import_data as import_data
+    from gitml.api.imports import import_status as import_status
+    from gitml.api.imports import update as update
     from gitml.api.interop import import_dvc as import_dvc
     from gitml.api.pipelines import dag as dag
     from gitml.api.pipelines import monitor as monitor

@@ -1,8 +1,7 @@
 """Versioned data and models, read from this repository or from another one.
 
-``open``/``read`` stream one file of any version; ``get`` copies one out,
-``import_data`` copies it and tracks where it came from, ``update`` moves such
-an import; ``ls`` lists what a version holds; ``params``/``metrics`` read the
+``open``/``read`` stream one file of any version; ``ls`` lists what a version
+holds (copies and imports: :mod:`gitml.api.imports`); ``params``/``metrics`` read the
 committed values; ``get_url`` names where an object lives on the data remote;
 ``load_model`` loads a registered model (safe formats only, unless trusted).
 
@@ -18,10 +17,8 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import posixpath
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
@@ -30,30 +27,20 @@ from gitml.progress import Callback, Reporter
 from gitml.safepath import UserPath, as_path
 
 if TYPE_CHECKING:
-    from gitml.access.copying import Copied
-    from gitml.access.imports import Imported
     from gitml.access.listing import Listing
     from gitml.access.place import Place
-    from gitml.context import RepoContext
-    from gitml.workspace.pointer import Pointer
 
 __all__ = [
-    "ImportState",
-    "get",
     "get_url",
-    "import_data",
-    "import_status",
     "load_model",
     "ls",
     "metrics",
     "open",
     "params",
     "read",
-    "update",
 ]
 
 _STREAM_BUFFER = 1 << 20
-STATUS_TIMEOUT = 30.0  # seconds gitml status waits for one import's source
 _base = as_path
 
 
@@ -61,7 +48,7 @@ def _repo(repo: UserPath | None) -> str | None:
     return None if repo is None else os.fspath(repo)
 
 
-def _open_place(
+def open_place_for(
     repo: UserPath | None, rev: str | None, cwd: UserPath | None, callback: Callback | None
 ) -> AbstractContextManager[Place]:
     from gitml.access.place import open_place
@@ -160,7 +147,7 @@ def _binary(
         here = _workspace_file(_base(cwd), path)
         if here is not None:
             return builtins.open(here, "rb")
-    with _open_place(repo, rev, cwd, callback) as place:
+    with open_place_for(repo, rev, cwd, callback) as place:
         located = place.locate(path)
         if located.kind == "dir":
             raise UsageError(
@@ -187,206 +174,6 @@ def _workspace_file(base: Path, path: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-# -- copies and imports --------------------------------------------------------------------
-
-
-def get(
-    repo: UserPath,
-    path: str,
-    out: UserPath | None = None,
-    rev: str | None = None,
-    *,
-    force: bool = False,
-    cwd: UserPath | None = None,
-    callback: Callback | None = None,
-) -> Copied:
-    """Copy ``path`` (a file or folder) of ``repo`` at ``rev`` to ``out``
-    (default: its name, in ``cwd``); not tracked. A different file already at
-    ``out`` is refused unless ``force``.
-
-    >>> gitml.get("git@host:team/registry.git", "data/customers.csv", rev="v2")
-    """
-    from gitml.access.copying import copy_out
-
-    with _open_place(repo, rev, cwd, callback) as place:
-        located = place.locate(path)
-        name = out if out is not None else posixpath.basename(located.path)
-        dest = Path(os.path.abspath(_base(cwd) / name))
-        return copy_out(place, located, dest, force=force)
-
-
-def import_data(
-    repo: UserPath,
-    path: str,
-    out: UserPath | None = None,
-    rev: str | None = None,
-    *,
-    force: bool = False,
-    cwd: UserPath | None = None,
-    callback: Callback | None = None,
-) -> Imported:
-    """Copy ``path`` of ``repo`` at ``rev`` into this repository at ``out``
-    (default: its name, in ``cwd``) and track it: its pointer records the source
-    (URL, path, ``rev``, the locked commit) and is staged.
-
-    >>> gitml.import_data("../registry", "data/customers.csv", out="data/customers.csv")
-    """
-    from gitml.access.imports import bring, check_new_target, install, recorded_url
-    from gitml.access.place import place_in
-    from gitml.context import session
-    from gitml.git.clone import check_url
-    from gitml.workspace.pointer import ImportSource
-
-    base = _base(cwd)
-    url = check_url(os.fspath(repo))  # before anything else: it may be hostile
-    with session(base, callback, write=True) as caller:
-        target = caller.relpath(out if out is not None else posixpath.basename(path), cwd=base)
-        check_new_target(caller, target, force=force)
-        with place_in(caller, url, rev, base=base, reporter=caller.reporter) as place:
-            located = place.locate(path)
-            pointer = bring(place, located)
-            source = ImportSource(recorded_url(url, caller.root, base), located.path, rev,
-                                  place.commit)  # fmt: skip
-        return install(caller, target, pointer, source, force=force)
-
-
-def update(
-    paths: Sequence[UserPath] | None = None,
-    rev: str | None = None,
-    *,
-    force: bool = False,
-    cwd: UserPath | None = None,
-    callback: Callback | None = None,
-) -> list[Imported]:
-    """Move imports (``paths``, default all) to their source's newest commit at
-    the revision they follow, or to ``rev``. Unsaved changes to imported data
-    are refused unless ``force``.
-
-    >>> gitml.update(["data/customers.csv"], rev="v3")
-    """
-    from gitml.access.imports import Imported, install
-    from gitml.access.place import place_in
-    from gitml.context import session
-    from gitml.workspace.pointer import ImportSource
-
-    base = _base(cwd)
-    with session(base, callback, write=True) as caller:
-        done: list[Imported] = []
-        for tracked, source in _imports(caller, paths, base):
-            want = rev if rev is not None else source.rev
-            with place_in(caller, source.url, want, base=caller.root,
-                          reporter=caller.reporter) as place:  # fmt: skip
-                if place.commit == source.commit and want == source.rev:
-                    pointer = _pointer(caller, tracked)
-                    done.append(Imported(tracked, source, pointer.oid, pointer.size, False))
-                    continue
-                pointer = bring_any(caller, place, source.path, tracked)
-            moved = ImportSource(source.url, source.path, want, place.commit)
-            done.append(install(caller, tracked, pointer, moved, force=force))
-        return done
-
-
-def bring_any(caller: RepoContext, place: Place, path: str, tracked: str) -> Pointer:
-    """The data of ``path`` at the place: gitml-tracked, or tracked by DVC in a
-    DVC data registry (a converted ``dvc import``; read by DVC itself)."""
-    from gitml.access.imports import bring
-
-    try:
-        return bring(place, place.locate(path))
-    except UsageError:
-        from gitml.interop.dvcsource import bring_from_dvc, is_dvc_repository
-
-        if place.source is None or not is_dvc_repository(place.ctx, place.commit):
-            raise
-        name = tracked.rpartition("/")[2]
-        return bring_from_dvc(caller, place.source.location, path, place.commit, name)
-
-
-@dataclass(frozen=True)
-class ImportState:
-    """An import against its source: ``newest`` is the commit its revision names
-    now (None with ``error`` when the source could not be read)."""
-
-    path: str
-    url: str
-    rev: str | None
-    locked: str
-    newest: str | None
-    error: str | None = None
-
-    @property
-    def moved(self) -> bool:
-        return self.newest is not None and self.newest != self.locked
-
-
-def import_status(
-    paths: Sequence[UserPath] | None = None,
-    *,
-    cwd: UserPath | None = None,
-    callback: Callback | None = None,
-) -> list[ImportState]:
-    """For each import (``paths``, default all), whether its source moved on
-    (one ``git fetch`` per source, :data:`STATUS_TIMEOUT` at most). An
-    unreachable source is reported, not raised.
-
-    >>> [s.path for s in gitml.import_status() if s.moved]
-    """
-    from gitml.access.source import open_source
-    from gitml.context import session
-    from gitml.registry.revision import Resolver
-
-    base = _base(cwd)
-    out: list[ImportState] = []
-    newest: dict[tuple[str, str | None], str | GitmlError] = {}  # one fetch per source
-    with session(base, callback, write=False) as caller:
-        imports = _imports(caller, paths, base, only_imports=True)
-        for tracked, source in imports:
-            key = (source.url, source.rev)
-            if key not in newest:
-                try:
-                    src = open_source(source.url, base=caller.root,
-                                      cache_dir=caller.config.cache_dir,
-                                      chunk_min_file=caller.config.chunk_min_file,
-                                      reporter=caller.reporter,
-                                      timeout=STATUS_TIMEOUT)  # fmt: skip
-                    try:
-                        newest[key] = Resolver(src.ctx).resolve(source.rev or "HEAD").commit
-                    finally:
-                        src.close()
-                except GitmlError as exc:
-                    newest[key] = exc
-            found = newest[key]
-            if isinstance(found, GitmlError):
-                out.append(ImportState(tracked, source.url, source.rev, source.commit, None,
-                                       found.message))  # fmt: skip
-            else:
-                out.append(ImportState(tracked, source.url, source.rev, source.commit, found))
-    return out
-
-
-def _imports(caller: Any, paths: Sequence[UserPath] | None, base: Path, *,
-             only_imports: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
-    """(tracked path, its ImportSource) of the named imports, or of all."""
-    from gitml.workspace.tracked import resolve_targets, tracked_paths
-
-    names = [os.fspath(p) for p in paths] if paths else []
-    targets = resolve_targets(caller, names, base) if names else tracked_paths(caller)
-    out = []
-    for tracked in targets:
-        source = _pointer(caller, tracked).source
-        if source is not None:
-            out.append((tracked, source))
-        elif names and not only_imports:
-            raise UsageError(f"{tracked} is not an import", "gitml import URL PATH makes one")
-    return out
-
-
-def _pointer(caller: Any, tracked: str) -> Any:
-    from gitml.workspace.tracked import read_pointer
-
-    return read_pointer(caller, tracked)
-
-
 # -- listing and values ----------------------------------------------------------------------
 
 
@@ -406,7 +193,7 @@ def ls(
     """
     from gitml.access.listing import list_place
 
-    with _open_place(repo, rev, cwd, callback) as place:
+    with open_place_for(repo, rev, cwd, callback) as place:
         return list_place(place, path, recursive=recursive)
 
 
@@ -456,7 +243,7 @@ def _values(
     if repo is None and rev is None:
         with session(_base(cwd), callback, write=False) as ctx:
             return _merged(read_values(ctx, open_side(ctx, Resolver(ctx), None), kind).files)
-    with _open_place(repo, rev, cwd, callback) as place:
+    with open_place_for(repo, rev, cwd, callback) as place:
         side = Side(place.revision.text, place.commit, Snapshot(place.ctx, "commit", place.commit))
         return _merged(read_values(place.ctx, side, kind).files)
 
@@ -488,7 +275,7 @@ def get_url(
 
     >>> gitml.get_url("data/customers.csv", rev="v1")
     """
-    with _open_place(repo, rev, cwd, callback) as place:
+    with open_place_for(repo, rev, cwd, callback) as place:
         return _object_url(place, path, remote)
 
 
@@ -554,7 +341,7 @@ def load_model(
         shown = file.relative_to(base).as_posix() if file.is_relative_to(base) else str(file)
         with builtins.open(file, "rb") as fh:
             return load_stream(fh, shown, trusted)
-    with _open_place(repo, None, cwd, callback) as place:
+    with open_place_for(repo, None, cwd, callback) as place:
         version = resolve(read_state(place.ctx), model_ref(ref, None))
         tracked, pointer = model_file(place.ctx, version)
         if pointer.kind == "dir":

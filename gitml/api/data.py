@@ -172,18 +172,14 @@ def checkout_targets(
 def _prefetch(ctx: RepoContext, targets: list[Target]) -> None:
     """Objects a checkout needs that the cache lacks come from the default data
     remote, if one is configured (a clone needs nothing but `gitml checkout`)."""
-    from gitml.access.restore import restore_imports
     from gitml.remotes.workflow import fetch_missing
 
     fetch_missing(ctx, {f"{t.tracked}.gitml@{t.source}": t.pointer for t in targets})
     imports = {t.tracked: t.pointer for t in targets if t.pointer.source is not None}
     if imports:  # what the data remote lacks of imports comes from their sources
-        from functools import partial
+        from gitml.api.imports import restore_from_sources
 
-        from gitml.api.access import bring_any
-
-        restored = restore_imports(ctx, imports, bring_from=partial(bring_any, ctx))
-        for path, why in restored.failed.items():
+        for path, why in restore_from_sources(ctx, imports).failed.items():
             ctx.reporter.warning(f"cannot restore the import {path} {why}")
 
 
@@ -242,14 +238,9 @@ def _copy_version(
     with place_in(ctx, None, rev, base=base, reporter=ctx.reporter) as place:
         located = place.locate(ctx.relpath(path, cwd=base))
         if located.pointer is not None and located.pointer.source is not None:
-            from functools import partial
+            from gitml.api.imports import restore_from_sources
 
-            from gitml.access.restore import restore_imports
-            from gitml.api.access import bring_any
-
-            restore_imports(
-                ctx, {located.tracked: located.pointer}, bring_from=partial(bring_any, ctx)
-            )
+            restore_from_sources(ctx, {located.tracked: located.pointer})
         if located.kind == "git":
             raise UsageError(f"{located.path} is in git, not tracked by gitml",
                              f"git show {place.revision.text}:{located.path} > FILE")  # fmt: skip

@@ -214,13 +214,10 @@ def _from_sources(
 ) -> None:
     """What the data remote did not have, for imports, from their sources; then
     the fetch's own verdict on whatever is still missing."""
-    from functools import partial
-
-    from gitml.access.restore import restore_imports
-    from gitml.api.access import bring_any
+    from gitml.api.imports import restore_from_sources
     from gitml.remotes.workflow import expand, pointers_for, raise_unfetched
 
-    restored = restore_imports(ctx, imports, bring_from=partial(bring_any, ctx))
+    restored = restore_from_sources(ctx, imports)
     result.imports = restored.restored
     if restored.failed:
         path, why = next(iter(restored.failed.items()))
