@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gitml.api.access import open_place_for
 from gitml.errors import GitmlError, UsageError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gitml.access.place import Place
     from gitml.access.restore import Restored
     from gitml.context import RepoContext
-    from gitml.workspace.pointer import Pointer
+    from gitml.workspace.pointer import ImportSource, Pointer
 
 __all__ = ["ImportState", "get", "import_data", "import_status", "update"]
 
@@ -209,14 +209,14 @@ def import_status(
     return out
 
 
-def _imports(caller: Any, paths: Sequence[UserPath] | None, base: Path, *,
-             only_imports: bool = False) -> list[tuple[str, Any]]:  # fmt: skip
+def _imports(caller: RepoContext, paths: Sequence[UserPath] | None, base: Path, *,
+             only_imports: bool = False) -> list[tuple[str, ImportSource]]:  # fmt: skip
     """(tracked path, its ImportSource) of the named imports, or of all."""
     from gitml.workspace.tracked import resolve_targets, tracked_paths
 
     names = [os.fspath(p) for p in paths] if paths else []
     targets = resolve_targets(caller, names, base) if names else tracked_paths(caller)
-    out = []
+    out: list[tuple[str, ImportSource]] = []
     for tracked in targets:
         source = _pointer(caller, tracked).source
         if source is not None:
@@ -226,7 +226,7 @@ def _imports(caller: Any, paths: Sequence[UserPath] | None, base: Path, *,
     return out
 
 
-def _pointer(caller: Any, tracked: str) -> Any:
+def _pointer(caller: RepoContext, tracked: str) -> Pointer:
     from gitml.workspace.tracked import read_pointer
 
     return read_pointer(caller, tracked)

@@ -11,6 +11,7 @@ are (``dvc exp`` keeps working). DVC's run queue and stashes are not carried.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ def carry_experiments(ctx: RepoContext, result: ImportResult, *, dry_run: bool) 
     if not refs:
         return
     project = load_project(ctx.root)
+    created = _commit_times(ctx, refs.values())
     for ref, sha in sorted(refs.items()):
         parts = ref[len(DVC_EXPS) :].split("/")
         if len(parts) != 3 or parts[0] in _NOT_EXPERIMENTS or len(parts[0]) != 2:
@@ -65,7 +67,7 @@ def carry_experiments(ctx: RepoContext, result: ImportResult, *, dry_run: bool) 
                     "name": name, "base": base, "status": "ok",
                     "overrides": _changed(params, collect_params(Snapshot.commit(ctx, base),
                                                                  project)),
-                    "error": None, "created": _created(ctx, sha), "imported_from": ref,
+                    "error": None, "created": created.get(sha, ""), "imported_from": ref,
                 }},
             )  # fmt: skip
             write_note(ctx.git, sha, doc.to_json())
@@ -85,8 +87,16 @@ def _changed(params: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in sorted(now.items()) if before.get(k) != v}
 
 
-def _created(ctx: RepoContext, sha: str) -> str:
-    """The experiment commit's time, as gitml's experiments record it (UTC, ISO 8601)."""
-    _s, out, _e = ctx.git.run("show", "-s", "--format=%ct", sha)
-    stamp = int(out.decode("ascii").strip() or 0)
-    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _commit_times(ctx: RepoContext, shas: Iterable[str]) -> dict[str, str]:
+    """sha -> commit time as gitml's experiments record it (UTC, ISO 8601), from
+    one ``git log --no-walk``."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    _s, out, _e = ctx.git.run("log", "--no-walk=unsorted", "--format=%H %ct", *wanted)
+    times = {}
+    for line in out.decode("ascii").splitlines():
+        sha, _, stamp = line.partition(" ")
+        when = datetime.fromtimestamp(int(stamp or 0), UTC)
+        times[sha] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return times
